@@ -1,0 +1,4 @@
+export * from './symbol';
+export * from './timeframe';
+export * from './decimal';
+export * from './market';

@@ -1,0 +1,75 @@
+/**
+ * The one declaration of the fleet. Ports, dependencies and environment of
+ * every service are declared here; the fleet runner, compose file, Kubernetes
+ * manifests and Helm values are generated from it.
+ */
+export interface ServiceDeclaration {
+  httpPort: number;
+  grpcPort: number;
+  description: string;
+  /** Other services this one calls or consumes from. */
+  dependsOn: readonly ServiceName[];
+  /** Tables this service owns (writes). */
+  owns: readonly string[];
+}
+
+export type ServiceName =
+  | 'price-stream'
+  | 'signal-generator'
+  | 'signals-aggregator'
+  | 'recommendations'
+  | 'risk'
+  | 'execution'
+  | 'portfolio';
+
+export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
+  'price-stream': {
+    httpPort: 8023,
+    grpcPort: 9023,
+    description: 'market data: replay/live sources, bar aggregation, price monitors',
+    dependsOn: [],
+    owns: ['crypto_prices', 'price_monitors', 'price_alerts'],
+  },
+  'signal-generator': {
+    httpPort: 8025,
+    grpcPort: 9025,
+    description: 'features, XGBoost models, strategy agents, task engine',
+    dependsOn: ['price-stream'],
+    owns: ['ml_signals', 'agents', 'agent_logs', 'agent_tasks'],
+  },
+  'signals-aggregator': {
+    httpPort: 8028,
+    grpcPort: 9028,
+    description: 'consensus across signal sources',
+    dependsOn: ['signal-generator'],
+    owns: ['consensus_signals'],
+  },
+  recommendations: {
+    httpPort: 8022,
+    grpcPort: 9022,
+    description: 'Kelly sizing of consensus signals',
+    dependsOn: ['signals-aggregator', 'risk', 'execution'],
+    owns: ['trade_recommendations'],
+  },
+  risk: {
+    httpPort: 8027,
+    grpcPort: 9027,
+    description: 'risk limits, kill switch',
+    dependsOn: ['portfolio', 'price-stream'],
+    owns: ['risk_events', 'risk_limits'],
+  },
+  execution: {
+    httpPort: 8024,
+    grpcPort: 9024,
+    description: 'order management, paper and ccxt venues',
+    dependsOn: ['price-stream'],
+    owns: ['orders', 'trades'],
+  },
+  portfolio: {
+    httpPort: 8026,
+    grpcPort: 9026,
+    description: 'positions, cash, PnL',
+    dependsOn: ['execution', 'price-stream'],
+    owns: ['portfolio_positions', 'portfolio_snapshots', 'balances'],
+  },
+};
