@@ -1,0 +1,38 @@
+# crypto-trading-engine. Every target works on a fresh Debian machine: it installs npm
+# packages and starts MariaDB/Redis when they are missing (scripts/ensure-datastores.sh).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
+export REDIS_URL ?= redis://127.0.0.1:6379
+export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help deps datastores build test demo bench migrate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+deps: ## install npm packages exactly as locked (only when package-lock.json changed)
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+datastores: ## start (installing if needed) MariaDB and Redis on 127.0.0.1, create the app user
+	@bash scripts/ensure-datastores.sh
+
+build: deps ## generate proto types and compile every workspace (tsc -b, strict)
+	npm run build
+
+migrate: build datastores ## apply pending SQL migrations from shared/migrations to MYSQL_URL
+	node shared/dist/bin/migrate.js
+
+test: build datastores ## run every test against real MariaDB and Redis
+	@bash scripts/ensure-promtool.sh >/dev/null
+	npx jest --ci
+
+demo: migrate ## run price-stream replaying the bundled Coinbase data, showing bars, prices and an alert
+	bash scripts/demo.sh
+
+bench: build datastores ## run the benchmarks; prints a table and writes bench-results.json
+	node services/price-stream/dist/bench/run.js
+
+clean: ## remove build output
+	npm run clean
