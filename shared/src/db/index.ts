@@ -1,0 +1,6 @@
+export * from './url';
+export * from './errors';
+export * from './pool';
+export * from './batch';
+export * from './migrate';
+export * from './testing';
