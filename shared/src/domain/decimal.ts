@@ -26,3 +26,11 @@ export function numberToDecimalString(n: number): string {
   if (!s.includes('e')) return s;
   return new Dec(s).toFixed();
 }
+
+/**
+ * For sums of floats (volumes): rounds to 15 significant digits, which a double always
+ * holds, so summation noise such as 349.4975361900004 prints as 349.49753619.
+ */
+export function floatSumToDecimalString(n: number): string {
+  return numberToDecimalString(Number(n.toPrecision(15)));
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+/**
+ * price-stream benchmarks (`make bench`). Prints a table and writes bench-results.json.
+ * Each figure is the median of several runs, shown next to a floor measured in the same
+ * run on the same machine, so a reader sees how close to the limit the code is.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger, RedisBus, type Tick } from '@cte/shared';
+import { MarketDataEngine } from '../engine/market-data-engine';
+import { tickChannel } from '../adapters/channels';
+import { toPriceMessage } from '../adapters/dto/messages';
+import { makeTickMessages, parseTickMessage } from './workload';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const TICKS = Number(process.env.BENCH_TICKS ?? 1_000_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
+
+interface Row {
+  name: string;
+  unit: string;
+  median: number;
+  runs: number[];
+  floor_name: string;
+  floor: number;
+  target: string;
+  ratio_to_floor: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+function benchParseFloor(messages: string[]): number {
+  const start = process.hrtime.bigint();
+  let sink = 0;
+  for (const m of messages) sink += (JSON.parse(m) as { ts: number }).ts;
+  if (sink === 42) console.log('');
+  return messages.length / seconds(start);
+}
+
+function benchEngineIngest(messages: string[]): number {
+  const engine = new MarketDataEngine(TIMEFRAMES);
+  const start = process.hrtime.bigint();
+  let n = 0;
+  for (const m of messages) {
+    engine.onTick(parseTickMessage(m));
+    if (++n % 10_000 === 0) engine.conflator.drain();
+  }
+  return messages.length / seconds(start);
+}
+
+async function benchRedisPublishFloor(bus: RedisBus, payload: object, count: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i += 1000) {
+    const batch: Promise<void>[] = [];
+    for (let j = 0; j < 1000; j++) batch.push(bus.publish('bench.floor', { type: 'tick', data: payload }));
+    await Promise.all(batch);
+  }
+  return count / seconds(start);
+}
+
+/** Engine + conflated publish of prices every `conflateMs` and of every closed bar, as the service does. */
+async function benchIngestWithPublish(bus: RedisBus, messages: string[], conflateMs: number): Promise<{ ticksPerS: number; published: number }> {
+  const engine = new MarketDataEngine(TIMEFRAMES);
+  const inFlight: Promise<void>[] = [];
+  let published = 0;
+  const flush = () => {
+    for (const t of engine.conflator.drain()) {
+      inFlight.push(bus.publish(tickChannel(t.symbol), { type: 'tick', data: toPriceMessage(t) }));
+      published++;
+    }
+  };
+  const timer = setInterval(flush, conflateMs);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < messages.length; i++) {
+    const { bars } = engine.onTick(parseTickMessage(messages[i]!));
+    for (const b of bars) {
+      inFlight.push(bus.publish(`data.bars.${b.timeframe}.x`, { type: 'bar', data: b }));
+      published++;
+    }
+    if (i % 2048 === 2047) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (inFlight.length > 10_000) await Promise.all(inFlight.splice(0));
+    }
+  }
+  flush();
+  await Promise.all(inFlight);
+  clearInterval(timer);
+  return { ticksPerS: messages.length / seconds(start), published };
+}
+
+/** RSS of a child process streaming `symbols` symbols (or only loading modules when symbols = 0). */
+function measureRss(symbols: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'rss-child.js'), String(symbols)], {
+      env: { ...process.env, REDIS_URL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const m = /rss_bytes=(\d+)/.exec(out);
+      if (code === 0 && m) resolve(Number(m[1]));
+      else reject(new Error(`rss child exited ${code}: ${out}`));
+    });
+  });
+}
+
+function row(name: string, unit: string, runs: number[], floorName: string, floors: number[], target: string, higherIsBetter = true): Row {
+  const m = median(runs);
+  const f = median(floors);
+  return { name, unit, median: m, runs, floor_name: floorName, floor: f, target, ratio_to_floor: higherIsBetter ? m / f : f / m };
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger({ service: 'bench', level: 'warn' });
+  const messages = makeTickMessages(TICKS, 10);
+  const sample = parseTickMessage(messages[0]!);
+  const rows: Row[] = [];
+
+  const parseFloor: number[] = [];
+  const engineRuns: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    parseFloor.push(benchParseFloor(messages));
+    engineRuns.push(benchEngineIngest(messages));
+  }
+  rows.push(row('engine ingest: parse + aggregate 6 timeframes + conflate', 'ticks/s', engineRuns, 'JSON.parse only', parseFloor, '>= 200,000'));
+
+  const bus = new RedisBus({ url: REDIS_URL, logger });
+  const publishFloor: number[] = [];
+  const publishRuns: number[] = [];
+  let published = 0;
+  const redisTicks = Math.min(TICKS, 500_000);
+  for (let i = 0; i < RUNS; i++) {
+    publishFloor.push(await benchRedisPublishFloor(bus, toPriceMessage(sample as Tick), 50_000));
+    const r = await benchIngestWithPublish(bus, messages.slice(0, redisTicks), 100);
+    publishRuns.push(r.ticksPerS);
+    published = r.published;
+  }
+  await bus.close();
+  rows.push(
+    row(`ingest + Redis publish (100 ms conflation; ${published} msgs/run)`, 'ticks/s', publishRuns, 'bare Redis publish loop', publishFloor, '>= 200,000'),
+  );
+
+  const baseRss: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    baseRss.push((await measureRss(0)) / 2 ** 20);
+    rss.push((await measureRss(1000)) / 2 ** 20);
+  }
+  rows.push(row('RSS, 1,000 symbols streaming (6 timeframes)', 'MB', rss, 'node + modules, no symbols', baseRss, '<= 120 MB', false));
+
+  print(rows);
+  const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, runs: RUNS, ticks: TICKS, commit: gitCommit() };
+  const file = path.resolve(__dirname, '..', '..', '..', '..', 'bench-results.json');
+  fs.writeFileSync(file, JSON.stringify({ service: 'price-stream', machine, results: rows }, null, 2) + '\n');
+  console.log(JSON.stringify({ service: 'price-stream', machine, results: rows }));
+  console.log(`\nwritten to ${file}`);
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function print(rows: Row[]): void {
+  const fmt = (n: number) => (n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+  const header = ['benchmark', 'median', 'unit', 'floor (same run)', 'floor', 'vs floor', 'target'];
+  const lines = rows.map((r) => [r.name, fmt(r.median), r.unit, r.floor_name, fmt(r.floor), `${(r.ratio_to_floor * 100).toFixed(0)}%`, r.target]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const l of lines) console.log(line(l));
+  console.log(`\nmedians of ${RUNS} runs; "vs floor" = median / floor (for RSS: floor / median).`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import {
+  ConfigError,
+  createGrpcServer,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  createPool,
+  Lifecycle,
+  loadProto,
+  Readiness,
+  RedisBus,
+  redactUrl,
+  type MarketProtoGrpcType,
+} from '@cte/shared';
+import { readConfig, type PriceStreamConfig } from './config';
+import { MarketDataEngine } from './engine/market-data-engine';
+import { BarRepository } from './adapters/bar-repository';
+import { BarWriter } from './adapters/bar-writer';
+import { priceStreamGrpcHandlers } from './adapters/grpc';
+import { mountPriceStreamRoutes } from './adapters/http';
+import { IngestLoop } from './adapters/ingest';
+import { createPriceStreamMetrics } from './adapters/metrics';
+import { MonitorRepository } from './adapters/monitor-repository';
+import { PriceStreamApi } from './adapters/price-stream-api';
+import { ReplaySource } from './adapters/sources/replay-source';
+
+async function main(cfg: PriceStreamConfig): Promise<void> {
+  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
+  logger.info({ mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl), source: cfg.source, timeframes: cfg.timeframes }, 'starting');
+
+  const registry = createMetrics(cfg.service);
+  const readiness = new Readiness();
+  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
+  lifecycle.installSignalHandlers();
+
+  const db = createPool({ url: cfg.mysqlUrl, logger });
+  const bus = new RedisBus({ url: cfg.redisUrl, logger });
+  const bars = new BarRepository(db);
+  const monitors = new MonitorRepository(db);
+
+  const engine = new MarketDataEngine(cfg.timeframes);
+  const source = new ReplaySource({ ...cfg.replay, symbols: cfg.symbols, exchange: cfg.exchange, logger });
+  const metrics = createPriceStreamMetrics(registry, {
+    persistLagMs: () => writer.lagMs(),
+    writeQueueDepth: () => writer.pending(),
+    sourceName: source.name,
+    lastTickWallMs: () => source.lastTickWallMs(),
+  });
+  const writer = new BarWriter({
+    store: bars,
+    logger,
+    batchSize: cfg.barBatchSize,
+    flushMs: cfg.barFlushMs,
+    maxQueue: cfg.writeQueueMax,
+    onWriteFailed: () => metrics.writeFailures.inc(),
+  });
+  const api = new PriceStreamApi({
+    engine,
+    bars,
+    monitors,
+    symbols: cfg.symbols.length > 0 ? cfg.symbols : source.symbols(),
+    defaultExchange: cfg.exchange,
+    maxMonitors: cfg.maxMonitors,
+  });
+  const ingest = new IngestLoop({ engine, source, writer, bus, monitors, metrics, logger, tickConflateMs: cfg.tickConflateMs });
+
+  readiness.addCheck('mysql', () => db.ping());
+  readiness.addCheck('redis', () => bus.ping());
+  readiness.addCheck('persist_lag', () => {
+    const lag = writer.lagMs();
+    if (lag > cfg.persistMaxLagMs) throw new Error(`closed bars waiting ${Math.round(lag / 1000)} s for MySQL (limit ${cfg.persistMaxLagMs / 1000} s)`);
+  });
+
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  mountPriceStreamRoutes(http.router, api);
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
+  grpcKit.addService(proto.cte.market.v1.PriceStream.service, priceStreamGrpcHandlers(api, ingest));
+
+  // Shutdown order: stop the source, drain requests and writes, then close connections.
+  lifecycle.onShutdown('intake', 'market source', () => ingest.stopIntake());
+  lifecycle.onShutdown('drain', 'http', (grace) => httpHandle.close(grace));
+  lifecycle.onShutdown('drain', 'grpc', (grace) => grpcKit.shutdown(grace));
+  lifecycle.onShutdown('drain', 'publishes and bar writes', async (grace) => {
+    await ingest.drain();
+    await writer.drain(grace);
+  });
+  lifecycle.onShutdown('close', 'redis', () => bus.close());
+  lifecycle.onShutdown('close', 'mysql', () => db.close());
+
+  const restored = await api.restoreMonitors();
+  writer.start();
+  ingest.start();
+  const httpHandle = await http.listen(cfg.httpPort);
+  const grpcPort = await grpcKit.listen(cfg.grpcPort);
+  logger.info({ http: httpHandle.port, grpc: grpcPort, monitors: restored }, 'price-stream ready');
+}
+
+let cfg: PriceStreamConfig;
+try {
+  cfg = readConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`price-stream: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+main(cfg).catch((err: unknown) => {
+  process.stderr.write(`price-stream failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
