@@ -5,3 +5,7 @@ export * from './services';
 export * from './domain';
 export * from './lifecycle';
 export * from './db';
+export * from './bus';
+export * from './http';
+export * from './grpc';
+export * from './contracts';

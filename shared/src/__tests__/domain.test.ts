@@ -26,3 +26,15 @@ describe('domain', () => {
     expect(() => parseDecimal('1e5', 'qty')).toThrow(/qty must be a decimal string/);
   });
 });
+
+describe('floatSumToDecimalString', () => {
+  it('removes float summation noise but keeps real digits', () => {
+    const { floatSumToDecimalString } = jest.requireActual('../domain') as typeof import('../domain');
+    let sum = 0;
+    for (const q of ['636.1', '0.08050559', '0.6']) sum += Number(q);
+    expect(String(sum)).not.toBe('636.78050559');
+    expect(floatSumToDecimalString(sum)).toBe('636.78050559');
+    expect(floatSumToDecimalString(0.00000001)).toBe('0.00000001');
+    expect(floatSumToDecimalString(123456789.1234)).toBe('123456789.1234');
+  });
+});

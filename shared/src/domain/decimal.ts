@@ -28,9 +28,10 @@ export function numberToDecimalString(n: number): string {
 }
 
 /**
- * For sums of floats (volumes): rounds to 15 significant digits, which a double always
- * holds, so summation noise such as 349.4975361900004 prints as 349.49753619.
+ * For sums of floats (bar volumes): rounds to 13 significant digits, so summation noise
+ * such as 349.4975361900004 prints as 349.49753619. Summing a few thousand doubles keeps
+ * about 13 reliable digits (n·ε relative error), so nothing real is rounded away.
  */
 export function floatSumToDecimalString(n: number): string {
-  return numberToDecimalString(Number(n.toPrecision(15)));
+  return numberToDecimalString(Number(n.toPrecision(13)));
 }

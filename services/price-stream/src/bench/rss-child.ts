@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   (global as { gc?: () => void }).gc?.();
   const rss = process.memoryUsage().rss;
   await bus.close();
-  process.stdout.write(`rss_bytes=${rss}\n`);
+  process.stdout.write(`rss_bytes=${rss} heap_used_bytes=${process.memoryUsage().heapUsed}\n`);
 }
 
 void main();

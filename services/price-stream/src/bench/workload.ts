@@ -6,19 +6,19 @@ import { readAnyFile } from '../adapters/readers';
 const BUNDLED = path.resolve(__dirname, '..', '..', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd', '20180404_trade.zip');
 
 /**
- * `count` tick messages (JSON, as they would arrive on a wire) built from a real day of
- * Coinbase BTC/USD minute bars, spread over `symbols` symbols and moving forward in time.
+ * `count` tick messages (JSON, as they would arrive on a wire) whose prices and sizes follow a
+ * real day of Coinbase BTC/USD, spread round-robin over `symbols` symbols, one tick every
+ * `stepMs` of data time: a busy market where a 1m bar collects hundreds of ticks.
  */
-export function makeTickMessages(count: number, symbols: number): string[] {
+export function makeTickMessages(count: number, symbols: number, stepMs = 10): string[] {
   const data = readAnyFile(BUNDLED, { exchange: 'coinbase' });
   const base: Tick[] = data.kind === 'ticks' ? data.ticks : data.bars.flatMap((b) => barToTicks(b));
-  const span = base.at(-1)!.ts - base[0]!.ts + 60_000;
+  const start = base[0]!.ts;
   const out: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const t = base[i % base.length]!;
-    const loop = Math.floor(i / base.length);
     const sym = `S${i % symbols}/USD`;
-    out[i] = JSON.stringify({ exchange: 'coinbase', symbol: sym, ts: t.ts + loop * span, price: String(t.price), qty: String(t.qty) });
+    out[i] = JSON.stringify({ exchange: 'coinbase', symbol: sym, ts: start + i * stepMs, price: String(t.price), qty: String(t.qty) });
   }
   return out;
 }

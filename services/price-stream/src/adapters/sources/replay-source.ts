@@ -18,6 +18,7 @@ export interface ReplayOptions {
 
 /** How many ticks an as-fast-as-possible replay emits before yielding to the event loop. */
 const YIELD_EVERY = 2048;
+const DAY_MS = 86_400_000;
 
 /**
  * Replays recorded trades and bars in time order, merged across files. Bars are turned
@@ -63,8 +64,9 @@ export class ReplaySource implements MarketSource {
   async run(sink: TickSink): Promise<void> {
     const ticks = this.ticks;
     const first = ticks[0]!.ts;
-    // Each loop shifts time forward by the data's span so time keeps increasing.
-    const span = ticks.at(-1)!.ts - first + 60_000;
+    // Each loop shifts time forward by the data's span rounded up to whole UTC days, so time
+    // keeps increasing, no bar of one loop mixes with the next, and time of day is preserved.
+    const span = Math.ceil((ticks.at(-1)!.ts - first + 1) / DAY_MS) * DAY_MS;
     let offset = 0;
     do {
       const wallStart = Date.now();

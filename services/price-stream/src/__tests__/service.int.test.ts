@@ -1,0 +1,257 @@
+/**
+ * price-stream as a real process against real MariaDB and Redis: REST, gRPC, bus,
+ * persistence and graceful shutdown. Needs `make build` first (make test does it).
+ */
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  createGrpcClient,
+  createLogger,
+  createTestDatabase,
+  loadProto,
+  RedisBus,
+  type Envelope,
+  type MarketProtoGrpcType,
+  type PriceStreamClient,
+  type TestDatabase,
+} from '@cte/shared';
+import { BarAggregator } from '../engine/bar-aggregator';
+import { barToTicks } from '../engine/replay-path';
+import { readAnyFile } from '../adapters/readers';
+import type { AlertMessage, BarMessage } from '../adapters/dto/messages';
+import { startPriceStream, waitFor, type RunningService } from './helpers/service-process';
+
+const DAY_FILE = path.resolve(__dirname, '..', '..', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd', '20180404_trade.zip');
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+let tdb: TestDatabase;
+let svc: RunningService;
+let bus: RedisBus;
+let client: ReturnType<typeof createGrpcClient<PriceStreamClient>>;
+const seenBars: BarMessage[] = [];
+const seenAlerts: AlertMessage[] = [];
+
+const api = (p: string, init: RequestInit = {}) =>
+  fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': svc.apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(logger);
+  bus = new RedisBus({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', logger });
+  await bus.subscribe<BarMessage>('data.bars.1m.*', (env: Envelope<BarMessage>) => void seenBars.push(env.data));
+  await bus.subscribe<AlertMessage>('data.alerts', (env: Envelope<AlertMessage>) => void seenAlerts.push(env.data));
+  svc = await startPriceStream({
+    MYSQL_URL: tdb.url,
+    REPLAY_FILES: DAY_FILE,
+    REPLAY_SPEED: '86400', // a day of data per second
+    REPLAY_LOOP: 'true',
+    TIMEFRAMES: '1m,1h',
+    TICK_CONFLATE_MS: '50',
+    BAR_FLUSH_MS: '50',
+  });
+  const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
+  client = createGrpcClient<PriceStreamClient>(proto.cte.market.v1.PriceStream, svc.grpcAddress, { apiKey: svc.apiKey, deadlineMs: 3000 });
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
+  await bus?.close();
+  await tdb?.drop();
+});
+
+describe('probes and auth', () => {
+  it('health and ready need no key; ready names its checks', async () => {
+    const health = await fetch(`${svc.httpUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', service: 'price-stream' });
+    const ready = await (await fetch(`${svc.httpUrl}/ready`)).json();
+    expect(Object.keys(ready.checks).sort()).toEqual(['mysql', 'persist_lag', 'redis']);
+  });
+
+  it('every other route needs the key', async () => {
+    expect((await fetch(`${svc.httpUrl}/prices`)).status).toBe(401);
+    const wrong = await fetch(`${svc.httpUrl}/prices`, { headers: { 'X-TRADING-API-KEY': 'nope' } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.any(String) } });
+  });
+
+  it('serves the issue-named metrics', async () => {
+    await waitFor('ticks', async () => ((await (await api('/prices')).json()).prices.length > 0 ? true : undefined));
+    const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
+    for (const name of ['cte_ticks_ingested_total', 'cte_bars_closed_total', 'cte_publish_seconds', 'cte_persist_lag_seconds', 'cte_source_staleness_seconds']) {
+      expect(text).toContain(`# TYPE ${name}`);
+    }
+    expect(text).toMatch(/cte_ticks_ingested_total\{symbol="BTC\/USD"[^}]*\} [1-9]/);
+  });
+});
+
+describe('prices', () => {
+  it('GET /prices/:symbol returns a decimal-string price, in either symbol form', async () => {
+    const a = await (await api('/prices/BTC-USD')).json();
+    expect(a).toMatchObject({ exchange: 'coinbase', symbol: 'BTC/USD', price: expect.stringMatching(/^\d+(\.\d+)?$/) });
+    expect((await api(`/prices/${encodeURIComponent('BTC/USD')}`)).status).toBe(200);
+  });
+
+  it('rejects bad and unknown symbols with 400 and 404', async () => {
+    const bad = await api('/prices/NOT_A$YMBOL');
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_ARGUMENT');
+    expect((await api('/prices/DOGE-USD')).status).toBe(404);
+  });
+
+  it('GET /prices lists missing symbols instead of failing', async () => {
+    const body = await (await api('/prices?symbols=BTC/USD,ETH/EUR')).json();
+    expect(body.prices.map((p: { symbol: string }) => p.symbol)).toEqual(['BTC/USD']);
+    expect(body.missing).toEqual(['ETH/EUR']);
+  });
+
+  it('gRPC GetPrice / GetPrices, with INVALID_ARGUMENT, NOT_FOUND and UNAUTHENTICATED', async () => {
+    const p = await client.unary('GetPrice', { symbol: 'BTC/USD' });
+    expect(p.symbol).toBe('BTC/USD');
+    expect(Number(p.price)).toBeGreaterThan(1000);
+    const many = await client.unary('GetPrices', { symbols: ['BTC/USD', 'XRP/USD'] });
+    expect(many.missing).toEqual(['XRP/USD']);
+    await expect(client.unary('GetPrice', { symbol: '???' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(client.unary('GetPrice', { symbol: 'XRP/USD' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
+    // The kit's client reports a dependency's auth failure as INTERNAL (not our caller's fault), so check the raw status.
+    const raw = new proto.cte.market.v1.PriceStream(svc.grpcAddress, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set('x-trading-api-key', 'wrong-key');
+    const code = await new Promise<number>((resolve) => raw.GetPrice({ symbol: 'BTC/USD' }, md, (err) => resolve(err?.code ?? 0)));
+    raw.close();
+    expect(code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('gRPC StreamPrices delivers conflated prices for the requested symbol', async () => {
+    const stream = client.serverStream('StreamPrices', { symbols: ['BTC/USD'] });
+    const got = await new Promise<{ symbol: string; price: string }>((resolve, reject) => {
+      stream.on('data', resolve);
+      stream.on('error', reject);
+    });
+    stream.cancel();
+    expect(got.symbol).toBe('BTC/USD');
+  });
+});
+
+describe('bars', () => {
+  it('persists exactly the bars a batch aggregation of the same file produces', async () => {
+    const contents = readAnyFile(DAY_FILE, { exchange: 'coinbase' });
+    if (contents.kind !== 'bars') throw new Error('expected bars');
+    const agg = new BarAggregator(['1h']);
+    const expected = [...contents.bars.flatMap((b) => barToTicks(b)).flatMap((t) => [...agg.onTick(t)]), ...agg.flush()];
+    // The recorded day ends at 16:47 UTC: 17 hourly bars. The last closes when the loop restarts.
+    const n = expected.length;
+    expect(n).toBe(17);
+    const day = { from: String(expected[0]!.openTime), to: String(expected[n - 1]!.openTime) };
+    const page = await waitFor(`${n} hourly bars in MySQL`, async () => {
+      const body = await (await api(`/bars/BTC-USD?timeframe=1h&from=${day.from}&to=${day.to}&limit=100`)).json();
+      return body.bars.length === n ? body : undefined;
+    });
+    for (let i = 0; i < n; i++) {
+      const got = page.bars[i];
+      const want = expected[i]!;
+      expect(got.openTime).toBe(want.openTime);
+      expect([Number(got.open), Number(got.high), Number(got.low), Number(got.close)]).toEqual([want.open, want.high, want.low, want.close]);
+      expect(Number(got.volume)).toBeCloseTo(want.volume, 8);
+    }
+  });
+
+  it('paginates with a cursor, REST and gRPC alike', async () => {
+    const first = await (await api('/bars/BTC-USD?timeframe=1h&limit=5')).json();
+    expect(first.bars).toHaveLength(5);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await (await api(`/bars/BTC-USD?timeframe=1h&limit=5&cursor=${first.next_cursor}`)).json();
+    expect(second.bars[0].openTime).toBe(first.bars[4].openTime + 3_600_000);
+    const g = await client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '1h', limit: 5, cursor: first.next_cursor });
+    expect(g.bars.map((b) => Number(b.open_time))).toEqual(second.bars.map((b: { openTime: number }) => b.openTime));
+  });
+
+  it.each([
+    ['bad timeframe', '/bars/BTC-USD?timeframe=7m'],
+    ['from after to', '/bars/BTC-USD?timeframe=1h&from=2000&to=1000'],
+    ['oversized limit', '/bars/BTC-USD?timeframe=1h&limit=999999'],
+    ['non-numeric limit', '/bars/BTC-USD?timeframe=1h&limit=ten'],
+    ['forged cursor', '/bars/BTC-USD?timeframe=1h&cursor=xyz'],
+  ])('400 for %s', async (_name, url) => {
+    const res = await api(url);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('gRPC GetBars maps bad input to INVALID_ARGUMENT', async () => {
+    await expect(client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '2h' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('monitors and alerts', () => {
+  it.each([
+    ['negative threshold', { symbol: 'BTC/USD', thresholdPct: -1, windowMs: 60000 }],
+    ['non-numeric threshold', { symbol: 'BTC/USD', thresholdPct: 'lots', windowMs: 60000 }],
+    ['unknown symbol', { symbol: 'DOGE/USD', thresholdPct: 1, windowMs: 60000 }],
+    ['tiny window', { symbol: 'BTC/USD', thresholdPct: 1, windowMs: 5 }],
+  ])('POST /monitors rejects %s with 400', async (_name, body) => {
+    const res = await api('/monitors', { method: 'POST', body: JSON.stringify(body) });
+    expect(res.status).toBe(400);
+  });
+
+  it('rejects malformed JSON with 400', async () => {
+    const res = await api('/monitors', { method: 'POST', body: '{"symbol":' });
+    expect(res.status).toBe(400);
+  });
+
+  it('start → alert on bus, gRPC stream and REST → stop, over REST and gRPC', async () => {
+    const stream = client.serverStream('StreamAlerts', { symbols: ['BTC/USD'] });
+    const streamed = new Promise<{ monitor_id: string }>((resolve, reject) => {
+      stream.on('data', resolve);
+      stream.on('error', reject);
+    });
+    const res = await api('/monitors', { method: 'POST', body: JSON.stringify({ symbol: 'BTC/USD', thresholdPct: 0.3, windowMs: 3_600_000 }) });
+    expect(res.status).toBe(201);
+    const monitor = await res.json();
+    expect(monitor).toMatchObject({ symbol: 'BTC/USD', active: true });
+
+    const viaGrpc = await client.unary('IsMonitorActive', { id: monitor.id });
+    expect(viaGrpc.active).toBe(true);
+    const listed = await client.unary('ListMonitors', {});
+    expect(listed.monitors.map((m) => m.id)).toContain(monitor.id);
+
+    const alert = await waitFor('an alert on data.alerts', () => seenAlerts.find((a) => a.monitor_id === monitor.id));
+    expect(Math.abs(alert.change_pct)).toBeGreaterThan(0.3);
+    expect((await streamed).monitor_id).toBe(monitor.id);
+    stream.cancel();
+    const stored = await waitFor('the alert in MySQL', async () => {
+      const body = await (await api(`/alerts?monitor_id=${monitor.id}`)).json();
+      return body.alerts.find((a: { id: string }) => a.id === alert.id);
+    });
+    expect(stored).toMatchObject({ symbol: 'BTC/USD', direction: alert.direction, traceId: alert.trace_id });
+
+    const stopped = await (await api(`/monitors/${monitor.id}`, { method: 'DELETE' })).json();
+    expect(stopped.active).toBe(false);
+    expect((await client.unary('IsMonitorActive', { id: monitor.id })).active).toBe(false);
+    expect((await api('/monitors/no-such-monitor', { method: 'DELETE' })).status).toBe(404);
+
+    const viaGrpcStart = await client.unary('StartMonitor', { symbol: 'BTC/USD', threshold_pct: 2, window_ms: 60_000 });
+    expect(viaGrpcStart.active).toBe(true);
+    expect((await client.unary('StopMonitor', { id: viaGrpcStart.id })).active).toBe(false);
+    await expect(client.unary('StartMonitor', { symbol: 'BTC/USD', threshold_pct: 0, window_ms: 60_000 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM exits 0 and every closed bar it published is in MySQL', async () => {
+    await waitFor('published 1m bars', () => (seenBars.length > 100 ? true : undefined));
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
+    const logs = svc.logs();
+    expect(logs).toContain('shutdown: readiness off');
+    const published = [...seenBars];
+    const rows = await tdb.db.query<{ open_time: number }>("SELECT open_time FROM crypto_prices WHERE symbol = 'BTC/USD' AND timeframe = '1m'");
+    const stored = new Set(rows.map((r) => Number(r.open_time)));
+    const lost = published.filter((b) => !stored.has(b.open_time));
+    expect(published.length).toBeGreaterThan(100);
+    expect(lost).toEqual([]);
+  });
+});
