@@ -3,11 +3,14 @@
  * persistence and graceful shutdown. Needs `make build` first (make test does it).
  */
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
+import mysql from 'mysql2/promise';
 import {
   createGrpcClient,
   createLogger,
   createTestDatabase,
+  lintMetricsText,
   loadProto,
   RedisBus,
   type Envelope,
@@ -47,6 +50,7 @@ beforeAll(async () => {
     TIMEFRAMES: '1m,1h',
     TICK_CONFLATE_MS: '50',
     BAR_FLUSH_MS: '50',
+    PERSIST_MAX_LAG_MS: '300',
   });
   const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
   client = createGrpcClient<PriceStreamClient>(proto.cte.market.v1.PriceStream, svc.grpcAddress, { apiKey: svc.apiKey, deadlineMs: 3000 });
@@ -82,6 +86,27 @@ describe('probes and auth', () => {
       expect(text).toContain(`# TYPE ${name}`);
     }
     expect(text).toMatch(/cte_ticks_ingested_total\{symbol="BTC\/USD"[^}]*\} [1-9]/);
+    expect(lintMetricsText(text, { units: ['bars'] })).toEqual([]);
+  });
+
+  it('passes promtool check metrics, apart from prom-client default-metric lint warnings', () => {
+    const promtool = ['promtool', path.resolve(__dirname, '../../../../.cache/bin/promtool')].find(
+      (p) => spawnSync(p, ['--version']).status === 0,
+    );
+    if (!promtool) {
+      console.warn('promtool not installed (scripts/ensure-promtool.sh fetches it); the built-in lint above still ran');
+      return;
+    }
+    return fetch(`${svc.httpUrl}/metrics`)
+      .then((r) => r.text())
+      .then((text) => {
+        const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        const problems = `${res.stdout}${res.stderr}`
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .filter((l) => !/^(process_|nodejs_)/.test(l)); // prom-client's default metrics
+        expect(problems).toEqual([]);
+      });
   });
 });
 
@@ -237,6 +262,26 @@ describe('monitors and alerts', () => {
     await expect(client.unary('StartMonitor', { symbol: 'BTC/USD', threshold_pct: 0, window_ms: 60_000 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+});
+
+describe('MySQL slow', () => {
+  it('keeps serving prices, reports not-ready naming persist_lag, and recovers', async () => {
+    const locker = await mysql.createConnection(tdb.url);
+    try {
+      await locker.query('LOCK TABLES crypto_prices WRITE');
+      const notReady = await waitFor('persist_lag not ready', async () => {
+        const res = await fetch(`${svc.httpUrl}/ready`);
+        return res.status === 503 ? res.json() : undefined;
+      });
+      expect(notReady.failed).toEqual(['persist_lag']);
+      expect(notReady.checks.persist_lag.error).toMatch(/waiting \d+ s for MySQL/);
+      expect((await api('/prices/BTC-USD')).status).toBe(200);
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      await locker.end();
+    }
+    await waitFor('ready again', async () => ((await fetch(`${svc.httpUrl}/ready`)).status === 200 ? true : undefined));
   });
 });
 
