@@ -31,7 +31,6 @@ export interface PriceStreamConfig extends BaseConfig {
   barBatchSize: number;
   writeQueueMax: number;
   persistMaxLagMs: number;
-  sourceStaleMs: number;
   maxMonitors: number;
 }
 
@@ -71,7 +70,6 @@ export function readConfig(source: Record<string, string | undefined> = process.
     barBatchSize: env.int('BAR_BATCH_SIZE', { default: 500, min: 1, max: 10_000 }),
     writeQueueMax: env.int('WRITE_QUEUE_MAX', { default: 50_000, min: 10, max: 10_000_000 }),
     persistMaxLagMs: env.int('PERSIST_MAX_LAG_MS', { default: 30_000, min: 100 }),
-    sourceStaleMs: env.int('SOURCE_STALE_MS', { default: 60_000, min: 100 }),
     maxMonitors: env.int('MAX_MONITORS', { default: 1000, min: 1, max: 100_000 }),
   };
   env.done();
