@@ -9,6 +9,8 @@ export TRADING_API_KEY=${TRADING_API_KEY:-$(node -e "process.stdout.write(requir
 export PRICE_STREAM_PORT=${PRICE_STREAM_PORT:-8023} PRICE_STREAM_GRPC_PORT=${PRICE_STREAM_GRPC_PORT:-9023}
 export REPLAY_SPEED=${DEMO_SPEED:-3600}
 export LOG_LEVEL=${LOG_LEVEL:-info}
+# Runtime flags come from the one declaration of the fleet (shared/src/services.ts).
+export NODE_OPTIONS="$(node -p "require('./shared/dist/services').SERVICES['price-stream'].nodeOptions") ${NODE_OPTIONS:-}"
 url="http://127.0.0.1:${PRICE_STREAM_PORT}"
 key=(-H "X-TRADING-API-KEY: ${TRADING_API_KEY}")
 mkdir -p .cache/demo

@@ -11,6 +11,11 @@ export interface ServiceDeclaration {
   dependsOn: readonly ServiceName[];
   /** Tables this service owns (writes). */
   owns: readonly string[];
+  /**
+   * Node flags the service runs with (NODE_OPTIONS). A heap cap keeps V8 from letting garbage
+   * pile up in old space far above the live set, which is what RSS budgets are about.
+   */
+  nodeOptions: string;
 }
 
 export type ServiceName =
@@ -29,6 +34,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'market data: replay/live sources, bar aggregation, price monitors',
     dependsOn: [],
     owns: ['crypto_prices', 'price_monitors', 'price_alerts'],
+    // Live set with 1,000 symbols is ~15 MB; see make bench (peak RSS with and without the cap).
+    nodeOptions: '--max-old-space-size=96',
   },
   'signal-generator': {
     httpPort: 8025,
@@ -36,6 +43,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'features, XGBoost models, strategy agents, task engine',
     dependsOn: ['price-stream'],
     owns: ['ml_signals', 'agents', 'agent_logs', 'agent_tasks'],
+    nodeOptions: '',
   },
   'signals-aggregator': {
     httpPort: 8028,
@@ -43,6 +51,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'consensus across signal sources',
     dependsOn: ['signal-generator'],
     owns: ['consensus_signals'],
+    nodeOptions: '',
   },
   recommendations: {
     httpPort: 8022,
@@ -50,6 +59,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'Kelly sizing of consensus signals',
     dependsOn: ['signals-aggregator', 'risk', 'execution'],
     owns: ['trade_recommendations'],
+    nodeOptions: '',
   },
   risk: {
     httpPort: 8027,
@@ -57,6 +67,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'risk limits, kill switch',
     dependsOn: ['portfolio', 'price-stream'],
     owns: ['risk_events', 'risk_limits'],
+    nodeOptions: '',
   },
   execution: {
     httpPort: 8024,
@@ -64,6 +75,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'order management, paper and ccxt venues',
     dependsOn: ['price-stream'],
     owns: ['orders', 'trades'],
+    nodeOptions: '',
   },
   portfolio: {
     httpPort: 8026,
@@ -71,5 +83,6 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'positions, cash, PnL',
     dependsOn: ['execution', 'price-stream'],
     owns: ['portfolio_positions', 'portfolio_snapshots', 'balances'],
+    nodeOptions: '',
   },
 };

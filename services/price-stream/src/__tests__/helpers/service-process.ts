@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SERVICES } from '@cte/shared';
 
 export const MAIN_JS = path.resolve(__dirname, '..', '..', '..', 'dist', 'main.js');
 
@@ -34,7 +35,9 @@ export async function startPriceStream(env: Record<string, string>): Promise<Run
   const grpcPort = await freePort();
   const apiKey = `test-key-${Math.random().toString(36).slice(2)}-${Date.now()}`;
   let out = '';
-  const child = spawn(process.execPath, [MAIN_JS], {
+  // Run with the runtime flags of the fleet declaration, as demo and deployments do.
+  const flags = SERVICES['price-stream'].nodeOptions.split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, MAIN_JS], {
     env: {
       ...process.env,
       PRICE_STREAM_PORT: String(httpPort),
