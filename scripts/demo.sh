@@ -20,7 +20,9 @@ node services/price-stream/dist/cli/watch.js 'data.bars.1h.*' 'data.alerts' &
 watch_pid=$!
 node services/price-stream/dist/main.js >"$log" 2>&1 &
 svc_pid=$!
+monitor_id="demo-$(date +%s)"
 cleanup() {
+  curl -fs "${key[@]}" -X DELETE "$url/monitors/$monitor_id" >/dev/null 2>&1 || true
   kill -TERM "$svc_pid" 2>/dev/null && wait "$svc_pid" && echo "price-stream exited cleanly (code 0)" || true
   kill "$watch_pid" 2>/dev/null || true
 }
@@ -29,9 +31,13 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do curl -fs "$url/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$url/ready" >/dev/null || { echo "price-stream did not become ready; log:"; tail -20 "$log"; exit 1; }
 echo "== price-stream ready on :${PRICE_STREAM_PORT} (gRPC :${PRICE_STREAM_GRPC_PORT}); replaying at ${REPLAY_SPEED}x; log in $log"
+# Monitors persist across restarts; stop any a previous, interrupted demo left active.
+for old in $(curl -fs "${key[@]}" "$url/monitors" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).monitors.map(m=>m.id).filter(i=>i.startsWith('demo-')).join(' ')))"); do
+  curl -fs "${key[@]}" -X DELETE "$url/monitors/$old" >/dev/null || true
+done
 echo "== monitor: alert when BTC/USD moves more than 1.5% within an hour"
 curl -fs "${key[@]}" -H 'content-type: application/json' -X POST "$url/monitors" \
-  -d '{"symbol":"BTC/USD","thresholdPct":1.5,"windowMs":3600000}'; echo
+  -d "{\"id\":\"$monitor_id\",\"symbol\":\"BTC/USD\",\"thresholdPct\":1.5,\"windowMs\":3600000}"; echo
 echo "== 1h bars and alerts as they are published (Redis data.bars.1h.*, data.alerts):"
 
 while kill -0 "$svc_pid" 2>/dev/null && ! grep -q '"replay finished"' "$log"; do sleep 1; done
