@@ -9,3 +9,4 @@ export * from './bus';
 export * from './http';
 export * from './grpc';
 export * from './contracts';
+export * from './channels';
