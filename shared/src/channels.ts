@@ -3,15 +3,94 @@
  * receiving boundary. Prices travel as decimal strings, times as epoch ms.
  */
 import { InvalidArgumentError } from './errors';
-import { parseSymbol, type Symbol } from './domain/symbol';
+import { parseSymbol, symbolToChannelKey, type Symbol } from './domain/symbol';
 import { isTimeframe, type Timeframe } from './domain/timeframe';
+import type { Bar } from './domain/market';
 
 export const CHANNELS = {
   /** Raw signals from signal-generator (ML models and strategy agents). Durable stream. */
   signalsRaw: 'signals.raw',
+  alerts: 'data.alerts',
   /** Consensus per symbol from signals-aggregator. Pub/sub. */
   signalsConsensus: 'signals.consensus',
 } as const;
+
+/** `data.ticks.BTC-USDT`: conflated prices of one symbol. */
+export const tickChannel = (symbol: Symbol): string => `data.ticks.${symbolToChannelKey(symbol)}`;
+/** `data.bars.1h.BTC-USDT`: closed bars of one timeframe and symbol; subscribe to `data.bars.1h.*` for all. */
+export const barChannel = (tf: Timeframe, symbol: Symbol): string => `data.bars.${tf}.${symbolToChannelKey(symbol)}`;
+
+/** `data.ticks.{BASE-QUOTE}`: conflated latest price. */
+export interface PriceMessage {
+  exchange: string;
+  symbol: string;
+  price: string;
+  ts: number;
+}
+
+/** `data.bars.{tf}.{BASE-QUOTE}`: a closed bar. */
+export interface BarMessage {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  open_time: number;
+  close_time: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  trades: number;
+}
+
+/** `data.alerts`: a price monitor fired. */
+export interface AlertMessage {
+  id: string;
+  monitor_id: string;
+  exchange: string;
+  symbol: string;
+  direction: 'up' | 'down';
+  change_pct: number;
+  reference_price: string;
+  price: string;
+  window_ms: number;
+  ts: number;
+  trace_id: string;
+}
+
+/** Validates a bar from the bus and converts it to the engine's numeric `Bar`. */
+export function parseBarMessage(raw: unknown): Bar {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidArgumentError('bar must be an object');
+  const r = raw as Record<string, unknown>;
+  const price = (k: string): number => {
+    const v = r[k];
+    const n = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+    if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`bar.${k} must be a decimal string, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const time = (k: string): number => {
+    const v = r[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`bar.${k} must be epoch ms, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (!isTimeframe(r.timeframe)) throw new InvalidArgumentError(`bar.timeframe is invalid: ${JSON.stringify(r.timeframe)}`);
+  if (typeof r.exchange !== 'string' || r.exchange === '') throw new InvalidArgumentError('bar.exchange is required');
+  const bar: Bar = {
+    exchange: r.exchange,
+    symbol: parseSymbol(r.symbol),
+    timeframe: r.timeframe,
+    openTime: time('open_time'),
+    closeTime: time('close_time'),
+    open: price('open'),
+    high: price('high'),
+    low: price('low'),
+    close: price('close'),
+    volume: price('volume'),
+    trades: typeof r.trades === 'number' && Number.isFinite(r.trades) ? r.trades : 0,
+  };
+  if (bar.closeTime <= bar.openTime || bar.high < bar.low) throw new InvalidArgumentError('bar is inconsistent (close_time <= open_time or high < low)');
+  return bar;
+}
 
 export type SignalSide = 'BUY' | 'SELL' | 'HOLD';
 export const SIGNAL_SIDES: readonly SignalSide[] = ['BUY', 'SELL', 'HOLD'];

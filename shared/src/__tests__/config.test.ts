@@ -63,3 +63,14 @@ describe('EnvReader / readBaseConfig', () => {
     expect(() => env.done()).toThrow(/D: must be true or false/);
   });
 });
+
+describe('fleet start order', () => {
+  it('starts dependencies first and only those that are built', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startOrder } = require('../bin/fleet') as typeof import('../bin/fleet');
+    const built = new Set(['price-stream', 'signal-generator', 'signals-aggregator']);
+    const order = startOrder(['signals-aggregator'], (n) => built.has(n));
+    expect(order).toEqual(['price-stream', 'signal-generator', 'signals-aggregator']);
+    expect(startOrder(['price-stream'], () => true)).toEqual(['price-stream']);
+  });
+});

@@ -1,41 +1,10 @@
 import { floatSumToDecimalString, numberToDecimalString, type Bar, type Tick } from '@cte/shared';
 import type { Alert } from '../../engine/price-monitor';
 
-/** Payloads on the bus and over REST; prices are decimal strings (DESIGN principle 2). */
-export interface PriceMessage {
-  exchange: string;
-  symbol: string;
-  price: string;
-  ts: number;
-}
+import type { AlertMessage, BarMessage, PriceMessage } from '@cte/shared';
 
-export interface BarMessage {
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  open_time: number;
-  close_time: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-  trades: number;
-}
-
-export interface AlertMessage {
-  id: string;
-  monitor_id: string;
-  exchange: string;
-  symbol: string;
-  direction: 'up' | 'down';
-  change_pct: number;
-  reference_price: string;
-  price: string;
-  window_ms: number;
-  ts: number;
-  trace_id: string;
-}
+/** Payloads on the bus and over REST are the shared channel contracts (shared/src/channels.ts). */
+export type { AlertMessage, BarMessage, PriceMessage };
 
 export function toPriceMessage(t: Tick): PriceMessage {
   return { exchange: t.exchange, symbol: t.symbol, price: numberToDecimalString(t.price), ts: t.ts };
