@@ -16,7 +16,7 @@ key=(-H "X-TRADING-API-KEY: ${TRADING_API_KEY}")
 mkdir -p .cache/demo
 log=.cache/demo/price-stream.log
 
-node services/price-stream/dist/cli/watch.js 'data.bars.1h.*' 'data.alerts' &
+node shared/dist/bin/watch.js 'data.bars.1h.*' 'data.alerts' &
 watch_pid=$!
 node services/price-stream/dist/main.js >"$log" 2>&1 &
 svc_pid=$!
