@@ -10,3 +10,4 @@ export * from './http';
 export * from './grpc';
 export * from './contracts';
 export * from './channels';
+export * from './cache';

@@ -2,6 +2,7 @@
  * The MySQL kit against the real MariaDB (never mocked). Every database this
  * file touches is a throw-away `cte_test_<random>`, dropped in afterAll.
  */
+import * as fs from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +27,12 @@ import {
 
 const BASE_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/crypto_trading';
 const logger = createLogger({ service: 'db-test', level: 'silent' });
-const ALL = ['001_crypto_prices', '002_price_monitors'];
+// Every migration in shared/migrations, read from the folder so new migrations need no test edit.
+const ALL = fs
+  .readdirSync(DEFAULT_MIGRATIONS_DIR)
+  .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+  .map((f) => f.replace(/\.sql$/, ''))
+  .sort();
 
 const toDrop: string[] = [];
 const pools: Database[] = [];
@@ -74,16 +80,14 @@ describe('migrate', () => {
     const recorded = await db.query<{ version: number; name: string; checksum: string; applied_at: number }>(
       'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
     );
-    expect(recorded.map((r) => [r.version, r.name])).toEqual([
-      [1, 'crypto_prices'],
-      [2, 'price_monitors'],
-    ]);
+    expect(recorded.map((r) => [r.version, r.name])).toEqual(ALL.map((id) => [Number(id.slice(0, 3)), id.slice(4)]));
+    expect(recorded.slice(0, 2).map((r) => r.name)).toEqual(['crypto_prices', 'price_monitors']);
     const onDisk = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, '001_crypto_prices.sql'), 'utf8');
     expect(recorded[0]!.checksum).toBe(migrationChecksum(onDisk));
     expect(recorded[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof recorded[0]!.applied_at).toBe('number');
 
-    expect(await tableNames(db)).toEqual(['crypto_prices', 'price_alerts', 'price_monitors', 'schema_migrations']);
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(['crypto_prices', 'price_alerts', 'price_monitors', 'schema_migrations']));
     const [schema] = await db.query<{ cs: string }>(
       'SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()',
     );
@@ -104,7 +108,8 @@ describe('migrate', () => {
     expect(results.flatMap((r) => r.applied).sort()).toEqual(ALL);
     expect(results.map((r) => r.skipped).sort()).toEqual([0, ALL.length]);
     const rows = await pool(url).query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual(ALL.map((id) => Number(id.slice(0, 3))));
+    expect(ALL.length).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses to run when an applied file changed, naming the file, and applies nothing after it', async () => {
