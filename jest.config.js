@@ -4,7 +4,12 @@ module.exports = {
   roots: ['<rootDir>/shared/src', '<rootDir>/services'],
   testMatch: ['**/src/**/__tests__/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+    // ESM-only dependencies (loaded with require(esm) at run time) are transpiled to CommonJS for jest's module system.
+    '/node_modules/trading-signals/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!trading-signals/)'],
   moduleNameMapper: { '^@cte/shared$': '<rootDir>/shared/src/index.ts' },
   testTimeout: 30000,
   maxWorkers: 2,

@@ -8,3 +8,12 @@ export type { Price as PriceProto, Price__Output as PriceProtoOutput } from './g
 export type { Alert as AlertProto, Alert__Output as AlertProtoOutput } from './gen/cte/market/v1/Alert';
 export type { Monitor as MonitorProto, Monitor__Output as MonitorProtoOutput } from './gen/cte/market/v1/Monitor';
 export type { Bar as BarProto, Bar__Output as BarProtoOutput } from './gen/cte/common/v1/Bar';
+export type { ProtoGrpcType as ConsensusProtoGrpcType } from './gen/consensus';
+export type { SignalsAggregatorHandlers, SignalsAggregatorClient } from './gen/cte/consensus/v1/SignalsAggregator';
+export type { Consensus as ConsensusProto, Consensus__Output as ConsensusProtoOutput } from './gen/cte/consensus/v1/Consensus';
+export type { Source as SourceProto, Source__Output as SourceProtoOutput } from './gen/cte/consensus/v1/Source';
+export type { ProtoGrpcType as SignalGeneratorProtoGrpcType } from './gen/signal_generator';
+export type { SignalGeneratorHandlers, SignalGeneratorClient } from './gen/cte/signals/v1/SignalGenerator';
+export type { Agent as AgentProto, Agent__Output as AgentProtoOutput } from './gen/cte/signals/v1/Agent';
+export type { Task as TaskProto, Task__Output as TaskProtoOutput } from './gen/cte/signals/v1/Task';
+export type { AgentLog as AgentLogProto } from './gen/cte/signals/v1/AgentLog';
