@@ -382,5 +382,5 @@ it('exports cte_task_queue_tasks, cte_task_duration_seconds{outcome} and cte_tas
   expect(sample(text, 'cte_task_duration_seconds_count', { outcome: 'succeeded' })).toBe(2);
   expect(sample(text, 'cte_task_duration_seconds_count', { outcome: 'failed' })).toBe(1);
   expect(sample(text, 'cte_task_queue_tasks', {})).toBe(0);
-  expect(lintMetricsText(text, { units: ['depth'] }).filter((p) => p.includes('cte_task'))).toEqual([]);
+  expect(lintMetricsText(text, { units: ['tasks'] }).filter((p) => p.includes('cte_task'))).toEqual([]);
 });
