@@ -163,6 +163,8 @@ export interface BaseConfig {
   logLevel: string;
   shutdownGraceMs: number;
   httpBodyLimit: string;
+  /** Prefix of every bus channel and stream name; empty in production, unique per test run. */
+  busNamespace: string;
 }
 
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/crypto_trading';
@@ -188,6 +190,7 @@ export function readBaseConfig(env: EnvReader, service: ServiceName, version = '
     logLevel: env.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', { default: 10_000, min: 0, max: 600_000 }),
     httpBodyLimit: env.string('HTTP_BODY_LIMIT', { default: '100kb', pattern: /^\d+(b|kb|mb)$/i }),
+    busNamespace: env.string('BUS_NAMESPACE', { default: '', pattern: /^[\w.:-]{0,64}$/ }),
   };
   if (cfg.httpPort !== 0 && cfg.httpPort === cfg.grpcPort) {
     env.problem(`${prefix}_GRPC_PORT`, `must differ from ${prefix}_PORT (${cfg.httpPort})`);

@@ -35,7 +35,7 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   lifecycle.installSignalHandlers();
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
-  const bus = new RedisBus({ url: cfg.redisUrl, logger });
+  const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
   const bars = new BarRepository(db);
   const monitors = new MonitorRepository(db);
 

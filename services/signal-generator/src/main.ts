@@ -43,7 +43,7 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
   lifecycle.installSignalHandlers();
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
-  const bus = new RedisBus({ url: cfg.redisUrl, logger });
+  const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
   const models = new ModelRegistry({ dir: cfg.modelDir, pipelineFeatures: FEATURE_NAMES, logger });
   const history = new CachedBarHistory(new PriceStreamHistory(cfg.priceStreamAddr, cfg.apiKey), {
     redisUrl: cfg.redisUrl,

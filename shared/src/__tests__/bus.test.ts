@@ -434,3 +434,35 @@ describe('RedisBus readiness', () => {
     await expect(bounded(bus.ping(), 10000, 'ping()')).rejects.toBeInstanceOf(UnavailableError);
   });
 });
+
+describe('namespace', () => {
+  it('keeps two namespaces on one Redis apart, and handlers see names without the prefix', async () => {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const log = createLogger({ service: 'bus-ns-test', level: 'silent' });
+    const suffix = Math.random().toString(36).slice(2);
+    const a = new RedisBus({ url, logger: log, namespace: `nsA-${suffix}:` });
+    const b = new RedisBus({ url, logger: log, namespace: `nsB-${suffix}:` });
+    try {
+      const gotA: string[] = [];
+      const gotB: string[] = [];
+      await a.subscribe('data.bars.1h.*', (_env, channel) => void gotA.push(channel));
+      await b.subscribe('data.bars.1h.*', (_env, channel) => void gotB.push(channel));
+      await a.publish('data.bars.1h.BTC-USD', { type: 'bar', data: {} });
+      const deadline = Date.now() + 5000;
+      while (gotA.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(gotA).toEqual(['data.bars.1h.BTC-USD']);
+      expect(gotB).toEqual([]);
+      const id = await a.append('signals.raw', { type: 'signal', data: { x: 1 } });
+      const raw = new Redis(url);
+      expect(await raw.xlen(`nsA-${suffix}:signals.raw`)).toBe(1);
+      expect(await raw.xlen('signals.raw:never')).toBe(0);
+      await raw.del(`nsA-${suffix}:signals.raw`);
+      raw.disconnect();
+      expect(id).toMatch(/^\d+-\d+$/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

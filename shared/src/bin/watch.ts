@@ -70,12 +70,13 @@ async function main(): Promise<void> {
     else patterns.push(args[i]!);
   }
   const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const bus = new RedisBus({ url, logger: createLogger({ service: 'cte-watch', level: 'warn' }) });
+  const namespace = process.env.BUS_NAMESPACE ?? '';
+  const bus = new RedisBus({ url, logger: createLogger({ service: 'cte-watch', level: 'warn' }), namespace });
   for (const pattern of patterns.length > 0 || streams.length > 0 ? patterns : ['data.bars.1h.*', 'data.alerts', 'signals.consensus']) {
     await bus.subscribe(pattern, (env, channel) => void process.stdout.write(formatMessage(channel, env) + '\n'));
   }
   let stopping = false;
-  const tails = streams.filter(Boolean).map((s) => tailStream(url, s, () => stopping));
+  const tails = streams.filter(Boolean).map((s) => tailStream(url, namespace + s, () => stopping));
   const stop = () => {
     stopping = true;
     void Promise.all([bus.close(), ...tails]).then(() => process.exit(0));

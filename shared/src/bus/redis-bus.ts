@@ -17,6 +17,11 @@ import type {
 export interface RedisBusOptions {
   url: string;
   logger: Logger;
+  /**
+   * Prefix for every channel and stream name (BUS_NAMESPACE), so several fleets or test runs can
+   * share one Redis without hearing each other. Handlers see names without it.
+   */
+  namespace?: string;
   /** Approximate MAXLEN applied by append(); unset means streams are not trimmed. */
   streamMaxLen?: number;
   /** Default 5000. */
@@ -58,12 +63,17 @@ export class RedisBus implements Bus {
     this.cmd = this.connection('cmd', { commandTimeout: opts.commandTimeoutMs ?? 5000, enableAutoPipelining: true });
   }
 
-  async publish<T>(channel: string, msg: OutgoingMessage<T>): Promise<void> {
-    await this.cmd.publish(channel, JSON.stringify(toEnvelope(msg)));
+  private get ns(): string {
+    return this.opts.namespace ?? '';
   }
 
-  async subscribe<T>(pattern: string, handler: MessageHandler<T>): Promise<Subscription> {
+  async publish<T>(channel: string, msg: OutgoingMessage<T>): Promise<void> {
+    await this.cmd.publish(this.ns + channel, JSON.stringify(toEnvelope(msg)));
+  }
+
+  async subscribe<T>(unprefixed: string, handler: MessageHandler<T>): Promise<Subscription> {
     this.assertOpen();
+    const pattern = this.ns + unprefixed;
     const isPattern = GLOB_CHARS.test(pattern);
     const key = (isPattern ? 'p:' : 'c:') + pattern;
     // The envelope is only checked structurally; its data type is the subscriber's claim.
@@ -93,19 +103,20 @@ export class RedisBus implements Bus {
 
   async append<T>(stream: string, msg: OutgoingMessage<T>): Promise<string> {
     const trim = this.opts.streamMaxLen ? ['MAXLEN', '~', this.opts.streamMaxLen] : [];
-    const id = await this.cmd.call('XADD', stream, ...trim, '*', ENVELOPE_FIELD, JSON.stringify(toEnvelope(msg)));
+    const id = await this.cmd.call('XADD', this.ns + stream, ...trim, '*', ENVELOPE_FIELD, JSON.stringify(toEnvelope(msg)));
     if (typeof id !== 'string') throw new Error('unexpected XADD reply');
     return id;
   }
 
   async consume<T>(
-    stream: string,
+    unprefixed: string,
     group: string,
     consumer: string,
     handler: StreamHandler<T>,
     opts?: ConsumeOptions,
   ): Promise<Consumer> {
     this.assertOpen();
+    const stream = this.ns + unprefixed;
     // Two loops under one consumer name would share (and fight over) one pending list.
     const key = JSON.stringify([stream, group, consumer]);
     if (this.consumers.has(key)) throw new ConflictError('consumer already running', { stream, group, consumer });
@@ -193,7 +204,7 @@ export class RedisBus implements Bus {
       const onError = (err: unknown): void =>
         this.log.error({ err, channel, trace_id: decoded.envelope.trace_id }, 'subscriber handler failed');
       try {
-        const result = handler(decoded.envelope, channel);
+        const result = handler(decoded.envelope, channel.startsWith(this.ns) ? channel.slice(this.ns.length) : channel);
         if (result instanceof Promise) result.catch(onError);
       } catch (err) {
         onError(err);

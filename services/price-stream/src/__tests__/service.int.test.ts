@@ -26,6 +26,8 @@ import { startPriceStream, waitFor, type RunningService } from './helpers/servic
 
 const DAY_FILE = path.resolve(__dirname, '..', '..', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd', '20180404_trade.zip');
 const logger = createLogger({ service: 'test', level: 'silent' });
+// Its own bus namespace, so parallel test files sharing the machine's Redis never hear each other.
+const BUS_NAMESPACE = `test-ps-${Math.random().toString(36).slice(2)}:`;
 
 let tdb: TestDatabase;
 let svc: RunningService;
@@ -39,11 +41,12 @@ const api = (p: string, init: RequestInit = {}) =>
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
-  bus = new RedisBus({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', logger });
+  bus = new RedisBus({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', logger, namespace: BUS_NAMESPACE });
   await bus.subscribe<BarMessage>('data.bars.1m.*', (env: Envelope<BarMessage>) => void seenBars.push(env.data));
   await bus.subscribe<AlertMessage>('data.alerts', (env: Envelope<AlertMessage>) => void seenAlerts.push(env.data));
   svc = await startPriceStream({
     MYSQL_URL: tdb.url,
+    BUS_NAMESPACE,
     REPLAY_FILES: DAY_FILE,
     REPLAY_SPEED: '86400', // a day of data per second
     REPLAY_LOOP: 'true',
