@@ -11,3 +11,4 @@ export * from './grpc';
 export * from './contracts';
 export * from './channels';
 export * from './cache';
+export * from './testing';
