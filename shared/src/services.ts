@@ -50,7 +50,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     grpcPort: 9028,
     description: 'consensus across signal sources',
     dependsOn: ['signal-generator'],
-    owns: ['consensus_signals'],
+    owns: ['consensus_signals', 'aggregator_signals', 'source_stats'],
     nodeOptions: '',
   },
   recommendations: {

@@ -1,0 +1,4 @@
+export * from './consensus-engine';
+export * from './track-record';
+export * from './validation';
+export * from './decimal';

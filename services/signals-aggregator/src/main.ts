@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import {
+  ConfigError,
+  createGrpcServer,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  createPool,
+  Lifecycle,
+  loadProto,
+  Readiness,
+  RedisBus,
+  redactUrl,
+  type ConsensusProtoGrpcType,
+  type Consumer,
+} from '@cte/shared';
+import { CONSUMER_GROUP, readConfig, type SignalsAggregatorConfig } from './config';
+import { ConsensusEngine } from './engine/consensus-engine';
+import { AggregatorApi } from './adapters/aggregator-api';
+import { ConsensusBoard } from './adapters/consensus-board';
+import { aggregatorGrpcHandlers } from './adapters/grpc';
+import { mountAggregatorRoutes } from './adapters/http';
+import { createAggregatorMetrics } from './adapters/metrics';
+import { PriceFeed } from './adapters/price-feed';
+import { AggregatorRepository } from './adapters/repository';
+import { restoreState } from './adapters/restore';
+import { SignalIntake } from './adapters/signal-intake';
+import { StatsWriter } from './adapters/stats-writer';
+import { TraceTimes } from './adapters/trace-times';
+
+const TRIM_EVERY_MS = 60_000;
+
+async function main(cfg: SignalsAggregatorConfig): Promise<void> {
+  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
+  logger.info(
+    {
+      mysql: redactUrl(cfg.mysqlUrl),
+      redis: redactUrl(cfg.redisUrl),
+      stream: cfg.signalsStream,
+      consumer: cfg.consumerName,
+      halfLifeMs: cfg.halfLifeMs,
+      maxAgeMs: cfg.maxAgeMs,
+      minQuorum: cfg.minQuorum,
+      minAgreement: cfg.minAgreement,
+      sourceWeights: cfg.sourceWeights,
+    },
+    'starting',
+  );
+
+  const registry = createMetrics(cfg.service);
+  const readiness = new Readiness();
+  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
+  lifecycle.installSignalHandlers();
+
+  const db = createPool({ url: cfg.mysqlUrl, logger });
+  const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
+  const repo = new AggregatorRepository(db);
+
+  const engine = new ConsensusEngine({
+    halfLifeMs: cfg.halfLifeMs,
+    maxAgeMs: cfg.maxAgeMs,
+    minQuorum: cfg.minQuorum,
+    minAgreement: cfg.minAgreement,
+    baseWeights: cfg.sourceWeights,
+    trackRecord: { priorMean: cfg.trackRecordPrior, priorStrength: cfg.trackRecordPriorWeight, maxPendingPerSymbol: cfg.maxPendingPerSymbol },
+    maxLeadMs: cfg.signalMaxLeadMs,
+    maxClockSkewMs: cfg.signalMaxClockSkewMs,
+    symbols: cfg.symbols,
+  });
+  const board = new ConsensusBoard();
+  const traceTimes = new TraceTimes();
+  const stats = new StatsWriter({
+    store: repo,
+    statsOf: (agentId) => engine.trackRecord.record(agentId),
+    logger,
+    flushMs: cfg.statsFlushMs,
+    onWriteFailed: () => metrics.statsWriteFailures.inc(),
+  });
+  const metrics = createAggregatorMetrics(registry, {
+    statsQueueDepth: () => stats.pending(),
+    pendingSignals: () => engine.trackRecord.pendingCount(),
+  });
+  const prices = new PriceFeed({
+    bus,
+    engine,
+    logger,
+    timeframe: cfg.priceTimeframe,
+    ticks: cfg.priceTicks,
+    traceTimes,
+    onScored: (scored) => {
+      for (const s of scored) metrics.scored.inc({ outcome: s.hit ? 'hit' : 'miss' });
+      stats.enqueue(scored);
+    },
+  });
+  const intakeStop = new AbortController();
+  const intake = new SignalIntake({
+    engine,
+    repo,
+    bus,
+    board,
+    metrics,
+    logger,
+    consensusChannel: cfg.consensusChannel,
+    traceTimes,
+    shutdown: intakeStop.signal,
+  });
+  const api = new AggregatorApi({ engine, board, repo });
+
+  readiness.addCheck('mysql', () => db.ping());
+  readiness.addCheck('redis', () => bus.ping());
+
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  mountAggregatorRoutes(http.router, api);
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const proto = loadProto<ConsensusProtoGrpcType>('cte/consensus/v1/consensus.proto');
+  grpcKit.addService(proto.cte.consensus.v1.SignalsAggregator.service, aggregatorGrpcHandlers(api, board));
+
+  let consumer: Consumer | undefined;
+  let trimTimer: NodeJS.Timeout | undefined;
+  // Shutdown: stop reading signals (the in-flight one finishes) and prices, drain requests and
+  // scoring writes, then close connections.
+  lifecycle.onShutdown('intake', 'signals consumer', async () => {
+    intakeStop.abort();
+    if (trimTimer) clearInterval(trimTimer);
+    await consumer?.stop();
+  });
+  lifecycle.onShutdown('intake', 'price feed', () => prices.stop());
+  lifecycle.onShutdown('drain', 'http', (grace) => httpHandle.close(grace));
+  lifecycle.onShutdown('drain', 'grpc', (grace) => grpcKit.shutdown(grace));
+  lifecycle.onShutdown('drain', 'scoring outcomes', (grace) => stats.drain(grace));
+  lifecycle.onShutdown('close', 'redis', () => bus.close());
+  lifecycle.onShutdown('close', 'mysql', () => db.close());
+
+  await restoreState({ repo, engine, board, logger });
+  await prices.start();
+  stats.start();
+  const httpHandle = await http.listen(cfg.httpPort);
+  const grpcPort = await grpcKit.listen(cfg.grpcPort);
+  if (lifecycle.isShuttingDown) return;
+  consumer = await bus.consume(cfg.signalsStream, CONSUMER_GROUP, cfg.consumerName, intake.handle);
+  trimTimer = setInterval(() => {
+    repo
+      .trimSignals(cfg.signalsRetain)
+      .then((n) => n > 0 && logger.info({ deleted: n, retain: cfg.signalsRetain }, 'trimmed aggregator_signals'))
+      .catch((err: Error) => logger.warn({ err: err.message }, 'trimming aggregator_signals failed'));
+  }, TRIM_EVERY_MS);
+  trimTimer.unref();
+  logger.info({ http: httpHandle.port, grpc: grpcPort, stream: cfg.signalsStream, group: CONSUMER_GROUP, consumer: cfg.consumerName }, 'signals-aggregator ready');
+}
+
+let cfg: SignalsAggregatorConfig;
+try {
+  cfg = readConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`signals-aggregator: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+main(cfg).catch((err: unknown) => {
+  process.stderr.write(`signals-aggregator failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
