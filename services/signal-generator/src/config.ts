@@ -14,6 +14,8 @@ export interface SignalGeneratorConfig extends BaseConfig {
   symbols: Symbol[];
   /** Bars of history loaded from price-stream when a pipeline starts. */
   warmStartBars: number;
+  /** Publish HOLD decisions too, so the aggregator sees every running source on every bar (quorum). */
+  emitHold: boolean;
   /** Create the default agents (one ml_model and one of each strategy per symbol) when none exist. */
   seedAgents: boolean;
   cacheL1Max: number;
@@ -35,6 +37,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     symbols: env.list('SYMBOLS', parseSymbol, { default: [] }),
     warmStartBars: env.int('WARM_START_BARS', { default: 300, min: 0, max: 5000 }),
     seedAgents: env.bool('SEED_AGENTS', { default: true }),
+    emitHold: env.bool('SIGNAL_EMIT_HOLD', { default: true }),
     cacheL1Max: env.int('CACHE_L1_MAX', { default: 10_000, min: 10 }),
     cacheTtlMs: env.int('CACHE_TTL_MS', { default: 3_600_000, min: 1000 }),
     taskConcurrency: env.int('TASK_CONCURRENCY', { default: 4, min: 1, max: 256 }),

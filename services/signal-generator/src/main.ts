@@ -54,6 +54,7 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
   });
 
   const runtime = new AgentRuntime({
+    emitHold: cfg.emitHold,
     onError: (agent, err) => void agents.markError(agent.id, (err as Error).message).catch(() => undefined),
   });
   const agents = new AgentService({ store: new AgentRepository(db), logger, runtime });

@@ -108,7 +108,12 @@ it('stores every signal in ml_signals and appends the same ones to signals.raw',
   const rows = await tdb.db.query<{ id: string; source_type: string; side: string; confidence: string; bar_time: number }>(
     'SELECT id, source_type, side, confidence, bar_time FROM ml_signals',
   );
-  expect(rows.every((r) => r.side === 'BUY' || r.side === 'SELL')).toBe(true);
+  // HOLD decisions are published too (SIGNAL_EMIT_HOLD), so every running source speaks on every bar.
+  expect(rows.every((r) => ['BUY', 'SELL', 'HOLD'].includes(r.side))).toBe(true);
+  expect(rows.some((r) => r.side !== 'HOLD')).toBe(true);
+  const perBar = new Map<number, Set<string>>();
+  for (const r of rows) perBar.set(Number(r.bar_time), (perBar.get(Number(r.bar_time)) ?? new Set()).add(r.source_type));
+  expect([...perBar.values()].filter((s) => s.size === 4).length).toBeGreaterThan(100);
   expect(rows.every((r) => Number(r.confidence) >= 0 && Number(r.confidence) <= 1)).toBe(true);
   expect(rows.every((r) => Number(r.bar_time) >= HISTORY_END)).toBe(true);
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
