@@ -3,6 +3,7 @@
  * cte-watch: prints what the fleet publishes, one readable line per message.
  *   cte-watch [pattern ...]        pub/sub patterns, default: data.bars.1h.* data.alerts signals.consensus
  *   cte-watch --stream signals.raw tails a durable stream too (XREAD from now; no consumer group)
+ *   cte-watch --skip-hold          leaves out HOLD signals and HOLD consensus
  * Reads REDIS_URL (default redis://127.0.0.1:6379). Stops on SIGINT/SIGTERM.
  */
 import Redis from 'ioredis';
@@ -15,6 +16,11 @@ import { DEFAULT_REDIS_URL } from '../config';
 import { createLogger } from '../logger';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** HOLD signals and consensus: the quiet majority that --skip-hold leaves out. */
+export function isHold(env: Envelope<unknown>): boolean {
+  return (env.type === 'signal' || env.type === 'consensus') && (env.data as { side?: string }).side === 'HOLD';
+}
 
 export function formatMessage(channel: string, env: Envelope<unknown>): string {
   switch (env.type) {
@@ -44,6 +50,11 @@ export function formatMessage(channel: string, env: Envelope<unknown>): string {
   }
 }
 
+let skipHold = false;
+const print = (channel: string, env: Envelope<unknown>): void => {
+  if (!(skipHold && isHold(env))) process.stdout.write(formatMessage(channel, env) + '\n');
+};
+
 async function tailStream(url: string, stream: string, stop: () => boolean): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   let last = '$';
@@ -54,7 +65,7 @@ async function tailStream(url: string, stream: string, stop: () => boolean): Pro
         last = id;
         const i = fields.indexOf(ENVELOPE_FIELD);
         const decoded = decodeEnvelope(i >= 0 ? fields[i + 1] : undefined);
-        if (decoded.ok) process.stdout.write(formatMessage(stream, decoded.envelope) + '\n');
+        if (decoded.ok) print(stream, decoded.envelope);
       }
     }
   }
@@ -67,13 +78,14 @@ async function main(): Promise<void> {
   const patterns: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--stream') streams.push(args[++i] ?? '');
+    else if (args[i] === '--skip-hold') skipHold = true;
     else patterns.push(args[i]!);
   }
   const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const namespace = process.env.BUS_NAMESPACE ?? '';
   const bus = new RedisBus({ url, logger: createLogger({ service: 'cte-watch', level: 'warn' }), namespace });
   for (const pattern of patterns.length > 0 || streams.length > 0 ? patterns : ['data.bars.1h.*', 'data.alerts', 'signals.consensus']) {
-    await bus.subscribe(pattern, (env, channel) => void process.stdout.write(formatMessage(channel, env) + '\n'));
+    await bus.subscribe(pattern, (env, channel) => print(channel, env));
   }
   let stopping = false;
   const tails = streams.filter(Boolean).map((s) => tailStream(url, namespace + s, () => stopping));
