@@ -7,7 +7,11 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores build test demo bench migrate clean
+.PHONY: help deps datastores build test demo bench migrate train clean
+
+MODEL_DIR ?= services/signal-generator/models
+TRAIN_DIR := .cache/train
+PYTHON3 := /usr/bin/python3
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -33,6 +37,12 @@ demo: migrate ## run price-stream replaying the bundled Coinbase data, showing b
 
 bench: build datastores ## run the benchmarks; prints a table and writes bench-results.json
 	node services/price-stream/dist/bench/run.js
+
+train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost
+	@$(PYTHON3) -c 'import xgboost' 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-xgboost; else sudo apt-get install -y python3-xgboost; fi; }
+	node services/signal-generator/dist/cli/dump-features.js --input services/price-stream/data/replay/coinbase_btcusd_1h.csv \
+		--timeframe 1h --horizon 4 --threshold 0 --out $(TRAIN_DIR)/BTC-USD_1h.csv
+	$(PYTHON3) services/signal-generator/scripts/train.py --data $(TRAIN_DIR)/BTC-USD_1h.csv --model-dir $(MODEL_DIR)
 
 clean: ## remove build output
 	npm run clean

@@ -10,7 +10,10 @@ module.exports = {
     '/node_modules/trading-signals/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!trading-signals/)'],
-  moduleNameMapper: { '^@cte/shared$': '<rootDir>/shared/src/index.ts' },
+  moduleNameMapper: {
+    '^@cte/shared$': '<rootDir>/shared/src/index.ts',
+    '^@cte/price-stream/dist/(.*)$': '<rootDir>/services/price-stream/src/$1',
+  },
   testTimeout: 30000,
   maxWorkers: 2,
 };
