@@ -12,3 +12,4 @@ export * from './contracts';
 export * from './channels';
 export * from './cache';
 export * from './testing';
+export * from './bench';

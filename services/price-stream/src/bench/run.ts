@@ -4,11 +4,10 @@
  * Each figure is the median of several runs, shown next to a floor measured in the same
  * run on the same machine, so a reader sees how close to the limit the code is.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import path from 'node:path';
-import { createLogger, RedisBus, SERVICES } from '@cte/shared';
+import { benchRow as row, createLogger, RedisBus, reportBench, SERVICES, type BenchRow as Row } from '@cte/shared';
 import { MarketDataEngine } from '../engine/market-data-engine';
 import { tickChannel } from '../adapters/channels';
 import { toPriceMessage } from '../adapters/dto/messages';
@@ -19,22 +18,6 @@ const TICKS = Number(process.env.BENCH_TICKS ?? 1_000_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
 
-interface Row {
-  name: string;
-  unit: string;
-  median: number;
-  runs: number[];
-  floor_name: string;
-  floor: number;
-  target: string;
-  ratio_to_floor: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
 function benchParseFloor(messages: string[]): number {
@@ -128,12 +111,6 @@ function measureRss(symbols: number, nodeFlags: string[]): Promise<number> {
   });
 }
 
-function row(name: string, unit: string, runs: number[], floorName: string, floors: number[], target: string, higherIsBetter = true): Row {
-  const m = median(runs);
-  const f = median(floors);
-  return { name, unit, median: m, runs, floor_name: floorName, floor: f, target, ratio_to_floor: higherIsBetter ? m / f : f / m };
-}
-
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'bench', level: 'warn' });
   const messages = makeTickMessages(TICKS, 10);
@@ -184,32 +161,7 @@ async function main(): Promise<void> {
   rows.push(row(`peak RSS, 1,000 symbols x 20 ticks/s, 6 tfs (${flagsLabel})`, 'MB', rss, 'same process, 0 symbols', baseRss, '<= 120 MB', false));
   rows.push(row('peak RSS, same, without the heap cap', 'MB', uncappedRss, 'same process, 0 symbols', baseRss, 'n/a (why the cap)', false));
 
-  print(rows);
-  const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, runs: RUNS, ticks: TICKS, commit: gitCommit() };
-  const file = path.resolve(__dirname, '..', '..', '..', '..', 'bench-results.json');
-  fs.writeFileSync(file, JSON.stringify({ service: 'price-stream', machine, results: rows }, null, 2) + '\n');
-  console.log(JSON.stringify({ service: 'price-stream', machine, results: rows }));
-  console.log(`\nwritten to ${file}`);
-}
-
-function gitCommit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function print(rows: Row[]): void {
-  const fmt = (n: number) => (n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-  const header = ['benchmark', 'median', 'unit', 'floor (same run)', 'floor', 'vs floor', 'target'];
-  const lines = rows.map((r) => [r.name, fmt(r.median), r.unit, r.floor_name, fmt(r.floor), `${(r.ratio_to_floor * 100).toFixed(0)}%`, r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const l of lines) console.log(line(l));
-  console.log(`\nmedians of ${RUNS} runs; "vs floor" = median / floor (for RSS: floor / median).`);
+  reportBench('price-stream', rows, RUNS, { ticks: TICKS });
 }
 
 main().catch((err: unknown) => {
