@@ -82,7 +82,7 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
       backoffMs: cfg.taskBackoffMs,
     },
   });
-  const feed = new BarFeed({ bus, timeframes: cfg.timeframes, logger, onBar: (bar) => loop.onBar(bar) });
+  const feed = new BarFeed({ bus, timeframes: cfg.timeframes, logger, onBar: (bar, origin) => loop.onBar(bar, origin) });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());

@@ -83,6 +83,12 @@ it('warms the pipeline from 300 stored bars before the first replayed bar, then 
     return /cte_warm_starts_total\{result="ok"[^}]*\} 1/.test(text) ? text : undefined;
   });
   expect(metrics).toContain('cte_cache_hit_ratio');
+  const latency = await waitFor('pipeline latency samples', async () => {
+    const text = await (await fetch(`${sg!.httpUrl}/metrics`)).text();
+    const m = /cte_pipeline_latency_seconds_count\{stage="signal"[^}]*\} (\d+)/.exec(text);
+    return m && Number(m[1]) > 0 ? Number(m[1]) : undefined;
+  });
+  expect(latency).toBeGreaterThan(0);
   expect(sg!.logs()).toMatch(/"bars":300,"warm":true[^\n]*feature pipeline warmed from history/);
   // The pipeline is warm before the first replayed bar, so ML decisions start right away.
   await waitFor('ml signals', async () => {

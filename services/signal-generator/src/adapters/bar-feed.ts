@@ -1,4 +1,10 @@
-import { parseBarMessage, type Bar, type Bus, type Logger, type Subscription, type Timeframe } from '@cte/shared';
+import { parseBarMessage, type Bar, type Bus, type Envelope, type Logger, type Subscription, type Timeframe } from '@cte/shared';
+
+/** Where a bar came from: its envelope's trace id and publish time (for pipeline latency). */
+export interface BarOrigin {
+  traceId: string;
+  publishedAt: number;
+}
 
 /**
  * Closed bars from price-stream (`data.bars.{tf}.*` pub/sub). Bars of one (exchange, symbol,
@@ -15,22 +21,23 @@ export class BarFeed {
       bus: Bus;
       timeframes: readonly Timeframe[];
       logger: Logger;
-      onBar: (bar: Bar) => Promise<void>;
+      onBar: (bar: Bar, origin: BarOrigin) => Promise<void>;
       onRejected?: (reason: string) => void;
     },
   ) {}
 
   async start(): Promise<void> {
     for (const tf of this.o.timeframes) {
-      this.subs.push(await this.o.bus.subscribe(`data.bars.${tf}.*`, (env) => this.accept(env.data)));
+      this.subs.push(await this.o.bus.subscribe(`data.bars.${tf}.*`, (env) => this.accept(env)));
     }
   }
 
-  private accept(raw: unknown): void {
+  private accept(env: Envelope<unknown>): void {
     if (this.stopped) return;
     let bar: Bar;
+    const origin: BarOrigin = { traceId: env.trace_id, publishedAt: env.ts };
     try {
-      bar = parseBarMessage(raw);
+      bar = parseBarMessage(env.data);
     } catch (err) {
       this.o.onRejected?.((err as Error).message);
       this.o.logger.warn({ err: (err as Error).message }, 'bar rejected');
@@ -38,7 +45,7 @@ export class BarFeed {
     }
     const key = `${bar.exchange}|${bar.symbol}|${bar.timeframe}`;
     const next = (this.chains.get(key) ?? Promise.resolve())
-      .then(() => this.o.onBar(bar))
+      .then(() => this.o.onBar(bar, origin))
       .catch((err: Error) => this.o.logger.error({ err: err.message, symbol: bar.symbol, timeframe: bar.timeframe }, 'bar handling failed'));
     this.chains.set(key, next);
     void next.then(() => {

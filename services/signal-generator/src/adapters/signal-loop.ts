@@ -4,6 +4,7 @@ import { FeaturePipeline } from '../engine/features';
 import type { FeatureView, ModelPredictor } from '../engine/strategies';
 import type { AgentRuntime } from '../agents/agent-runtime';
 import type { Agent } from '../agents/types';
+import type { BarOrigin } from './bar-feed';
 import type { BarHistory } from './price-history';
 import type { ModelRegistry } from './model-registry';
 import type { SignalRepository } from './signal-repository';
@@ -38,6 +39,7 @@ export class SignalLoop {
   private readonly emitted: Counter<'source_type' | 'side'>;
   private readonly barSeconds: Histogram;
   private readonly warmStarts: Counter<'result'>;
+  private readonly pipelineLatency: Histogram<'stage'>;
 
   constructor(private readonly o: SignalLoopOptions) {
     this.emitted = new Counter({
@@ -52,6 +54,13 @@ export class SignalLoop {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [o.registry],
     });
+    this.pipelineLatency = new Histogram({
+      name: 'cte_pipeline_latency_seconds',
+      help: 'Time from the bar being published by price-stream to its signals being published (stage="signal").',
+      labelNames: ['stage'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+      registers: [o.registry],
+    });
     this.warmStarts = new Counter({
       name: 'cte_warm_starts_total',
       help: 'Feature pipelines warmed from price-stream history, by result.',
@@ -60,7 +69,7 @@ export class SignalLoop {
     });
   }
 
-  async onBar(bar: Bar): Promise<void> {
+  async onBar(bar: Bar, origin?: BarOrigin): Promise<void> {
     const started = process.hrtime.bigint();
     const market = await this.marketFor(bar);
     const last = market.pipeline.lastBarTime();
@@ -68,11 +77,15 @@ export class SignalLoop {
     const vector = market.pipeline.update(bar);
     market.lastBar = bar;
     const view = vectorView(market.pipeline.names, vector);
-    const signals = this.o.runtime.onFeatures(bar.symbol, bar.timeframe, { openTime: bar.openTime, close: bar.close, traceId: newTraceId() }, view, (agent) =>
+    const signals = this.o.runtime.onFeatures(bar.symbol, bar.timeframe, { openTime: bar.openTime, close: bar.close, traceId: origin?.traceId ?? newTraceId() }, view, (agent) =>
       this.predictorFor(agent, vector),
     );
     await this.emit(signals);
     this.barSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    // Skipped for bars replayed from a backlog (over a minute old), which would only measure the backlog.
+    if (origin && signals.length > 0 && Date.now() - origin.publishedAt < 60_000) {
+      this.pipelineLatency.observe({ stage: 'signal' }, (Date.now() - origin.publishedAt) / 1000);
+    }
   }
 
   /** Latest features of a market, for tasks that evaluate an agent on demand. */
