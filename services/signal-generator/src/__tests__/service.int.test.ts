@@ -85,7 +85,7 @@ it('warms the pipeline from 300 stored bars before the first replayed bar, then 
   expect(metrics).toContain('cte_cache_hit_ratio');
   const latency = await waitFor('pipeline latency samples', async () => {
     const text = await (await fetch(`${sg!.httpUrl}/metrics`)).text();
-    const m = /cte_pipeline_latency_seconds_count\{stage="signal"[^}]*\} (\d+)/.exec(text);
+    const m = /cte_pipeline_latency_seconds_count\{[^}]*stage="signal"[^}]*\} (\d+)/.exec(text);
     return m && Number(m[1]) > 0 ? Number(m[1]) : undefined;
   });
   expect(latency).toBeGreaterThan(0);
