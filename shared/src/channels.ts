@@ -193,3 +193,107 @@ export function parseSignalMessage(raw: unknown, opts: SignalValidationOptions):
   if (r.features_ref !== undefined && r.features_ref !== null) msg.features_ref = str('features_ref', /^[\w.:/-]{1,200}$/);
   return msg;
 }
+
+// ---------------------------------------------------------------------------
+// The trading path
+// ---------------------------------------------------------------------------
+
+export const TRADING_CHANNELS = {
+  /** Order lifecycle events from execution. Pub/sub. */
+  orders: 'events.orders',
+  /** Fills from execution. Durable stream, appended only after the database commit. */
+  fills: 'events.fills',
+  /** The fleet-wide trading state (kill switch) from risk. Pub/sub; the state is also persisted and queryable. */
+  tradingState: 'commands.trading_state',
+} as const;
+
+export type TradingStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export const TRADING_STATES: readonly TradingStateName[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+
+/** `commands.trading_state` */
+export interface TradingStateMessage {
+  state: TradingStateName;
+  reason: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderStatus = 'NEW' | 'SUBMITTED' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'FAILED';
+
+/** `events.fills`: one execution of (part of) an order. Unique per (venue, venue_trade_id). */
+export interface FillMessage {
+  /** Our id of the fill (trades.id). */
+  fill_id: string;
+  venue: string;
+  venue_trade_id: string;
+  order_id: string;
+  client_order_id: string;
+  symbol: Symbol;
+  side: OrderSide;
+  /** Base quantity, decimal string > 0. */
+  qty: string;
+  /** Decimal string > 0. */
+  price: string;
+  /** Decimal string >= 0. */
+  fee: string;
+  fee_currency: string;
+  liquidity: 'maker' | 'taker';
+  /** Epoch ms of the fill at the venue. */
+  ts: number;
+  trace_id: string;
+}
+
+/** `events.orders` */
+export interface OrderEventMessage {
+  event: 'created' | 'submitted' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired' | 'failed';
+  order_id: string;
+  client_order_id: string;
+  recommendation_id: string;
+  symbol: Symbol;
+  side: OrderSide;
+  status: OrderStatus;
+  qty: string;
+  filled_qty: string;
+  avg_fill_price: string;
+  reason: string;
+  ts: number;
+  trace_id: string;
+}
+
+const POSITIVE_DECIMAL = /^(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
+/** Validates a fill from the bus (the ledger's input); throws InvalidArgumentError naming the field. */
+export function parseFillMessage(raw: unknown): FillMessage {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError('fill must be an object');
+  const r = raw as Record<string, unknown>;
+  const str = (k: string, re: RegExp): string => {
+    const v = r[k];
+    if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`fill.${k} is invalid: ${JSON.stringify(v)}`);
+    return v;
+  };
+  const positive = (k: string): string => {
+    const v = str(k, POSITIVE_DECIMAL);
+    if (!/[1-9]/.test(v)) throw new InvalidArgumentError(`fill.${k} must be > 0`);
+    return v;
+  };
+  if (r.side !== 'buy' && r.side !== 'sell') throw new InvalidArgumentError(`fill.side must be buy or sell, got ${JSON.stringify(r.side)}`);
+  if (r.liquidity !== 'maker' && r.liquidity !== 'taker') throw new InvalidArgumentError('fill.liquidity must be maker or taker');
+  if (typeof r.ts !== 'number' || !Number.isSafeInteger(r.ts) || r.ts <= 0) throw new InvalidArgumentError('fill.ts must be epoch ms');
+  return {
+    fill_id: str('fill_id', ID),
+    venue: str('venue', /^[a-z0-9_]{1,32}$/),
+    venue_trade_id: str('venue_trade_id', /^[\w.:-]{1,128}$/),
+    order_id: str('order_id', ID),
+    client_order_id: str('client_order_id', ID),
+    symbol: parseSymbol(r.symbol),
+    side: r.side,
+    qty: positive('qty'),
+    price: positive('price'),
+    fee: str('fee', POSITIVE_DECIMAL),
+    fee_currency: str('fee_currency', /^[A-Z0-9]{1,20}$/),
+    liquidity: r.liquidity,
+    ts: r.ts,
+    trace_id: str('trace_id', /^[A-Za-z0-9-]{8,64}$/),
+  };
+}

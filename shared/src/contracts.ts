@@ -17,3 +17,11 @@ export type { SignalGeneratorHandlers, SignalGeneratorClient } from './gen/cte/s
 export type { Agent as AgentProto, Agent__Output as AgentProtoOutput } from './gen/cte/signals/v1/Agent';
 export type { Task as TaskProto, Task__Output as TaskProtoOutput } from './gen/cte/signals/v1/Task';
 export type { AgentLog as AgentLogProto } from './gen/cte/signals/v1/AgentLog';
+export type { ProtoGrpcType as RiskProtoGrpcType } from './gen/risk';
+export type { RiskHandlers, RiskClient } from './gen/cte/risk/v1/Risk';
+export type { ProtoGrpcType as ExecutionProtoGrpcType } from './gen/execution';
+export type { ExecutionHandlers, ExecutionClient } from './gen/cte/execution/v1/Execution';
+export type { ProtoGrpcType as PortfolioProtoGrpcType } from './gen/portfolio';
+export type { PortfolioHandlers, PortfolioClient } from './gen/cte/portfolio/v1/Portfolio';
+export type { ProtoGrpcType as RecommendationsProtoGrpcType } from './gen/recommendations';
+export type { RecommendationsHandlers, RecommendationsClient } from './gen/cte/recommendations/v1/Recommendations';
