@@ -7,7 +7,10 @@ export interface ServiceDeclaration {
   httpPort: number;
   grpcPort: number;
   description: string;
-  /** Other services this one calls or consumes from. */
+  /**
+   * Services that should be ready before this one starts (it calls them, or needs their data at
+   * start). Consumers of durable streams do not list their producers: a stream waits for them.
+   */
   dependsOn: readonly ServiceName[];
   /** Tables this service owns (writes). */
   owns: readonly string[];
@@ -41,7 +44,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8025,
     grpcPort: 9025,
     description: 'features, XGBoost models, strategy agents, task engine',
-    dependsOn: ['price-stream'],
+    // price-stream's GetBars is only needed once bars flow, i.e. once price-stream runs.
+    dependsOn: [],
     owns: ['ml_signals', 'agents', 'agent_logs', 'agent_tasks'],
     nodeOptions: '',
   },
@@ -49,7 +53,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8028,
     grpcPort: 9028,
     description: 'consensus across signal sources',
-    dependsOn: ['signal-generator'],
+    dependsOn: [],
     owns: ['consensus_signals', 'aggregator_signals', 'source_stats'],
     nodeOptions: '',
   },
@@ -57,7 +61,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8022,
     grpcPort: 9022,
     description: 'Kelly sizing of consensus signals',
-    dependsOn: ['signals-aggregator', 'risk', 'execution'],
+    dependsOn: ['signals-aggregator', 'risk', 'execution', 'portfolio'],
     owns: ['trade_recommendations'],
     nodeOptions: '',
   },
@@ -65,7 +69,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8027,
     grpcPort: 9027,
     description: 'risk limits, kill switch',
-    dependsOn: ['portfolio', 'price-stream'],
+    dependsOn: ['portfolio'],
     owns: ['risk_events', 'risk_limits'],
     nodeOptions: '',
   },
@@ -73,7 +77,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8024,
     grpcPort: 9024,
     description: 'order management, paper and ccxt venues',
-    dependsOn: ['price-stream'],
+    // Not ready until it knows the trading state, which risk serves.
+    dependsOn: ['risk'],
     owns: ['orders', 'trades'],
     nodeOptions: '',
   },
@@ -81,7 +86,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     httpPort: 8026,
     grpcPort: 9026,
     description: 'positions, cash, PnL',
-    dependsOn: ['execution', 'price-stream'],
+    dependsOn: [],
     owns: ['portfolio_positions', 'portfolio_snapshots', 'balances'],
     nodeOptions: '',
   },

@@ -68,9 +68,10 @@ describe('fleet start order', () => {
   it('starts dependencies first and only those that are built', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startOrder } = require('../bin/fleet') as typeof import('../bin/fleet');
-    const built = new Set(['price-stream', 'signal-generator', 'signals-aggregator']);
-    const order = startOrder(['signals-aggregator'], (n) => built.has(n));
-    expect(order).toEqual(['price-stream', 'signal-generator', 'signals-aggregator']);
-    expect(startOrder(['price-stream'], () => true)).toEqual(['price-stream']);
+    const all = () => true;
+    expect(startOrder(['recommendations'], all)).toEqual(['signals-aggregator', 'portfolio', 'risk', 'execution', 'recommendations']);
+    const built = new Set(['recommendations', 'execution']);
+    expect(startOrder(['recommendations'], (n) => built.has(n))).toEqual(['execution', 'recommendations']);
+    expect(startOrder(['execution', 'price-stream'], all)).toEqual(['portfolio', 'risk', 'execution', 'price-stream']);
   });
 });
