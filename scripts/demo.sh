@@ -25,7 +25,8 @@ rm -f "$FLEET_LOG_DIR"/*.log
 
 node shared/dist/bin/watch.js --skip-hold 'data.bars.1d.*' 'data.alerts' 'signals.consensus' --stream signals.raw &
 watch_pid=$!
-node shared/dist/bin/fleet.js price-stream signal-generator signals-aggregator &
+# price-stream last: everyone else listens before the replay starts.
+node shared/dist/bin/fleet.js signals-aggregator signal-generator price-stream &
 fleet_pid=$!
 monitor_id="demo-$(date +%s)"
 cleanup() {
