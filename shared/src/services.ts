@@ -62,7 +62,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     grpcPort: 9022,
     description: 'Kelly sizing of consensus signals',
     dependsOn: ['signals-aggregator', 'risk', 'execution', 'portfolio'],
-    owns: ['trade_recommendations'],
+    owns: ['trade_recommendations', 'recommendation_events'],
     nodeOptions: '',
   },
   risk: {

@@ -1,0 +1,5 @@
+export * from './state-machine';
+export * from './orders';
+export * from './atr';
+export * from './kelly-sizer';
+export * from './consensus';
