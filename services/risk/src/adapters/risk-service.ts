@@ -1,0 +1,446 @@
+/**
+ * The use cases behind REST, gRPC and the bus, so validation and errors are the same everywhere:
+ * Check (idempotent per recommendation_id), the trading state, limits, events; and the inputs
+ * the engine's context is kept from (ticks, fills, order events).
+ *
+ * The hot path of Check stays in memory: the decision index (LRU + Bloom filter), the cached
+ * exposure, the price book, the trade counter and the pending book. Its risk_events row is
+ * written behind in batches (EventWriter) unless EVENTS_DURABLE is set.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Dec,
+  InvalidArgumentError,
+  parseSymbol,
+  TRADING_STATES,
+  UnavailableError,
+  type Logger,
+  type OrderSide,
+  type Symbol,
+  type TradingStateMessage,
+  type TradingStateName,
+} from '@cte/shared';
+import { parseLimitsPatch, type LimitsPatch } from '../engine/limits';
+import { PendingBook } from '../engine/pending-book';
+import { PriceBook } from '../engine/price-book';
+import { RiskEngine } from '../engine/risk-engine';
+import { dayLabel, TradeCounter, utcDay } from '../engine/trade-counter';
+import { DECISIONS, type CheckInput, type CheckResult, type Decision, type ExposureSnapshot, type PreparedLimits } from '../engine/types';
+import type { DecisionIndex, StoredDecision } from './decision-index';
+import type { LimitsView } from './limits-store';
+import type { RiskMetrics } from './metrics';
+import type { EventKind, EventQuery, EventRow, RiskEventView } from './repository';
+
+const REC_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const TRACE_ID = /^[A-Za-z0-9-]{8,64}$/;
+const QTY = /^(?:0|[1-9]\d{0,17})(?:\.\d{1,18})?$/;
+const UPDATED_BY = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+const MAX_REASON = 500;
+export const DEFAULT_EVENTS_LIMIT = 100;
+export const MAX_EVENTS_LIMIT = 1000;
+const MAX_OFFSET = 10_000_000;
+const EVENT_KINDS: readonly EventKind[] = ['check', 'trading_state', 'limits'];
+const TERMINAL_WITHOUT_FILL = new Set(['canceled', 'rejected', 'expired', 'failed']);
+const BREAKER_REFRESH_DELAY_MS = 50;
+
+export interface CheckRequestInput {
+  recommendation_id?: unknown;
+  symbol?: unknown;
+  side?: unknown;
+  qty?: unknown;
+  price?: unknown;
+  trace_id?: unknown;
+}
+
+export interface ParsedCheck extends CheckInput {
+  recommendationId: string;
+  traceId: string | null;
+}
+
+export interface ExposureProvider {
+  getExposure(): Promise<ExposureSnapshot>;
+  invalidate(): void;
+}
+
+export interface EventSink {
+  enqueue(row: EventRow): Promise<void>;
+  pendingCheck(recommendationId: string): EventRow | undefined;
+  hasRoom(): boolean;
+  flush(): Promise<void>;
+  pending(): number;
+}
+
+export interface EventLookup {
+  findFinalCheck(recommendationId: string): Promise<RiskEventView | undefined>;
+  listEvents(q: EventQuery): Promise<{ events: RiskEventView[]; total: number }>;
+}
+
+export interface StateHolder {
+  readonly state: TradingStateName;
+  get(): TradingStateMessage;
+  set(state: TradingStateName, reason: string, updatedBy: string): Promise<TradingStateMessage>;
+  trip(reason: string): Promise<void>;
+}
+
+export interface LimitsHolder {
+  current(): PreparedLimits;
+  view(): LimitsView;
+  update(patch: LimitsPatch, updatedBy: string): Promise<LimitsView>;
+}
+
+export interface RiskServiceOptions {
+  engine: RiskEngine;
+  exposure: ExposureProvider;
+  decisions: DecisionIndex;
+  events: EventSink;
+  lookup: EventLookup;
+  state: StateHolder;
+  limits: LimitsHolder;
+  logger: Logger;
+  metrics?: RiskMetrics | undefined;
+  /** How long an approved opening order counts as pending exposure; 0 = off. */
+  pendingTtlMs: number;
+  /** Check waits for its risk_events row to commit. */
+  durable: boolean;
+  now?: () => number;
+  prices?: PriceBook;
+  trades?: TradeCounter;
+  pending?: PendingBook;
+}
+
+export class RiskService {
+  readonly prices: PriceBook;
+  readonly trades: TradeCounter;
+  readonly pending: PendingBook;
+  private readonly inflight = new Map<string, Promise<StoredDecision>>();
+  private readonly fillsByDay = new Map<number, number>();
+  private readonly now: () => number;
+  private breakerTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: RiskServiceOptions) {
+    this.now = o.now ?? Date.now;
+    this.prices = o.prices ?? new PriceBook();
+    this.trades = o.trades ?? new TradeCounter();
+    this.pending = o.pending ?? new PendingBook();
+  }
+
+  // --- Check ----------------------------------------------------------------------------------
+
+  /** Decides on one order, or returns the decision already made for its recommendation_id. */
+  check(raw: CheckRequestInput, fallbackTraceId?: string): Promise<StoredDecision> {
+    const req = parseCheckRequest(raw, fallbackTraceId);
+    const known = this.o.decisions.get(req.recommendationId);
+    if (known !== undefined) return Promise.resolve(known);
+    const running = this.inflight.get(req.recommendationId);
+    if (running !== undefined) return running;
+    const p = this.decide(req).finally(() => this.inflight.delete(req.recommendationId));
+    this.inflight.set(req.recommendationId, p);
+    return p;
+  }
+
+  private async decide(req: ParsedCheck): Promise<StoredDecision> {
+    const id = req.recommendationId;
+    const queued = this.o.events.pendingCheck(id);
+    if (queued !== undefined) return this.remember(id, storedFromRow(queued));
+    if (this.o.decisions.mayExist(id)) {
+      const row = await this.o.lookup.findFinalCheck(id);
+      if (row !== undefined) return this.remember(id, storedFromRow(row));
+    }
+    if (!this.o.events.hasRoom()) throw new UnavailableError('risk cannot record decisions right now (event queue full); retry later');
+
+    let exposure: ExposureSnapshot;
+    try {
+      exposure = await this.o.exposure.getExposure();
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message, recommendation_id: id }, 'portfolio exposure unavailable: rejecting');
+      return this.recordTransientRejection(req);
+    }
+
+    // Everything from here to the record is synchronous: no other check interleaves.
+    const now = this.now();
+    this.pending.expire(now);
+    const dataNow = this.prices.dataNow > 0 ? this.prices.dataNow : now;
+    const day = utcDay(dataNow);
+    const state = this.o.state.state;
+    const started = process.hrtime.bigint();
+    const result = this.o.engine.check(req, {
+      limits: this.o.limits.current(),
+      state,
+      exposure,
+      price: this.prices.view(req.symbol, now),
+      tradesToday: this.trades.total(day),
+      tradesTodaySymbol: this.trades.forSymbol(day, req.symbol),
+      pending: this.pending.view(req.symbol),
+    });
+    this.o.metrics?.checkSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+
+    const row = this.checkRow(req, result, exposure.equity.toFixed(), dataNow, day, now, true);
+    const written = this.o.events.enqueue(row);
+    if (result.trip.length > 0) this.tripBreaker(result.trip, exposure);
+    if (result.decision !== 'REJECTED') {
+      this.trades.record(day, req.symbol);
+      if (this.o.pendingTtlMs > 0 && result.openingQty.gt(0) && result.price !== undefined) {
+        this.pending.add(id, req.symbol, req.side, result.openingQty, result.openingQty.mul(result.price), now + this.o.pendingTtlMs);
+      }
+    }
+    this.o.metrics?.decisions.inc({ decision: result.decision, reason: result.reasons[0] ?? 'none' });
+    const stored = this.remember(id, storedFromRow(row));
+    if (this.o.durable) await written;
+    return stored;
+  }
+
+  private async recordTransientRejection(req: ParsedCheck): Promise<StoredDecision> {
+    const now = this.now();
+    const dataNow = this.prices.dataNow > 0 ? this.prices.dataNow : now;
+    const result: CheckResult = {
+      decision: 'REJECTED',
+      approvedQty: new Dec(0),
+      reasons: ['portfolio_unavailable'],
+      reducesPosition: false,
+      price: req.price ?? this.prices.view(req.symbol, now)?.price,
+      state: this.o.state.state,
+      trip: [],
+      openingQty: new Dec(0),
+    };
+    const row = this.checkRow(req, result, null, dataNow, utcDay(dataNow), now, false);
+    const written = this.o.events.enqueue(row);
+    this.o.metrics?.decisions.inc({ decision: 'REJECTED', reason: 'portfolio_unavailable' });
+    if (this.o.durable) await written;
+    return storedFromRow(row);
+  }
+
+  private remember(id: string, d: StoredDecision): StoredDecision {
+    this.o.decisions.remember(id, d);
+    return d;
+  }
+
+  private tripBreaker(reasons: readonly string[], exposure: ExposureSnapshot): void {
+    if (this.o.state.state === 'HALTED') return;
+    for (const r of reasons) this.o.metrics?.breakerTrips.inc({ reason: r });
+    const reason = `circuit breaker: ${reasons.join(', ')} (equity ${exposure.equity.toFixed()}, start of day ${exposure.startOfDayEquity.toFixed()}, peak ${exposure.peakEquity.toFixed()})`;
+    void this.o.state.trip(reason);
+  }
+
+  private checkRow(req: ParsedCheck, r: CheckResult, equity: string | null, ts: number, day: number, now: number, final: boolean): EventRow {
+    return {
+      id: randomUUID(),
+      kind: 'check',
+      recommendation_id: req.recommendationId,
+      final,
+      symbol: req.symbol,
+      side: req.side,
+      decision: r.decision,
+      reasons: [...r.reasons],
+      requested_qty: req.qty.toFixed(),
+      approved_qty: r.approvedQty.toFixed(),
+      price: r.price === undefined ? null : r.price.toDecimalPlaces(18).toFixed(),
+      equity: equity === null ? null : new Dec(equity).toDecimalPlaces(18).toFixed(),
+      reduces_position: r.reducesPosition,
+      // The state the order was judged under (HALTED when this check tripped the breaker).
+      trading_state: r.state,
+      previous_state: null,
+      updated_by: null,
+      message: null,
+      trace_id: req.traceId,
+      ts,
+      day,
+      created_at: now,
+    };
+  }
+
+  // --- Inputs from the bus --------------------------------------------------------------------
+
+  /** A price tick (`data.ticks.*`); malformed ones are dropped (returns false). */
+  onTick(data: unknown, receivedAt = this.now()): boolean {
+    if (typeof data !== 'object' || data === null) return false;
+    const d = data as Record<string, unknown>;
+    if (typeof d.price !== 'string' || !/^(?:0|[1-9]\d*)(?:\.\d+)?$/.test(d.price) || !/[1-9]/.test(d.price) || d.price.length > 60) return false;
+    if (typeof d.ts !== 'number' || !Number.isSafeInteger(d.ts) || d.ts <= 0) return false;
+    let symbol: Symbol;
+    try {
+      symbol = parseSymbol(d.symbol);
+    } catch {
+      return false;
+    }
+    return this.prices.update(symbol, new Dec(d.price), d.ts, receivedAt);
+  }
+
+  /** A fill (`events.fills`): the portfolio changed, so the cached exposure is dropped. */
+  onFill(fill: { ts: number }): void {
+    this.o.exposure.invalidate();
+    this.o.metrics?.fills.inc();
+    const day = utcDay(fill.ts);
+    this.fillsByDay.set(day, (this.fillsByDay.get(day) ?? 0) + 1);
+    for (const d of this.fillsByDay.keys()) if (d < day - 1) this.fillsByDay.delete(d);
+    this.scheduleBreakerCheck();
+  }
+
+  /** An order event (`events.orders`): an order that ended without a fill frees its pending exposure. */
+  onOrderEvent(data: unknown): void {
+    if (typeof data !== 'object' || data === null) return;
+    const d = data as Record<string, unknown>;
+    if (typeof d.recommendation_id !== 'string' || typeof d.event !== 'string') return;
+    const unfilled = typeof d.filled_qty !== 'string' || !/[1-9]/.test(d.filled_qty);
+    if (TERMINAL_WITHOUT_FILL.has(d.event) && unfilled) this.pending.release(d.recommendation_id);
+  }
+
+  /** After fills, the breakers are evaluated on fresh exposure even if no order is checked. */
+  private scheduleBreakerCheck(): void {
+    if (this.breakerTimer) return;
+    this.breakerTimer = setTimeout(() => {
+      this.breakerTimer = undefined;
+      void this.evaluateBreakers();
+    }, BREAKER_REFRESH_DELAY_MS);
+    this.breakerTimer.unref();
+  }
+
+  /** Trips the breaker when the current exposure breaches a loss limit. Returns the breaches. */
+  async evaluateBreakers(): Promise<string[]> {
+    if (this.o.state.state === 'HALTED') return [];
+    try {
+      const exposure = await this.o.exposure.getExposure();
+      const breaches = this.o.engine.breaches(exposure, this.o.limits.current());
+      if (breaches.length > 0) this.tripBreaker(breaches, exposure);
+      return breaches;
+    } catch (err) {
+      this.o.logger.debug({ err: (err as Error).message }, 'breaker check skipped: exposure unavailable');
+      return [];
+    }
+  }
+
+  stop(): void {
+    if (this.breakerTimer) clearTimeout(this.breakerTimer);
+    this.breakerTimer = undefined;
+  }
+
+  // --- Trading state, limits, events ----------------------------------------------------------
+
+  getTradingState(): TradingStateMessage {
+    return this.o.state.get();
+  }
+
+  setTradingState(raw: { state?: unknown; reason?: unknown }, updatedBy = 'operator'): Promise<TradingStateMessage> {
+    const state = typeof raw.state === 'string' ? raw.state.trim().toUpperCase() : raw.state;
+    if (typeof state !== 'string' || !(TRADING_STATES as readonly string[]).includes(state)) {
+      throw new InvalidArgumentError(`state must be one of ${TRADING_STATES.join(', ')}, got ${JSON.stringify(raw.state)}`);
+    }
+    if (typeof raw.reason !== 'string' || raw.reason.trim() === '') throw new InvalidArgumentError('reason is required');
+    if (raw.reason.length > MAX_REASON) throw new InvalidArgumentError(`reason must be at most ${MAX_REASON} characters`);
+    if (!UPDATED_BY.test(updatedBy)) throw new InvalidArgumentError(`updated_by is invalid: ${JSON.stringify(updatedBy)}`);
+    return this.o.state.set(state as TradingStateName, raw.reason.trim(), updatedBy);
+  }
+
+  getLimits(): LimitsView {
+    return this.o.limits.view();
+  }
+
+  /** PUT /limits: a partial update of known limits, validated as a whole before anything changes. */
+  updateLimits(body: unknown, updatedBy = 'operator'): Promise<LimitsView> {
+    return this.o.limits.update(parseLimitsPatch(body), updatedBy);
+  }
+
+  /** UpdateLimits: already a validated patch (see grpc.ts); an empty patch changes nothing. */
+  applyLimitsPatch(patch: LimitsPatch, updatedBy = 'operator'): Promise<LimitsView> {
+    if (Object.keys(patch.set).length === 0 && patch.reset.length === 0) return Promise.resolve(this.o.limits.view());
+    return this.o.limits.update(patch, updatedBy);
+  }
+
+  async listEvents(q: { limit?: unknown; offset?: unknown; decision?: unknown; kind?: unknown; symbol?: unknown; recommendation_id?: unknown }): Promise<{
+    events: RiskEventView[];
+    total: number;
+    limit: number;
+    offset: number;
+  }> {
+    const limit = optionalInt(q.limit, 'limit', 1, MAX_EVENTS_LIMIT) ?? DEFAULT_EVENTS_LIMIT;
+    const offset = optionalInt(q.offset, 'offset', 0, MAX_OFFSET) ?? 0;
+    let decision: Decision | undefined;
+    if (q.decision !== undefined && q.decision !== '') {
+      const d = typeof q.decision === 'string' ? q.decision.toUpperCase() : q.decision;
+      if (typeof d !== 'string' || !(DECISIONS as readonly string[]).includes(d)) throw new InvalidArgumentError(`decision must be one of ${DECISIONS.join(', ')}`);
+      decision = d as Decision;
+    }
+    let kind: EventKind | undefined;
+    if (q.kind !== undefined && q.kind !== '') {
+      if (typeof q.kind !== 'string' || !(EVENT_KINDS as readonly string[]).includes(q.kind)) throw new InvalidArgumentError(`kind must be one of ${EVENT_KINDS.join(', ')}`);
+      kind = q.kind as EventKind;
+    }
+    const symbol = q.symbol !== undefined && q.symbol !== '' ? parseSymbol(q.symbol) : undefined;
+    let recommendationId: string | undefined;
+    if (q.recommendation_id !== undefined && q.recommendation_id !== '') {
+      if (typeof q.recommendation_id !== 'string' || !REC_ID.test(q.recommendation_id)) throw new InvalidArgumentError('recommendation_id is invalid');
+      recommendationId = q.recommendation_id;
+    }
+    // Read your writes: decisions still queued are written first (best effort).
+    if (this.o.events.pending() > 0) await this.o.events.flush().catch(() => undefined);
+    const page = await this.o.lookup.listEvents({ limit, offset, decision, kind, symbol, recommendationId });
+    return { ...page, limit, offset };
+  }
+
+  /** What GET /stats shows: counters and caches behind the decisions. */
+  stats(): Record<string, unknown> {
+    const now = this.now();
+    const dataNow = this.prices.dataNow > 0 ? this.prices.dataNow : now;
+    const day = utcDay(dataNow);
+    this.pending.expire(now);
+    return {
+      trading_state: this.o.state.state,
+      data_time: this.prices.dataNow > 0 ? this.prices.dataNow : null,
+      day: dayLabel(day),
+      trades_today: this.trades.total(day),
+      trades_today_by_symbol: this.trades.bySymbol(day),
+      fills_seen_today: this.fillsByDay.get(day) ?? 0,
+      pending_approvals: this.pending.size,
+      pending_gross_notional: this.pending.grossNotional.toFixed(),
+      events_queued: this.o.events.pending(),
+      decisions_cached: this.o.decisions.recent.size,
+      prices: this.prices.snapshot(),
+    };
+  }
+}
+
+/** Validates a CheckRequest (gRPC or REST); throws InvalidArgumentError naming the field. */
+export function parseCheckRequest(raw: CheckRequestInput, fallbackTraceId?: string): ParsedCheck {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidArgumentError('check request must be an object');
+  if (typeof raw.recommendation_id !== 'string' || !REC_ID.test(raw.recommendation_id)) {
+    throw new InvalidArgumentError(`recommendation_id is required (letters, digits, _.:-; at most 128), got ${JSON.stringify(raw.recommendation_id)}`);
+  }
+  const symbol = parseSymbol(raw.symbol);
+  const side = typeof raw.side === 'string' ? raw.side.trim().toLowerCase() : raw.side;
+  if (side !== 'buy' && side !== 'sell') throw new InvalidArgumentError(`side must be buy or sell, got ${JSON.stringify(raw.side)}`);
+  const qty = positiveDecimal(raw.qty, 'qty');
+  if (qty === undefined) throw new InvalidArgumentError('qty is required');
+  const price = raw.price === undefined || raw.price === null || raw.price === '' ? undefined : positiveDecimal(raw.price, 'price');
+  const traceId = typeof raw.trace_id === 'string' && TRACE_ID.test(raw.trace_id) ? raw.trace_id : fallbackTraceId && TRACE_ID.test(fallbackTraceId) ? fallbackTraceId : null;
+  return { recommendationId: raw.recommendation_id, symbol, side: side as OrderSide, qty, price, traceId };
+}
+
+function positiveDecimal(v: unknown, field: string): Dec | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+  if (typeof s !== 'string' || !QTY.test(s)) throw new InvalidArgumentError(`${field} must be a decimal string > 0 (at most 18 decimals), got ${JSON.stringify(v)}`);
+  const d = new Dec(s);
+  if (d.lte(0)) throw new InvalidArgumentError(`${field} must be > 0, got ${JSON.stringify(v)}`);
+  return d;
+}
+
+function optionalInt(v: unknown, field: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidArgumentError(`${field} must be an integer`);
+  const s = String(v);
+  if (!/^\d+$/.test(s)) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  const n = Number(s);
+  if (n < min || n > max) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${n}`);
+  return n;
+}
+
+/** The answer Check gives for a recorded decision. */
+export function storedFromRow(r: EventRow): StoredDecision {
+  return {
+    decision: r.decision ?? 'REJECTED',
+    approved_qty: r.approved_qty ?? '0',
+    reasons: [...r.reasons],
+    trading_state: r.trading_state,
+    event_id: r.id,
+    reduces_position: r.reduces_position === true,
+  };
+}
