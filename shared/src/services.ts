@@ -70,7 +70,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     grpcPort: 9027,
     description: 'risk limits, kill switch',
     dependsOn: ['portfolio'],
-    owns: ['risk_events', 'risk_limits'],
+    owns: ['risk_events', 'risk_limits', 'trading_state'],
     nodeOptions: '',
   },
   execution: {
@@ -87,7 +87,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     grpcPort: 9026,
     description: 'positions, cash, PnL',
     dependsOn: [],
-    owns: ['portfolio_positions', 'portfolio_snapshots', 'balances'],
+    owns: ['portfolio_positions', 'portfolio_snapshots', 'balances', 'applied_fills', 'portfolio_state'],
     nodeOptions: '',
   },
 };

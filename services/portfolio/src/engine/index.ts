@@ -1,0 +1,5 @@
+export * from './money';
+export * from './ledger';
+export * from './fill';
+export * from './portfolio';
+export * from './rebalance';
