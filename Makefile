@@ -40,6 +40,7 @@ bench: build datastores ## run the benchmarks; prints tables and writes bench-re
 	node services/price-stream/dist/bench/run.js
 	node services/signal-generator/dist/bench/run.js
 	node services/signals-aggregator/dist/bench/run.js
+	node services/risk/dist/bench/run.js
 
 train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost
 	@$(PYTHON3) -c 'import xgboost' 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-xgboost; else sudo apt-get install -y python3-xgboost; fi; }

@@ -11,7 +11,7 @@ import { RedisBus } from '../bus/redis-bus';
 import { ENVELOPE_FIELD } from '../bus/redis-consumer';
 import { decodeEnvelope } from '../bus/envelope';
 import type { Envelope } from '../bus/types';
-import type { AlertMessage, BarMessage, ConsensusMessage, PriceMessage, SignalMessage } from '../channels';
+import type { AlertMessage, BarMessage, ConsensusMessage, OrderEventMessage, PriceMessage, SignalMessage } from '../channels';
 import { DEFAULT_REDIS_URL } from '../config';
 import { createLogger } from '../logger';
 
@@ -44,6 +44,10 @@ export function formatMessage(channel: string, env: Envelope<unknown>): string {
     case 'consensus': {
       const c = env.data as ConsensusMessage;
       return `CONSENSUS ${c.symbol.padEnd(9)} ${iso(c.ts)}  ${c.side.padEnd(4)} conf ${c.confidence.toFixed(3)} agreement ${c.agreement.toFixed(2)} from ${c.sources} source(s)`;
+    }
+    case 'order': {
+      const o = env.data as OrderEventMessage;
+      return `ORDER     ${o.symbol.padEnd(9)} ${o.event.padEnd(16)} ${o.side} ${o.qty}${o.avg_fill_price ? ` @ ${o.avg_fill_price}` : ''}${o.reason ? ` (${o.reason})` : ''}`;
     }
     default:
       return `${channel} ${JSON.stringify(env.data)}`;
