@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 300); do curl -fs "$rec_url/ready" >/dev/null 2>&1 && break; kill -0 "$fleet_pid" 2>/dev/null || exit 1; sleep 0.2; done
+for _ in $(seq 1 300); do curl -fs "$ps_url/ready" >/dev/null 2>&1 && break; kill -0 "$fleet_pid" 2>/dev/null || exit 1; sleep 0.2; done
 echo "== fleet ready; replaying from ${REPLAY_START} at ${REPLAY_SPEED}x; logs in ${FLEET_LOG_DIR}/"
 # Monitors persist across restarts; stop any a previous, interrupted demo left active.
 for old in $(curl -fs "${key[@]}" "$ps_url/monitors" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).monitors.map(m=>m.id).filter(i=>i.startsWith('demo-')).join(' ')))"); do

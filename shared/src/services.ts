@@ -79,7 +79,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     description: 'order management, paper and ccxt venues',
     // Not ready until it knows the trading state, which risk serves.
     dependsOn: ['risk'],
-    owns: ['orders', 'trades'],
+    owns: ['orders', 'trades', 'execution_outbox', 'execution_trading_state'],
     nodeOptions: '',
   },
   portfolio: {

@@ -1,0 +1,68 @@
+/**
+ * The venue boundary. The mock paper venue implements it today; a ccxt venue (Coinbase Advanced,
+ * Binance.US, KuCoin) implements the same interface later without touching the order manager.
+ */
+import type { Dec, OrderSide, Symbol } from '@cte/shared';
+import type { Fill } from '../engine/types';
+import type { OrderType } from '../engine/validation';
+
+export interface VenueOrderRequest {
+  /** Our order id. */
+  orderId: string;
+  /** Sent to the venue as its client order id, so the venue itself dedupes a resend. */
+  clientOrderId: string;
+  symbol: Symbol;
+  side: OrderSide;
+  type: OrderType;
+  qty: Dec;
+  limitPrice: Dec | null;
+}
+
+export type VenueAck = { accepted: true; venueOrderId: string } | { accepted: false; reason: string };
+
+export interface VenueOrderRef {
+  orderId: string;
+  clientOrderId: string;
+  venueOrderId: string | null;
+  symbol: Symbol;
+}
+
+/** What the venue says about one order (for reconciliation). */
+export interface VenueOrderState {
+  venueOrderId: string;
+  orderId: string;
+  clientOrderId: string;
+  symbol: Symbol;
+  status: 'open' | 'filled' | 'canceled' | 'rejected' | 'expired';
+  filledQty: Dec;
+  /** Fills of the order the venue reports (a ccxt venue: fetchMyTrades); applied idempotently. */
+  fills: Fill[];
+}
+
+/** An open order from our database, handed to a venue that needs it back after a restart. */
+export interface OpenOrderSnapshot extends VenueOrderRequest {
+  venueOrderId: string;
+  filledQty: Dec;
+  fillCount: number;
+}
+
+export type FillHandler = (fill: Fill) => void;
+
+export interface Venue {
+  /** `mock`, or a ccxt exchange id. */
+  readonly name: string;
+  submit(order: VenueOrderRequest): Promise<VenueAck>;
+  /** true when canceled; false when the venue no longer has it open (filled or gone). */
+  cancel(ref: VenueOrderRef): Promise<boolean>;
+  fetchOpenOrders(symbol?: Symbol): Promise<VenueOrderState[]>;
+  /** undefined when the venue does not know the order. */
+  fetchOrder(ref: VenueOrderRef): Promise<VenueOrderState | undefined>;
+  /** Every fill, as it happens (possibly synchronously inside submit). One handler. */
+  onFill(handler: FillHandler): void;
+  /**
+   * Only for venues that keep no state of their own across our restarts (the mock venue keeps
+   * resting orders in memory): re-register our open orders before reconciliation.
+   */
+  restoreOpenOrders?(orders: readonly OpenOrderSnapshot[]): Promise<void>;
+  close(): Promise<void>;
+}

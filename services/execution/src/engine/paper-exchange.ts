@@ -1,0 +1,302 @@
+/**
+ * PaperExchange: the pure matching engine behind the mock venue. Driven by prices (`onPrice`) and
+ * orders (`submit`, `cancel`); returns fills. No I/O, no clock: the caller passes data time (the
+ * tick's ts) and wall time, so a backtest and the service get the same fills.
+ *
+ * Model (all amounts exact decimals):
+ * - Market orders fill at the latest price moved against the trader by a slippage of
+ *   `slippageBps + impactBps × fill notional / liquidityNotional` basis points (taker fee).
+ * - Limit orders that cross on arrival fill like market orders but never beyond their limit
+ *   (taker); otherwise they rest and fill at their limit price when a later price crosses it
+ *   (buy: price ≤ limit, sell: price ≥ limit), with the maker fee.
+ * - Liquidity: each price tick of a symbol offers `liquidityNotional` (quote currency) to all
+ *   orders of that symbol in arrival order; what does not fit waits for the next ticks, so large
+ *   orders fill partially over several ticks. Quantities are rounded down to the market's step.
+ * - Fees: notional × fee bps, in the quote currency, rounded up to 18 decimals.
+ * - Fresh prices: an order is rejected (`no_price`, `stale_price`) when the symbol has no price,
+ *   when its price's data time is more than `maxPriceAgeMs` behind the newest data time seen on
+ *   any symbol (data time, so a replay at any speed behaves like live), or, when
+ *   `maxPriceSilenceMs` > 0, when no price arrived for that long in wall time (a stopped feed).
+ */
+import { Dec, type OrderSide, type Symbol } from '@cte/shared';
+import type { PrecisionTable } from './precision';
+import { quoteOf } from './precision';
+import type { Fill, Liquidity } from './types';
+import type { OrderType } from './validation';
+
+export interface PaperExchangeOptions {
+  venue: string;
+  slippageBps: Dec;
+  impactBps: Dec;
+  liquidityNotional: Dec;
+  takerFeeBps: Dec;
+  makerFeeBps: Dec;
+  maxPriceAgeMs: number;
+  /** 0 = off. */
+  maxPriceSilenceMs: number;
+  precision: PrecisionTable;
+}
+
+export interface PaperOrder {
+  orderId: string;
+  clientOrderId: string;
+  symbol: Symbol;
+  side: OrderSide;
+  type: OrderType;
+  qty: Dec;
+  limitPrice: Dec | null;
+}
+
+/** An order re-registered after a restart, with what was already filled. */
+export interface RestoredPaperOrder extends PaperOrder {
+  venueOrderId: string;
+  filledQty: Dec;
+  /** Fills already recorded, so trade ids continue where they stopped. */
+  fillCount: number;
+}
+
+export type PaperOrderStatus = 'open' | 'filled' | 'canceled';
+
+export interface PaperOrderState {
+  venueOrderId: string;
+  orderId: string;
+  clientOrderId: string;
+  symbol: Symbol;
+  side: OrderSide;
+  type: OrderType;
+  qty: Dec;
+  limitPrice: Dec | null;
+  filledQty: Dec;
+  status: PaperOrderStatus;
+}
+
+export type PaperSubmitResult = { accepted: true; venueOrderId: string; fills: Fill[] } | { accepted: false; reason: 'no_price' | 'stale_price' | 'duplicate_order' };
+
+interface Quote {
+  price: Dec;
+  ts: number;
+  wall: number;
+  /** Notional still available at this tick. */
+  budget: Dec;
+}
+
+interface Working {
+  order: PaperOrder;
+  venueOrderId: string;
+  filled: Dec;
+  fills: number;
+}
+
+const BPS = new Dec(10_000);
+const DP = 18;
+/** Closed orders remembered for fetchOrder (reconciliation), oldest forgotten first. */
+const CLOSED_MEMORY = 10_000;
+
+export function venueOrderIdFor(orderId: string): string {
+  return `mock-${orderId}`;
+}
+
+export class PaperExchange {
+  private readonly quotes = new Map<Symbol, Quote>();
+  /** Open orders per symbol, in arrival order. */
+  private readonly book = new Map<Symbol, Map<string, Working>>();
+  private readonly closed = new Map<string, PaperOrderState>();
+  private newestDataTs = 0;
+
+  constructor(private readonly o: PaperExchangeOptions) {}
+
+  get venue(): string {
+    return this.o.venue;
+  }
+
+  /** The newest data time seen on any symbol. */
+  get dataTime(): number {
+    return this.newestDataTs;
+  }
+
+  latest(symbol: Symbol): { price: Dec; ts: number } | undefined {
+    const q = this.quotes.get(symbol);
+    return q ? { price: q.price, ts: q.ts } : undefined;
+  }
+
+  symbols(): Symbol[] {
+    return [...this.quotes.keys()];
+  }
+
+  /** A new price of `symbol` at data time `ts`: refreshes liquidity and fills what it can. An older price than the current one is ignored. */
+  onPrice(symbol: Symbol, price: Dec, ts: number, wall: number): Fill[] {
+    if (!price.gt(0)) return [];
+    const q = this.quotes.get(symbol);
+    if (q && ts < q.ts) return [];
+    this.quotes.set(symbol, { price, ts, wall, budget: this.o.liquidityNotional });
+    if (ts > this.newestDataTs) this.newestDataTs = ts;
+    const orders = this.book.get(symbol);
+    if (!orders || orders.size === 0) return [];
+    const fills: Fill[] = [];
+    for (const w of [...orders.values()]) {
+      const f = this.tryFill(w, false);
+      if (f) fills.push(f);
+    }
+    return fills;
+  }
+
+  /** Why an order on `symbol` would be refused now, if it would. */
+  priceProblem(symbol: Symbol, wall: number): 'no_price' | 'stale_price' | undefined {
+    const q = this.quotes.get(symbol);
+    if (!q) return 'no_price';
+    if (this.newestDataTs - q.ts > this.o.maxPriceAgeMs) return 'stale_price';
+    if (this.o.maxPriceSilenceMs > 0 && wall - q.wall > this.o.maxPriceSilenceMs) return 'stale_price';
+    return undefined;
+  }
+
+  submit(order: PaperOrder, wall: number): PaperSubmitResult {
+    const venueOrderId = venueOrderIdFor(order.orderId);
+    if (this.isKnown(order.symbol, venueOrderId)) return { accepted: false, reason: 'duplicate_order' };
+    const problem = this.priceProblem(order.symbol, wall);
+    if (problem) return { accepted: false, reason: problem };
+    const w: Working = { order, venueOrderId, filled: new Dec(0), fills: 0 };
+    this.bookOf(order.symbol).set(venueOrderId, w);
+    const fill = this.tryFill(w, true);
+    return { accepted: true, venueOrderId, fills: fill ? [fill] : [] };
+  }
+
+  /** Re-registers an open order (after a restart the venue's memory is empty). */
+  restore(r: RestoredPaperOrder): void {
+    if (r.filledQty.gte(r.qty) || this.isKnown(r.symbol, r.venueOrderId)) return;
+    const { venueOrderId, filledQty, fillCount, ...order } = r;
+    this.bookOf(r.symbol).set(venueOrderId, { order, venueOrderId, filled: filledQty, fills: fillCount });
+  }
+
+  /** Removes an open order; false when it is not open (unknown, filled or already canceled). */
+  cancel(venueOrderId: string): boolean {
+    for (const [, orders] of this.book) {
+      const w = orders.get(venueOrderId);
+      if (w) {
+        orders.delete(venueOrderId);
+        this.remember(this.stateOf(w, 'canceled'));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  openOrders(symbol?: Symbol): PaperOrderState[] {
+    const out: PaperOrderState[] = [];
+    for (const [s, orders] of this.book) {
+      if (symbol !== undefined && s !== symbol) continue;
+      for (const w of orders.values()) out.push(this.stateOf(w, 'open'));
+    }
+    return out;
+  }
+
+  order(venueOrderId: string): PaperOrderState | undefined {
+    for (const orders of this.book.values()) {
+      const w = orders.get(venueOrderId);
+      if (w) return this.stateOf(w, 'open');
+    }
+    return this.closed.get(venueOrderId);
+  }
+
+  private isKnown(symbol: Symbol, venueOrderId: string): boolean {
+    return this.book.get(symbol)?.has(venueOrderId) === true || this.closed.has(venueOrderId);
+  }
+
+  private bookOf(symbol: Symbol): Map<string, Working> {
+    let m = this.book.get(symbol);
+    if (!m) {
+      m = new Map();
+      this.book.set(symbol, m);
+    }
+    return m;
+  }
+
+  /**
+   * Fills as much of `w` as the current price and liquidity allow. `arriving`: the order was just
+   * submitted (a crossing limit order takes liquidity then; later it is a resting maker order).
+   */
+  private tryFill(w: Working, arriving: boolean): Fill | undefined {
+    const { order } = w;
+    const q = this.quotes.get(order.symbol);
+    if (!q || q.budget.lte(0)) return undefined;
+    const remaining = order.qty.minus(w.filled);
+    if (remaining.lte(0)) return undefined;
+
+    let price: Dec;
+    let liquidity: Liquidity;
+    let taker = true;
+    if (order.type === 'limit') {
+      const limit = order.limitPrice as Dec;
+      const crosses = order.side === 'buy' ? q.price.lte(limit) : q.price.gte(limit);
+      if (!crosses) return undefined;
+      // Crossing on arrival takes liquidity; a resting order hit by a later price provides it.
+      taker = arriving;
+      liquidity = taker ? 'taker' : 'maker';
+      price = taker ? q.price : limit;
+    } else {
+      liquidity = 'taker';
+      price = q.price;
+    }
+    const step = this.o.precision.of(order.symbol).qtyDecimals;
+    const affordable = q.budget.div(price).toDecimalPlaces(step, Dec.ROUND_DOWN);
+    const qty = Dec.min(remaining, affordable);
+    if (qty.lte(0)) return undefined;
+    const referenceNotional = qty.times(price);
+    if (taker) {
+      const bps = this.o.slippageBps.plus(this.o.impactBps.times(referenceNotional).div(this.o.liquidityNotional)).toDecimalPlaces(4, Dec.ROUND_UP);
+      const factor = order.side === 'buy' ? BPS.plus(bps).div(BPS) : BPS.minus(bps).div(BPS);
+      price = price.times(factor).toDecimalPlaces(DP, order.side === 'buy' ? Dec.ROUND_UP : Dec.ROUND_DOWN);
+      if (order.type === 'limit') {
+        const limit = order.limitPrice as Dec;
+        price = order.side === 'buy' ? Dec.min(price, limit) : Dec.max(price, limit);
+      }
+    }
+    q.budget = q.budget.minus(referenceNotional);
+    const feeBps = taker ? this.o.takerFeeBps : this.o.makerFeeBps;
+    const fee = qty.times(price).times(feeBps).div(BPS).toDecimalPlaces(DP, Dec.ROUND_UP);
+    w.filled = w.filled.plus(qty);
+    w.fills++;
+    if (w.filled.gte(order.qty)) {
+      this.book.get(order.symbol)?.delete(w.venueOrderId);
+      this.remember(this.stateOf(w, 'filled'));
+    }
+    return {
+      venue: this.o.venue,
+      venueTradeId: `${w.venueOrderId}-${w.fills}`,
+      venueOrderId: w.venueOrderId,
+      orderId: order.orderId,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      qty,
+      price,
+      fee,
+      feeCurrency: quoteOf(order.symbol),
+      liquidity,
+      ts: q.ts,
+    };
+  }
+
+  private stateOf(w: Working, status: PaperOrderStatus): PaperOrderState {
+    const { order } = w;
+    return {
+      venueOrderId: w.venueOrderId,
+      orderId: order.orderId,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      qty: order.qty,
+      limitPrice: order.limitPrice,
+      filledQty: w.filled,
+      status,
+    };
+  }
+
+  private remember(s: PaperOrderState): void {
+    this.closed.set(s.venueOrderId, s);
+    if (this.closed.size > CLOSED_MEMORY) {
+      const oldest = this.closed.keys().next().value;
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+import {
+  ConfigError,
+  createGrpcClient,
+  createGrpcServer,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  createPool,
+  Lifecycle,
+  loadProto,
+  Readiness,
+  RedisBus,
+  redactUrl,
+  type ExecutionProtoGrpcType,
+  type HttpServerHandle,
+  type RiskClient,
+  type RiskProtoGrpcType,
+  type TradingStateMessage,
+} from '@cte/shared';
+import { readConfig, type ExecutionConfig } from './config';
+import { PrecisionTable } from './engine/precision';
+import { ExecutionService } from './adapters/execution-service';
+import { executionGrpcHandlers } from './adapters/grpc';
+import { mountExecutionRoutes } from './adapters/http';
+import { createExecutionMetrics } from './adapters/metrics';
+import { MockVenue } from './adapters/mock-venue';
+import { OutboxRelay } from './adapters/outbox-relay';
+import { PriceFeed } from './adapters/price-feed';
+import { ExecutionRepository } from './adapters/repository';
+import { TraceTimes } from './adapters/trace-times';
+import { TradingStateGuard } from './adapters/trading-state';
+
+async function main(cfg: ExecutionConfig): Promise<void> {
+  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
+  logger.info(
+    {
+      mysql: redactUrl(cfg.mysqlUrl),
+      redis: redactUrl(cfg.redisUrl),
+      tradingMode: cfg.tradingMode,
+      risk: cfg.riskGrpcAddr,
+      symbols: cfg.symbols,
+      mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])),
+    },
+    'starting',
+  );
+
+  const registry = createMetrics(cfg.service);
+  const readiness = new Readiness();
+  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
+  lifecycle.installSignalHandlers();
+
+  const db = createPool({ url: cfg.mysqlUrl, logger });
+  const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
+  const repo = new ExecutionRepository(db);
+  const riskProto = loadProto<RiskProtoGrpcType>('cte/risk/v1/risk.proto');
+  const risk = createGrpcClient<RiskClient>(riskProto.cte.risk.v1.Risk, cfg.riskGrpcAddr, {
+    apiKey: cfg.apiKey,
+    deadlineMs: cfg.riskDeadlineMs,
+    retries: 0,
+    idempotentMethods: ['GetTradingState'],
+    logger,
+    // Notice risk coming back within seconds, not grpc-js's default of up to 2 minutes.
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 5000 },
+  });
+
+  const precision = new PrecisionTable(cfg.marketPrecision);
+  const known = new Set<string>(cfg.symbols);
+  const venue = new MockVenue({ venue: 'mock', precision, ...cfg.mock });
+  const traceTimes = new TraceTimes();
+  const relay: OutboxRelay = new OutboxRelay({
+    repo,
+    bus,
+    logger,
+    pollMs: cfg.outboxPollMs,
+    batchSize: cfg.outboxBatch,
+    retainMs: cfg.outboxRetainMs,
+    onAppended: (n) => metrics.fillsAppended.inc(n),
+    onAppendFailed: () => metrics.outboxAppendFailures.inc(),
+  });
+  const metrics = createExecutionMetrics(registry, { outboxLagSeconds: () => relay.lagSeconds() });
+  const tradingState: TradingStateGuard = new TradingStateGuard({
+    repo,
+    bus,
+    logger,
+    refreshMs: cfg.tradingStateRefreshMs,
+    fetch: async (): Promise<TradingStateMessage> => {
+      const s = await risk.unary('GetTradingState', {});
+      return { state: s.state as TradingStateMessage['state'], reason: s.reason, updated_at: Number(s.updated_at), updated_by: s.updated_by };
+    },
+    onChange: (next, prev) => service.onTradingState(next, prev),
+  });
+  const service: ExecutionService = new ExecutionService({
+    repo,
+    venue,
+    bus,
+    relay,
+    tradingState,
+    validation: { isKnownSymbol: (s) => known.has(s), precision },
+    metrics,
+    traceTimes,
+    logger,
+    haltCancelsOpeningOrders: cfg.haltCancelsOpeningOrders,
+  });
+  const prices = new PriceFeed({
+    bus,
+    logger,
+    traceTimes,
+    onPrice: (symbol, price, ts) => {
+      known.add(symbol);
+      venue.onPrice(symbol, price, ts);
+    },
+  });
+
+  readiness.addCheck('mysql', () => db.ping());
+  readiness.addCheck('redis', () => bus.ping());
+  readiness.addCheck('trading_state', () => tradingState.check());
+  readiness.addCheck('reconciled', () => service.checkReconciled());
+
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  mountExecutionRoutes(http.router, service, tradingState, () => ({
+    data_time: venue.exchange.dataTime,
+    prices: venue.exchange.symbols().map((symbol) => {
+      const q = venue.exchange.latest(symbol)!;
+      return { symbol, price: q.price.toFixed(), ts: q.ts };
+    }),
+  }));
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const proto = loadProto<ExecutionProtoGrpcType>('cte/execution/v1/execution.proto');
+  grpcKit.addService(proto.cte.execution.v1.Execution.service, executionGrpcHandlers(service));
+
+  // Shutdown: refuse new orders and stop prices and trading-state updates; then let requests,
+  // in-flight order work and the outbox (a final relay pass) finish; then close connections.
+  let httpHandle: HttpServerHandle | undefined;
+  lifecycle.onShutdown('intake', 'orders', () => service.stopIntake());
+  lifecycle.onShutdown('intake', 'price feed', () => prices.stop());
+  lifecycle.onShutdown('intake', 'trading state', () => tradingState.stop());
+  lifecycle.onShutdown('drain', 'requests, orders and outbox', async (grace) => {
+    await Promise.all([httpHandle?.close(grace), grpcKit.shutdown(grace)]);
+    await service.drain();
+    await relay.stop();
+  });
+  lifecycle.onShutdown('close', 'venue', () => venue.close());
+  lifecycle.onShutdown('close', 'risk client', () => risk.close());
+  lifecycle.onShutdown('close', 'redis', () => bus.close());
+  lifecycle.onShutdown('close', 'mysql', () => db.close());
+
+  await prices.start();
+  relay.start();
+  await tradingState.start();
+  httpHandle = await http.listen(cfg.httpPort);
+  const grpcPort = await grpcKit.listen(cfg.grpcPort);
+  // Ready only after this (readiness check `reconciled`); retried while MySQL is unavailable.
+  for (let attempt = 1; ; attempt++) {
+    if (lifecycle.isShuttingDown) return;
+    try {
+      await service.reconcile();
+      break;
+    } catch (err) {
+      logger.error({ err: (err as Error).message, attempt }, 'reconciliation failed; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000)));
+    }
+  }
+  logger.info({ http: httpHandle.port, grpc: grpcPort, venue: venue.name, trading_state: tradingState.state?.state ?? 'unknown' }, 'execution ready');
+}
+
+let cfg: ExecutionConfig;
+try {
+  cfg = readConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`execution: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+main(cfg).catch((err: unknown) => {
+  process.stderr.write(`execution failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
