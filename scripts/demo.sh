@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every run gets a fresh database and bus namespace: signals are idempotent per bar, so replaying
+# the same bars into yesterday's tables would (correctly) publish nothing new.
+base_url=${MYSQL_URL:-mysql://cte:cte@127.0.0.1:3306/crypto_trading}
+export MYSQL_URL="${base_url%/*}/crypto_trading_demo"
+export BUS_NAMESPACE="demo-$(date +%s):"
+node scripts/reset-demo-db.js
+node shared/dist/bin/migrate.js >/dev/null
 export TRADING_API_KEY=${TRADING_API_KEY:-$(node -e "process.stdout.write(require('crypto').randomBytes(24).toString('hex'))")}
 export REPLAY_FILES=${REPLAY_FILES:-services/price-stream/data/replay/coinbase_btcusd_1h.csv}
 export REPLAY_START=${DEMO_START:-2019-08-20T00:00:00Z}
@@ -40,6 +47,9 @@ cleanup() {
   curl -fs "${key[@]}" -X DELETE "$ps_url/monitors/$monitor_id" >/dev/null 2>&1 || true
   kill -TERM "$fleet_pid" 2>/dev/null && wait "$fleet_pid" || true
   kill "$watch_pid" 2>/dev/null || true
+  node -e "
+const Redis=require('ioredis');const r=new Redis(process.env.REDIS_URL||'redis://127.0.0.1:6379');
+r.keys(process.env.BUS_NAMESPACE+'*').then(k=>k.length?r.del(...k):0).finally(()=>r.disconnect());" || true
 }
 trap cleanup EXIT
 
