@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Dec } from '@cte/shared';
+import { Dec, findSharedDataDir } from '@cte/shared';
 import { AtrBook, WilderAtr } from '../engine/atr';
 
 const d = (x: string | number) => new Dec(String(x));
-const SHARED_DATA = process.env.CTE_SHARED_DATA ?? path.resolve(__dirname, '../../../../../shared/data');
+const SHARED_DATA = findSharedDataDir();
 
 describe('WilderAtr', () => {
   it('matches a hand computation (period 3)', () => {

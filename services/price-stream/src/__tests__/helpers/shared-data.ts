@@ -1,32 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { findSharedDataDir, sharedData } from '@cte/shared';
 
-/**
- * The real-market-data folder (`../shared/data` beside the repository; see its
- * PROVENANCE.md). GPL files there are read in place, never copied into the project.
- */
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..'); // helpers → __tests__ → src → price-stream → services → repo
-
-/** CTE_SHARED_DATA, else `shared/data` beside the repository or beside any ancestor (a CI clone may sit deeper), else /work/shared/data. */
-function findSharedData(): string {
-  const env = process.env['CTE_SHARED_DATA'];
-  if (env) return env;
-  const candidates: string[] = [];
-  for (let dir = REPO_ROOT; ; dir = path.dirname(dir)) {
-    candidates.push(path.join(path.dirname(dir), 'shared', 'data'));
-    if (path.dirname(dir) === dir) break;
-  }
-  candidates.push('/work/shared/data');
-  const found = candidates.find((c) => fs.existsSync(path.join(c, 'PROVENANCE.md')));
-  if (!found) throw new Error(`real market data not found (looked in ${candidates.join(', ')}); set CTE_SHARED_DATA`);
-  return found;
-}
-
-export const SHARED_DATA_DIR = findSharedData();
-
-export function sharedData(...parts: string[]): string {
-  return path.join(SHARED_DATA_DIR, ...parts);
-}
+/** The real-market-data folder, located once by the kit's test support (see shared/src/testing/shared-data.ts). */
+export const SHARED_DATA_DIR = findSharedDataDir();
+export { sharedData };
 
 export const XRPETH_TRADES = sharedData('trades', 'binance_xrpeth_trades.json.gz');
 export const XRPETH_1M_FEATHER = sharedData('candles', 'binance_xrpeth_1m.feather');
