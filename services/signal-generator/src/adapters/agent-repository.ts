@@ -77,14 +77,14 @@ export class AgentRepository implements AgentStore {
     if (q.symbol !== undefined) (where.push('symbol = ?'), params.push(q.symbol));
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
-      this.db.query<Record<string, unknown>>(`SELECT ${AGENT_COLUMNS} FROM agents ${clause} ORDER BY created_at, id LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),
+      this.db.query<Record<string, unknown>>(`SELECT ${AGENT_COLUMNS} FROM agents ${clause} ORDER BY seq LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),
       this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM agents ${clause}`, params),
     ]);
     return { rows: rows.map(toRow), total: Number(count[0]?.n ?? 0) };
   }
 
   async listByStatus(status: AgentStatus): Promise<AgentRow[]> {
-    const rows = await this.db.query<Record<string, unknown>>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE status = ? ORDER BY created_at, id`, [status]);
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE status = ? ORDER BY seq`, [status]);
     return rows.map(toRow);
   }
 
