@@ -34,7 +34,7 @@ export function benchRow(name: string, unit: string, runs: number[], floorName: 
 }
 
 export function formatBenchTable(rows: readonly BenchRow[]): string {
-  const fmt = (n: number) => (n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+  const fmt = (n: number) => (n >= 1000 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toPrecision(3));
   const header = ['benchmark', 'median', 'unit', 'floor (same run)', 'floor', 'vs floor', 'target'];
   const lines = rows.map((r) => [r.name, fmt(r.median), r.unit, r.floor_name, fmt(r.floor), `${(r.ratio_to_floor * 100).toFixed(0)}%`, r.target]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
