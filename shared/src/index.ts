@@ -13,3 +13,5 @@ export * from './channels';
 export * from './cache';
 export * from './testing';
 export * from './bench';
+export * from './service-runtime';
+export { TraceTimes } from './trace';

@@ -1,22 +1,18 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcClient,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type ExecutionProtoGrpcType,
   type HttpServerHandle,
   type RiskClient,
   type RiskProtoGrpcType,
   type TradingStateMessage,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { readConfig, type ExecutionConfig } from './config';
 import { PrecisionTable } from './engine/precision';
@@ -28,27 +24,16 @@ import { MockVenue } from './adapters/mock-venue';
 import { OutboxRelay } from './adapters/outbox-relay';
 import { PriceFeed } from './adapters/price-feed';
 import { ExecutionRepository } from './adapters/repository';
-import { TraceTimes } from './adapters/trace-times';
+import { TraceTimes } from '@cte/shared';
 import { TradingStateGuard } from './adapters/trading-state';
 
 async function main(cfg: ExecutionConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info(
-    {
-      mysql: redactUrl(cfg.mysqlUrl),
-      redis: redactUrl(cfg.redisUrl),
-      tradingMode: cfg.tradingMode,
-      risk: cfg.riskGrpcAddr,
-      symbols: cfg.symbols,
-      mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])),
-    },
-    'starting',
-  );
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+    tradingMode: cfg.tradingMode,
+    risk: cfg.riskGrpcAddr,
+    symbols: cfg.symbols,
+    mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])),
+  });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -164,17 +149,4 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, venue: venue.name, trading_state: tradingState.state?.state ?? 'unknown' }, 'execution ready');
 }
 
-let cfg: ExecutionConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`execution: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`execution failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('execution', readConfig, main);

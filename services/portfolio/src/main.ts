@@ -3,16 +3,13 @@ import {
   ConfigError,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type Consumer,
   type PortfolioProtoGrpcType,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { CONSUMER_GROUP, readConfig, type PortfolioConfig } from './config';
 import { Portfolio } from './engine/portfolio';
@@ -28,25 +25,14 @@ import { Serial } from './adapters/serial';
 import { SnapshotWriter } from './adapters/snapshot-writer';
 
 async function main(cfg: PortfolioConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info(
-    {
-      mysql: redactUrl(cfg.mysqlUrl),
-      redis: redactUrl(cfg.redisUrl),
-      stream: cfg.fillsStream,
-      consumer: cfg.consumerName,
-      quoteCurrency: cfg.quoteCurrency,
-      initialCapital: cfg.initialCapital.toFixed(),
-      snapshotIntervalMs: cfg.snapshotIntervalMs,
-      recommendations: cfg.recommendationsGrpcAddr,
-    },
-    'starting',
-  );
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+    stream: cfg.fillsStream,
+    consumer: cfg.consumerName,
+    quoteCurrency: cfg.quoteCurrency,
+    initialCapital: cfg.initialCapital.toFixed(),
+    snapshotIntervalMs: cfg.snapshotIntervalMs,
+    recommendations: cfg.recommendationsGrpcAddr,
+  });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -130,21 +116,4 @@ async function main(cfg: PortfolioConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, stream: cfg.fillsStream, group: CONSUMER_GROUP, consumer: cfg.consumerName }, 'portfolio ready');
 }
 
-let cfg: PortfolioConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`portfolio: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`portfolio: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`portfolio failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('portfolio', readConfig, main);

@@ -1,17 +1,13 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type MarketProtoGrpcType,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { readConfig, type PriceStreamConfig } from './config';
 import { MarketDataEngine } from './engine/market-data-engine';
@@ -26,13 +22,7 @@ import { PriceStreamApi } from './adapters/price-stream-api';
 import { ReplaySource } from './adapters/sources/replay-source';
 
 async function main(cfg: PriceStreamConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info({ mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl), source: cfg.source, timeframes: cfg.timeframes }, 'starting');
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, { source: cfg.source, timeframes: cfg.timeframes });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -97,17 +87,4 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, monitors: restored }, 'price-stream ready');
 }
 
-let cfg: PriceStreamConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`price-stream: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`price-stream failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('price-stream', readConfig, main);

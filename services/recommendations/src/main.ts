@@ -1,17 +1,11 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcClient,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type ConsensusProtoGrpcType,
   type ExecutionClient,
   type ExecutionProtoGrpcType,
@@ -23,6 +17,8 @@ import {
   type RiskClient,
   type RiskProtoGrpcType,
   type SignalsAggregatorClient,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { readConfig, type RecommendationsConfig } from './config';
 import { KellySizer } from './engine/kelly-sizer';
@@ -43,28 +39,17 @@ import { SourcesGateway } from './adapters/sources.gateway';
 import { Sweeper } from './adapters/sweeper';
 
 async function main(cfg: RecommendationsConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info(
-    {
-      mysql: redactUrl(cfg.mysqlUrl),
-      redis: redactUrl(cfg.redisUrl),
-      risk: cfg.riskGrpcAddr,
-      execution: cfg.executionGrpcAddr,
-      portfolio: cfg.portfolioGrpcAddr,
-      aggregator: cfg.signalsAggregatorGrpcAddr,
-      priceStream: cfg.priceStreamGrpcAddr,
-      kelly: cfg.kelly,
-      timeframe: cfg.recTimeframe,
-      cooldownMs: cfg.cooldownMs,
-      ttlMs: cfg.ttlMs,
-    },
-    'starting',
-  );
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+    risk: cfg.riskGrpcAddr,
+    execution: cfg.executionGrpcAddr,
+    portfolio: cfg.portfolioGrpcAddr,
+    aggregator: cfg.signalsAggregatorGrpcAddr,
+    priceStream: cfg.priceStreamGrpcAddr,
+    kelly: cfg.kelly,
+    timeframe: cfg.recTimeframe,
+    cooldownMs: cfg.cooldownMs,
+    ttlMs: cfg.ttlMs,
+  });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -179,17 +164,4 @@ async function main(cfg: RecommendationsConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, consensus: cfg.consensusChannel, orders: cfg.orderEventsChannel }, 'recommendations ready');
 }
 
-let cfg: RecommendationsConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`recommendations: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`recommendations failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('recommendations', readConfig, main);

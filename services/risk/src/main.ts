@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type HttpServerHandle,
   type RiskProtoGrpcType,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { CONSUMER_GROUP, readConfig, type RiskConfig } from './config';
 import { RiskEngine } from './engine/risk-engine';
@@ -30,24 +26,13 @@ import { RiskService } from './adapters/risk-service';
 import { TradingStateStore } from './adapters/trading-state';
 
 async function main(cfg: RiskConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info(
-    {
-      mysql: redactUrl(cfg.mysqlUrl),
-      redis: redactUrl(cfg.redisUrl),
-      portfolio: cfg.portfolioGrpcAddr,
-      envLimits: cfg.envLimits,
-      exposureTtlMs: cfg.exposureTtlMs,
-      eventsDurable: cfg.eventsDurable,
-      haltedAllowsReducing: cfg.haltedAllowsReducing,
-    },
-    'starting',
-  );
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+    portfolio: cfg.portfolioGrpcAddr,
+    envLimits: cfg.envLimits,
+    exposureTtlMs: cfg.exposureTtlMs,
+    eventsDurable: cfg.eventsDurable,
+    haltedAllowsReducing: cfg.haltedAllowsReducing,
+  });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -148,21 +133,4 @@ async function main(cfg: RiskConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, stream: cfg.fillsStream, group: CONSUMER_GROUP, consumer: cfg.consumerName }, 'risk ready');
 }
 
-let cfg: RiskConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`risk: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`risk: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`risk failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('risk', readConfig, main);

@@ -1,17 +1,13 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type SignalGeneratorProtoGrpcType,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { readConfig, type SignalGeneratorConfig } from './config';
 import { FEATURE_NAMES } from './engine/features';
@@ -34,13 +30,7 @@ import { signalRoutes } from './adapters/signals-http';
 import { TaskRepository } from './adapters/task-repository';
 
 async function main(cfg: SignalGeneratorConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info({ mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl), modelDir: cfg.modelDir, timeframes: cfg.timeframes }, 'starting');
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, { modelDir: cfg.modelDir, timeframes: cfg.timeframes });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -121,17 +111,4 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
   );
 }
 
-let cfg: SignalGeneratorConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`signal-generator: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`signal-generator failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('signal-generator', readConfig, main);

@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 import {
-  ConfigError,
   createGrpcServer,
   createHttpApp,
-  createLogger,
-  createMetrics,
   createPool,
-  Lifecycle,
   loadProto,
-  Readiness,
   RedisBus,
-  redactUrl,
   type ConsensusProtoGrpcType,
   type Consumer,
+  createServiceBasics,
+  runService,
 } from '@cte/shared';
 import { CONSUMER_GROUP, readConfig, type SignalsAggregatorConfig } from './config';
 import { ConsensusEngine } from './engine/consensus-engine';
@@ -26,31 +22,20 @@ import { AggregatorRepository } from './adapters/repository';
 import { restoreState } from './adapters/restore';
 import { SignalIntake } from './adapters/signal-intake';
 import { StatsWriter } from './adapters/stats-writer';
-import { TraceTimes } from './adapters/trace-times';
+import { TraceTimes } from '@cte/shared';
 
 const TRIM_EVERY_MS = 60_000;
 
 async function main(cfg: SignalsAggregatorConfig): Promise<void> {
-  const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info(
-    {
-      mysql: redactUrl(cfg.mysqlUrl),
-      redis: redactUrl(cfg.redisUrl),
-      stream: cfg.signalsStream,
-      consumer: cfg.consumerName,
-      halfLifeMs: cfg.halfLifeMs,
-      maxAgeMs: cfg.maxAgeMs,
-      minQuorum: cfg.minQuorum,
-      minAgreement: cfg.minAgreement,
-      sourceWeights: cfg.sourceWeights,
-    },
-    'starting',
-  );
-
-  const registry = createMetrics(cfg.service);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+    stream: cfg.signalsStream,
+    consumer: cfg.consumerName,
+    halfLifeMs: cfg.halfLifeMs,
+    maxAgeMs: cfg.maxAgeMs,
+    minQuorum: cfg.minQuorum,
+    minAgreement: cfg.minAgreement,
+    sourceWeights: cfg.sourceWeights,
+  });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -148,17 +133,4 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
   logger.info({ http: httpHandle.port, grpc: grpcPort, stream: cfg.signalsStream, group: CONSUMER_GROUP, consumer: cfg.consumerName }, 'signals-aggregator ready');
 }
 
-let cfg: SignalsAggregatorConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`signals-aggregator: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`signals-aggregator failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService('signals-aggregator', readConfig, main);

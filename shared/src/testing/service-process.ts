@@ -47,6 +47,8 @@ export interface StartServiceOptions {
   httpPort?: number;
   grpcPort?: number;
   readyTimeoutMs?: number;
+  /** Also wait for this text in the service's output (e.g. its 'ready' log, written once every consumer runs). */
+  readyLog?: string;
 }
 
 /** Starts `services/<name>/dist/main.js` (run `make build` first) and waits until /ready answers 200. */
@@ -71,7 +73,7 @@ export async function startService(name: ServiceName, o: StartServiceOptions = {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${out}`);
     try {
-      if ((await fetch(`${httpUrl}/ready`)).status === 200) break;
+      if ((await fetch(`${httpUrl}/ready`)).status === 200 && (o.readyLog === undefined || out.includes(o.readyLog))) break;
     } catch {
       // not listening yet
     }
@@ -105,4 +107,16 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The value of one sample in a Prometheus exposition (labels must match), 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[4]);
+  }
+  return 0;
 }

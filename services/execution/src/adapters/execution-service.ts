@@ -34,7 +34,7 @@ import { KeyedQueue } from './keyed-queue';
 import type { ExecutionMetrics } from './metrics';
 import type { OutboxRelay } from './outbox-relay';
 import type { ExecutionRepository, OrderFilter, TradeFilter, TradeRecord } from './repository';
-import type { TraceTimes } from './trace-times';
+import type { TraceTimes } from '@cte/shared';
 import type { KnownTradingState, TradingStateGuard } from './trading-state';
 import type { OpenOrderSnapshot, Venue, VenueOrderRef } from './venue';
 

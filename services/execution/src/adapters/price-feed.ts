@@ -1,5 +1,5 @@
 import { Dec, parseSymbol, symbolToChannelKey, type Bus, type Envelope, type Logger, type Subscription, type Symbol } from '@cte/shared';
-import type { TraceTimes } from './trace-times';
+import type { TraceTimes } from '@cte/shared';
 
 export const TICK_PATTERN = 'data.ticks.*';
 export const BAR_PATTERN = 'data.bars.*';

@@ -2,7 +2,7 @@ import { parseSymbol, symbolToChannelKey, type Bus, type Envelope, type Logger, 
 import type { ConsensusEngine } from '../engine/consensus-engine';
 import { isUnsignedDecimal } from '../engine/decimal';
 import type { ScoredSignal } from '../engine/track-record';
-import type { TraceTimes } from './trace-times';
+import type { TraceTimes } from '@cte/shared';
 
 export interface PriceFeedOptions {
   bus: Bus;

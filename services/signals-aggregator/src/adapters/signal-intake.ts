@@ -14,7 +14,7 @@ import type { ConsensusBoard } from './consensus-board';
 import type { AggregatorMetrics } from './metrics';
 import { toConsensusMessage, type ConsensusRecord } from './records';
 import type { AggregatorRepository } from './repository';
-import type { TraceTimes } from './trace-times';
+import type { TraceTimes } from '@cte/shared';
 
 export interface SignalIntakeOptions {
   engine: ConsensusEngine;

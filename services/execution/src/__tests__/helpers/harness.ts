@@ -24,7 +24,7 @@ import { createExecutionMetrics, type ExecutionMetrics } from '../../adapters/me
 import { MockVenue } from '../../adapters/mock-venue';
 import { OutboxRelay } from '../../adapters/outbox-relay';
 import { ExecutionRepository } from '../../adapters/repository';
-import { TraceTimes } from '../../adapters/trace-times';
+import { TraceTimes } from '@cte/shared';
 import { TradingStateGuard } from '../../adapters/trading-state';
 import type { VenueAck, VenueOrderRequest } from '../../adapters/venue';
 import { PrecisionTable } from '../../engine/precision';
