@@ -50,3 +50,6 @@ train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with
 
 clean: ## remove build output
 	npm run clean
+
+generate: build ## regenerate compose, k8s and Helm values from shared/src/services.ts
+	node shared/dist/bin/gen-deploy.js

@@ -19,7 +19,39 @@ export interface ServiceDeclaration {
    * pile up in old space far above the live set, which is what RSS budgets are about.
    */
   nodeOptions: string;
+  /**
+   * Peers this service dials over gRPC. Each becomes a `<PEER>_GRPC_ADDR` variable pointing at
+   * the peer's service DNS name, and a NetworkPolicy flow from this service to the peer's gRPC port.
+   */
+  calls: readonly ServiceName[];
+  /** Non-secret environment defaults for deployments (compose, Kubernetes, Helm). */
+  env: Readonly<Record<string, string>>;
+  /** Container resources. The memory limit leaves room above the heap cap in nodeOptions. */
+  resources: ResourceSpec;
+  /** Replica count. Stateful singletons (see their READMEs) must stay at 1. */
+  replicas: number;
+  /** Seconds the service may take to start (startupProbe budget: migrations, model loading, history). */
+  startupSeconds: number;
 }
+
+export interface ResourceSpec {
+  requests: { cpu: string; memoryMi: number };
+  limits: { cpu: string; memoryMi: number };
+}
+
+/** Probe paths every service serves (shared/src/http/app.ts). */
+export const PROBES = { liveness: '/health', readiness: '/ready' } as const;
+
+/** Datastores every service talks to, with the ports NetworkPolicies open. */
+export const DATASTORES = { mysql: { host: 'mysql', port: 3306 }, redis: { host: 'redis', port: 6379 } } as const;
+
+/** Environment shared by every service in a deployment (non-secret). */
+export const COMMON_ENV: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'info',
+  NODE_ENV: 'production',
+};
+
+const SMALL: ResourceSpec = { requests: { cpu: '100m', memoryMi: 128 }, limits: { cpu: '1', memoryMi: 256 } };
 
 export type ServiceName =
   | 'price-stream'
@@ -39,6 +71,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     owns: ['crypto_prices', 'price_monitors', 'price_alerts'],
     // Live set with 1,000 symbols is ~15 MB; see make bench (peak RSS with and without the cap).
     nodeOptions: '--max-old-space-size=96',
+    calls: [],
+    env: { MARKET_SOURCE: 'replay' },
+    // 96 MB heap cap + code, buffers and native allocations.
+    resources: { requests: { cpu: '200m', memoryMi: 160 }, limits: { cpu: '1', memoryMi: 256 } },
+    replicas: 1,
+    startupSeconds: 60,
   },
   'signal-generator': {
     httpPort: 8025,
@@ -48,6 +86,11 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: [],
     owns: ['ml_signals', 'agents', 'agent_logs', 'agent_tasks'],
     nodeOptions: '',
+    calls: ['price-stream'],
+    env: {},
+    resources: { requests: { cpu: '200m', memoryMi: 256 }, limits: { cpu: '2', memoryMi: 512 } },
+    replicas: 1,
+    startupSeconds: 120,
   },
   'signals-aggregator': {
     httpPort: 8028,
@@ -56,6 +99,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: [],
     owns: ['consensus_signals', 'aggregator_signals', 'source_stats'],
     nodeOptions: '',
+    calls: [],
+    env: {},
+    resources: SMALL,
+    // Singleton: consensus windows are in memory (services/signals-aggregator/README.md).
+    replicas: 1,
+    startupSeconds: 60,
   },
   recommendations: {
     httpPort: 8022,
@@ -64,6 +113,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: ['signals-aggregator', 'risk', 'execution', 'portfolio'],
     owns: ['trade_recommendations', 'recommendation_events'],
     nodeOptions: '',
+    calls: ['signals-aggregator', 'risk', 'execution', 'portfolio', 'price-stream'],
+    env: {},
+    resources: SMALL,
+    // One replica: two would both re-drive the same pending recommendations (services/recommendations/README.md).
+    replicas: 1,
+    startupSeconds: 60,
   },
   risk: {
     httpPort: 8027,
@@ -72,6 +127,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: ['portfolio'],
     owns: ['risk_events', 'risk_limits', 'trading_state'],
     nodeOptions: '',
+    calls: ['portfolio'],
+    env: {},
+    resources: SMALL,
+    // Singleton: the kill switch and exposure counters live in one process.
+    replicas: 1,
+    startupSeconds: 60,
   },
   execution: {
     httpPort: 8024,
@@ -81,6 +142,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: ['risk'],
     owns: ['orders', 'trades', 'execution_outbox', 'execution_trading_state'],
     nodeOptions: '',
+    calls: ['risk'],
+    env: { TRADING_MODE: 'mock' },
+    resources: SMALL,
+    // Singleton: one outbox relay and one mock venue order book.
+    replicas: 1,
+    startupSeconds: 60,
   },
   portfolio: {
     httpPort: 8026,
@@ -89,5 +156,11 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: [],
     owns: ['portfolio_positions', 'portfolio_snapshots', 'balances', 'applied_fills', 'portfolio_state'],
     nodeOptions: '',
+    calls: ['recommendations'],
+    env: {},
+    resources: SMALL,
+    // Singleton: applies fills in order from one consumer.
+    replicas: 1,
+    startupSeconds: 60,
   },
 };

@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+# One image per service from one file. Build context: the repository root.
+#   docker build --build-arg SERVICE=risk -t crypto-trading-engine/risk:0.1.0 .
+# docker-compose.trading-complete.yml and k8s/ (generated from shared/src/services.ts) use these images.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: full install, proto generation, tsc -b of every workspace
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY services/price-stream/package.json services/price-stream/
+COPY services/signal-generator/package.json services/signal-generator/
+COPY services/signals-aggregator/package.json services/signals-aggregator/
+COPY services/recommendations/package.json services/recommendations/
+COPY services/risk/package.json services/risk/
+COPY services/execution/package.json services/execution/
+COPY services/portfolio/package.json services/portfolio/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# ---- prod-deps: production dependencies of shared and the one service only
+FROM ${NODE_IMAGE} AS prod-deps
+ARG SERVICE
+RUN test -n "$SERVICE" || { echo "--build-arg SERVICE=<name> is required" >&2; exit 1; }
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/shared/package.json shared/
+COPY --from=build /app/services/price-stream/package.json services/price-stream/
+COPY --from=build /app/services/signal-generator/package.json services/signal-generator/
+COPY --from=build /app/services/signals-aggregator/package.json services/signals-aggregator/
+COPY --from=build /app/services/recommendations/package.json services/recommendations/
+COPY --from=build /app/services/risk/package.json services/risk/
+COPY --from=build /app/services/execution/package.json services/execution/
+COPY --from=build /app/services/portfolio/package.json services/portfolio/
+RUN npm ci --omit=dev --no-audit --no-fund --workspace shared --workspace "services/${SERVICE}" \
+ && npm cache clean --force
+
+# ---- runtime: same Node major, non-root, compiled output only
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+# The declared nodeOptions (shared/src/services.ts) as the image default; deployments set it too.
+ARG NODE_OPTIONS=""
+ENV NODE_ENV=production \
+    SERVICE=${SERVICE} \
+    NODE_OPTIONS=${NODE_OPTIONS}
+WORKDIR /app
+COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/package.json ./
+COPY --from=build --chown=root:root /app/proto ./proto
+COPY --from=build --chown=root:root /app/shared/package.json ./shared/package.json
+COPY --from=build --chown=root:root /app/shared/dist ./shared/dist
+COPY --from=build --chown=root:root /app/shared/migrations ./shared/migrations
+# dist plus bundled data (price-stream replay files, signal-generator models); sources are dropped below.
+COPY --from=build --chown=root:root /app/services/${SERVICE} ./services/${SERVICE}
+RUN rm -rf "services/${SERVICE}/src" "services/${SERVICE}/node_modules/.cache"
+# Files are owned by root and read-only for the app user (uid 1000, `node` in the base image).
+USER node
+# The shell form expands $SERVICE, exec replaces the shell so node is PID 1 and receives SIGTERM.
+CMD exec node "services/${SERVICE}/dist/main.js"
