@@ -64,9 +64,10 @@ afterAll(async () => {
 });
 
 it('seeds and runs the default agents for the new market, including ml_model for the shipped model', async () => {
-  const body = await waitFor('4 agents', async () => {
+  // Seeding creates each agent, then starts it: wait until all four exist and run.
+  const body = await waitFor('4 running agents', async () => {
     const b = await (await api(sg!, '/agents?limit=50')).json();
-    return b.total === 4 ? b : undefined;
+    return b.total === 4 && b.agents.every((a: { status: string }) => a.status === 'running') ? b : undefined;
   });
   expect(body.agents.map((a: { name: string }) => a.name).sort()).toEqual([
     'btc_breakout_1h',
