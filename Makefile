@@ -7,7 +7,7 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores build test demo bench migrate train clean
+.PHONY: help deps datastores build test demo fleet bench migrate train clean
 
 MODEL_DIR ?= services/signal-generator/models
 TRAIN_DIR := .cache/train
@@ -32,8 +32,11 @@ test: build datastores ## run every test against real MariaDB and Redis
 	@bash scripts/ensure-promtool.sh >/dev/null
 	npx jest --ci
 
-demo: migrate ## run price-stream replaying the bundled Coinbase data, showing bars, prices and an alert
+demo: migrate ## the whole fleet in paper mode on replayed real data: live summary, then a final report (trades, win rate, PnL, drawdown, latency)
 	bash scripts/demo.sh
+
+fleet: migrate ## run the whole fleet without end, for development (Ctrl-C stops it)
+	bash scripts/demo.sh --fleet
 
 bench: build datastores ## run the benchmarks; prints tables and writes bench-results.json
 	@rm -f bench-results.json
@@ -41,6 +44,7 @@ bench: build datastores ## run the benchmarks; prints tables and writes bench-re
 	node services/signal-generator/dist/bench/run.js
 	node services/signals-aggregator/dist/bench/run.js
 	node services/risk/dist/bench/run.js
+	node shared/dist/bin/bench-pipeline.js
 
 train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost
 	@$(PYTHON3) -c 'import xgboost' 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-xgboost; else sudo apt-get install -y python3-xgboost; fi; }
