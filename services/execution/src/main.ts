@@ -25,6 +25,7 @@ import { OutboxRelay } from './adapters/outbox-relay';
 import { PriceFeed } from './adapters/price-feed';
 import { ExecutionRepository } from './adapters/repository';
 import { TraceTimes } from '@cte/shared';
+import { SymbolDirectory } from './adapters/symbol-directory';
 import { TradingStateGuard } from './adapters/trading-state';
 
 async function main(cfg: ExecutionConfig): Promise<void> {
@@ -50,7 +51,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   });
 
   const precision = new PrecisionTable(cfg.marketPrecision);
-  const known = new Set<string>(cfg.symbols);
+  const symbols = new SymbolDirectory(new Set<string>(cfg.symbols), await repo.tradedSymbols());
   const venue = new MockVenue({ venue: 'mock', precision, ...cfg.mock });
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
@@ -81,7 +82,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     bus,
     relay,
     tradingState,
-    validation: { isKnownSymbol: (s) => known.has(s), precision },
+    validation: { isKnownSymbol: (s) => symbols.isKnown(s), precision },
     metrics,
     traceTimes,
     logger,
@@ -92,7 +93,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     logger,
     traceTimes,
     onPrice: (symbol, price, ts) => {
-      known.add(symbol);
+      symbols.onPrice(symbol);
       venue.onPrice(symbol, price, ts);
     },
   });

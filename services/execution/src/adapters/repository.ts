@@ -241,6 +241,12 @@ export class ExecutionRepository {
     return { orders: rows.map(rowToOrder), total: Number(count[0]?.n ?? 0) };
   }
 
+  /** Symbols this venue has orders for (known across restarts). */
+  async tradedSymbols(): Promise<Set<string>> {
+    const rows = await this.db.query<{ symbol: string }>('SELECT DISTINCT symbol FROM orders');
+    return new Set(rows.map((r) => r.symbol));
+  }
+
   async openOrders(): Promise<Order[]> {
     const rows = await this.db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE status IN (?) ORDER BY seq`, [OPEN_STATUSES]);
     return rows.map(rowToOrder);
