@@ -26,7 +26,7 @@ import { benchRow, median, reportBench, type BenchRow } from '../bench';
 import { createTestDatabase, type TestDatabase } from '../db/testing';
 import { createLogger } from '../logger';
 import type { ServiceName } from '../services';
-import { freePort, startService, waitFor, type RunningService } from '../testing/service-process';
+import { freePort, startService, waitFor, type RunningService, peerAddressEnv } from '../testing/service-process';
 import { emptyStageNotes, formatStageTable, parseMetrics, stageLatencies, type Sample, type StageLatency } from './demo-report';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -113,18 +113,12 @@ async function main(): Promise<void> {
     tdb = await createTestDatabase(logger);
     const db = tdb;
     for (const n of [...services, 'price-stream'] as ServiceName[]) ports.set(n, { http: await freePort(), grpc: await freePort() });
-    const addr = (n: ServiceName) => `127.0.0.1:${ports.get(n)!.grpc}`;
     const envFor = (name: ServiceName, extra: Record<string, string> = {}): Record<string, string> => ({
       MYSQL_URL: db.url,
       BUS_NAMESPACE: namespace,
       LOG_LEVEL: 'warn',
       TRADING_MODE: 'mock',
-      PRICE_STREAM_GRPC_ADDR: addr('price-stream'),
-      RISK_GRPC_ADDR: addr('risk'),
-      EXECUTION_GRPC_ADDR: addr('execution'),
-      PORTFOLIO_GRPC_ADDR: addr('portfolio'),
-      RECOMMENDATIONS_GRPC_ADDR: addr('recommendations'),
-      SIGNALS_AGGREGATOR_GRPC_ADDR: addr('signals-aggregator'),
+      ...peerAddressEnv((n) => ports.get(n)?.grpc),
       ...(name === 'price-stream' ? { LOG_LEVEL: 'info', REPLAY_FILES: HOURLY, TIMEFRAMES: '1h', BAR_FLUSH_MS: '50' } : {}),
       ...(name === 'signal-generator' ? { MODEL_DIR, WARM_START_BARS: '300', SIGNAL_TIMEFRAMES: '1h' } : {}),
       ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),

@@ -120,3 +120,13 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return 0;
 }
+
+/** `<SERVICE>_GRPC_ADDR` for every service that has a gRPC port here: how a local fleet finds its peers. */
+export function peerAddressEnv(grpcPortOf: (name: ServiceName) => number | undefined, host = '127.0.0.1'): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of Object.keys(SERVICES) as ServiceName[]) {
+    const port = grpcPortOf(name);
+    if (port !== undefined) env[`${envPrefix(name)}_GRPC_ADDR`] = `${host}:${port}`;
+  }
+  return env;
+}

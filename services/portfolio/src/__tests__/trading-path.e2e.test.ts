@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import Redis from 'ioredis';
-import { createLogger, createTestDatabase, Dec, freePort, startService, waitFor, type RunningService, type ServiceName, type TestDatabase } from '@cte/shared';
+import { createLogger, createTestDatabase, Dec, freePort, startService, waitFor, type RunningService, type ServiceName, type TestDatabase, peerAddressEnv } from '@cte/shared';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -22,16 +22,10 @@ const ports = new Map<ServiceName, { http: number; grpc: number }>();
 const running = new Map<ServiceName, RunningService>();
 
 function envFor(name: ServiceName, extra: Record<string, string> = {}): Record<string, string> {
-  const addr = (n: ServiceName) => `127.0.0.1:${ports.get(n)!.grpc}`;
   return {
     MYSQL_URL: tdb.url,
     BUS_NAMESPACE,
-    PRICE_STREAM_GRPC_ADDR: addr('price-stream'),
-    RISK_GRPC_ADDR: addr('risk'),
-    EXECUTION_GRPC_ADDR: addr('execution'),
-    PORTFOLIO_GRPC_ADDR: addr('portfolio'),
-    RECOMMENDATIONS_GRPC_ADDR: addr('recommendations'),
-    SIGNALS_AGGREGATOR_GRPC_ADDR: addr('signals-aggregator'),
+    ...peerAddressEnv((n) => ports.get(n)?.grpc),
     ...(name === 'price-stream' ? { REPLAY_FILES: HOURLY, TIMEFRAMES: '1h', BAR_FLUSH_MS: '50' } : {}),
     ...(name === 'signal-generator' ? { MODEL_DIR, WARM_START_BARS: '300', SIGNAL_TIMEFRAMES: '1h' } : {}),
     ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),

@@ -16,7 +16,7 @@ import { Exact, HUNDRED, ZERO, fmt, round18, type Decimal } from '../engine/mone
 import type { ExposureView, Portfolio, PositionValue, Valuation } from '../engine/portfolio';
 import { parseRebalanceRequest, planRebalance, type RebalanceOrder, type RebalanceSkip } from '../engine/rebalance';
 import type { Proposer } from './recommendations.gateway';
-import type { PortfolioRepository, StoredSnapshot } from './repository';
+import type { PortfolioRepository, SnapshotRow, StoredSnapshot } from './repository';
 
 export interface PositionJson {
   symbol: string;
@@ -100,23 +100,9 @@ export interface ExposureJson {
   as_of: number;
 }
 
-export interface SnapshotJson {
+/** A stored snapshot as served: the row with exact decimals normalised. */
+export interface SnapshotJson extends SnapshotRow {
   id: number;
-  ts: number;
-  data_ts: number | null;
-  equity: string;
-  cash: string;
-  realized_pnl: string;
-  unrealized_pnl: string;
-  fees: string;
-  gross_exposure: string;
-  net_exposure: string;
-  peak_equity: string;
-  drawdown_ratio: string;
-  start_of_day_equity: string | null;
-  daily_pnl: string;
-  open_positions: number;
-  fills_applied: number;
 }
 
 export interface RebalanceOrderJson {

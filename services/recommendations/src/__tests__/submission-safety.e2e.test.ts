@@ -20,6 +20,7 @@ import {
   type RunningService,
   type ServiceName,
   type TestDatabase,
+  peerAddressEnv,
 } from '@cte/shared';
 
 const HOURLY = path.resolve(__dirname, '..', '..', '..', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -34,7 +35,6 @@ const running = new Map<ServiceName, RunningService>();
 
 async function start(name: ServiceName): Promise<RunningService> {
   const p = ports.get(name)!;
-  const addr = (n: ServiceName) => `127.0.0.1:${ports.get(n)!.grpc}`;
   const svc = await startService(name, {
     apiKey,
     httpPort: p.http,
@@ -43,10 +43,7 @@ async function start(name: ServiceName): Promise<RunningService> {
     env: {
       MYSQL_URL: tdb.url,
       BUS_NAMESPACE,
-      RISK_GRPC_ADDR: addr('risk'),
-      EXECUTION_GRPC_ADDR: addr('execution'),
-      PORTFOLIO_GRPC_ADDR: addr('portfolio'),
-      PRICE_STREAM_GRPC_ADDR: addr('price-stream'),
+      ...peerAddressEnv((n) => ports.get(n)?.grpc),
       REPLAY_FILES: HOURLY,
       REPLAY_START: '2019-06-01T00:00:00Z',
       REPLAY_SPEED: '3600',

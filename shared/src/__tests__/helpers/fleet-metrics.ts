@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import Redis from 'ioredis';
-import { createLogger, createTestDatabase, freePort, SERVICES, startService, waitFor, type RunningService, type ServiceName, type TestDatabase } from '@cte/shared';
+import { createLogger, createTestDatabase, freePort, peerAddressEnv, SERVICES, startService, waitFor, type RunningService, type ServiceName, type TestDatabase } from '@cte/shared';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -28,7 +28,6 @@ export async function collectFleetMetrics(): Promise<FleetMetrics> {
   const apiKey = `monitoring-key-${Date.now()}`;
   const ports = new Map<ServiceName, { http: number; grpc: number }>();
   for (const n of Object.keys(SERVICES) as ServiceName[]) ports.set(n, { http: await freePort(), grpc: await freePort() });
-  const addr = (n: ServiceName) => `127.0.0.1:${ports.get(n)!.grpc}`;
   const running: RunningService[] = [];
   const stop = async () => {
     await Promise.all(running.map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
@@ -44,12 +43,7 @@ export async function collectFleetMetrics(): Promise<FleetMetrics> {
       const env: Record<string, string> = {
         MYSQL_URL: tdb.url,
         BUS_NAMESPACE: busNamespace,
-        PRICE_STREAM_GRPC_ADDR: addr('price-stream'),
-        RISK_GRPC_ADDR: addr('risk'),
-        EXECUTION_GRPC_ADDR: addr('execution'),
-        PORTFOLIO_GRPC_ADDR: addr('portfolio'),
-        RECOMMENDATIONS_GRPC_ADDR: addr('recommendations'),
-        SIGNALS_AGGREGATOR_GRPC_ADDR: addr('signals-aggregator'),
+        ...peerAddressEnv((n) => ports.get(n)?.grpc),
         ...(name === 'price-stream'
           ? { REPLAY_FILES: HOURLY, TIMEFRAMES: '1h', BAR_FLUSH_MS: '50', REPLAY_START: '2019-06-01T00:00:00Z', REPLAY_END: '2019-06-03T00:00:00Z', REPLAY_SPEED: '0' }
           : {}),

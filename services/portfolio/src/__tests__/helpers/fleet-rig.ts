@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { createTestDatabase, Dec, freePort, startService, waitFor, type Logger, type RunningService, type ServiceName, type TestDatabase } from '@cte/shared';
+import { createTestDatabase, Dec, freePort, startService, waitFor, type Logger, type RunningService, type ServiceName, type TestDatabase, peerAddressEnv } from '@cte/shared';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..');
 export const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -77,17 +77,11 @@ export class Fleet {
   }
 
   env(name: ServiceName, extra: Record<string, string> = {}): Record<string, string> {
-    const addr = (n: ServiceName) => `127.0.0.1:${this.ports.get(n)!.grpc}`;
     return {
       MYSQL_URL: this.tdb.url,
       REDIS_URL: this.redis.url,
       BUS_NAMESPACE: this.busNamespace,
-      PRICE_STREAM_GRPC_ADDR: addr('price-stream'),
-      RISK_GRPC_ADDR: addr('risk'),
-      EXECUTION_GRPC_ADDR: addr('execution'),
-      PORTFOLIO_GRPC_ADDR: addr('portfolio'),
-      RECOMMENDATIONS_GRPC_ADDR: addr('recommendations'),
-      SIGNALS_AGGREGATOR_GRPC_ADDR: addr('signals-aggregator'),
+      ...peerAddressEnv((n) => this.ports.get(n)?.grpc),
       ...(name === 'price-stream' ? { REPLAY_FILES: HOURLY, TIMEFRAMES: '1h', BAR_FLUSH_MS: '50' } : {}),
       ...(name === 'signal-generator' ? { MODEL_DIR, WARM_START_BARS: '300', SIGNAL_TIMEFRAMES: '1h' } : {}),
       ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),
