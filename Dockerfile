@@ -1,4 +1,5 @@
 # syntax=docker/dockerfile:1
+# GENERATED from shared/src/services.ts and package.json's workspaces by `make generate` (node tools/deploy/dist/gen-deploy.js). Do not edit.
 # One image per service from one file. Build context: the repository root.
 #   docker build --build-arg SERVICE=risk -t crypto-trading-engine/risk:0.1.0 .
 # docker-compose.trading-complete.yml and k8s/ (generated from shared/src/services.ts) use these images.
@@ -8,14 +9,20 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY shared/package.json shared/
-COPY services/price-stream/package.json services/price-stream/
-COPY services/signal-generator/package.json services/signal-generator/
-COPY services/signals-aggregator/package.json services/signals-aggregator/
-COPY services/recommendations/package.json services/recommendations/
-COPY services/risk/package.json services/risk/
 COPY services/execution/package.json services/execution/
 COPY services/portfolio/package.json services/portfolio/
+COPY services/price-stream/package.json services/price-stream/
+COPY services/recommendations/package.json services/recommendations/
+COPY services/risk/package.json services/risk/
+COPY services/signal-generator/package.json services/signal-generator/
+COPY services/signals-aggregator/package.json services/signals-aggregator/
+COPY services/venue-emulator/package.json services/venue-emulator/
+COPY shared/package.json shared/
+COPY tools/bench/package.json tools/bench/
+COPY tools/deploy/package.json tools/deploy/
+COPY tools/fleet/package.json tools/fleet/
+COPY tools/lint/package.json tools/lint/
+COPY tools/testkit/package.json tools/testkit/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
@@ -26,18 +33,25 @@ ARG SERVICE
 RUN test -n "$SERVICE" || { echo "--build-arg SERVICE=<name> is required" >&2; exit 1; }
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/shared/package.json shared/
-COPY --from=build /app/services/price-stream/package.json services/price-stream/
-COPY --from=build /app/services/signal-generator/package.json services/signal-generator/
-COPY --from=build /app/services/signals-aggregator/package.json services/signals-aggregator/
-COPY --from=build /app/services/recommendations/package.json services/recommendations/
-COPY --from=build /app/services/risk/package.json services/risk/
 COPY --from=build /app/services/execution/package.json services/execution/
 COPY --from=build /app/services/portfolio/package.json services/portfolio/
+COPY --from=build /app/services/price-stream/package.json services/price-stream/
+COPY --from=build /app/services/recommendations/package.json services/recommendations/
+COPY --from=build /app/services/risk/package.json services/risk/
+COPY --from=build /app/services/signal-generator/package.json services/signal-generator/
+COPY --from=build /app/services/signals-aggregator/package.json services/signals-aggregator/
+COPY --from=build /app/services/venue-emulator/package.json services/venue-emulator/
+COPY --from=build /app/shared/package.json shared/
+COPY --from=build /app/tools/bench/package.json tools/bench/
+COPY --from=build /app/tools/deploy/package.json tools/deploy/
+COPY --from=build /app/tools/fleet/package.json tools/fleet/
+COPY --from=build /app/tools/lint/package.json tools/lint/
+COPY --from=build /app/tools/testkit/package.json tools/testkit/
 RUN npm ci --omit=dev --no-audit --no-fund --workspace shared --workspace "services/${SERVICE}" \
  && npm cache clean --force
 
-# ---- runtime: same Node major, non-root, compiled output only
+# ---- runtime: same Node major, non-root, compiled output only (no tools/ workspace: generators,
+# test support, fleet runner and benchmarks are not shipped)
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 # The declared nodeOptions (shared/src/services.ts) as the image default; deployments set it too.

@@ -30,6 +30,7 @@ migrate: build datastores ## apply pending SQL migrations from shared/migrations
 
 test: build datastores ## run every test against real MariaDB and Redis
 	@bash scripts/ensure-promtool.sh >/dev/null
+	@bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool >/dev/null
 	npx jest --ci
 
 demo: migrate ## the whole fleet in paper mode on replayed real data: live summary, then a final report (trades, win rate, PnL, drawdown, latency)
@@ -44,7 +45,7 @@ bench: build datastores ## run the benchmarks; prints tables and writes bench-re
 	node services/signal-generator/dist/bench/run.js
 	node services/signals-aggregator/dist/bench/run.js
 	node services/risk/dist/bench/run.js
-	node shared/dist/bin/bench-pipeline.js
+	node tools/bench/dist/bench-pipeline.js
 
 train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost
 	@$(PYTHON3) -c 'import xgboost' 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-xgboost; else sudo apt-get install -y python3-xgboost; fi; }
@@ -55,5 +56,5 @@ train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with
 clean: ## remove build output
 	npm run clean
 
-generate: build ## regenerate compose, k8s and Helm values from shared/src/services.ts
-	node shared/dist/bin/gen-deploy.js
+generate: build ## regenerate the Dockerfile, compose, k8s (manifests, kustomizations, prometheus.yml) and the Helm chart from shared/src/services.ts
+	node tools/deploy/dist/gen-deploy.js

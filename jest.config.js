@@ -1,8 +1,9 @@
 /** One jest run over every workspace. Tests talk to real MariaDB and Redis (see scripts/ensure-datastores.sh). */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared/src', '<rootDir>/services'],
-  testMatch: ['**/src/**/__tests__/**/*.test.ts'],
+  roots: ['<rootDir>/shared/src', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/tests'],
+  // Each workspace's own tests in src/__tests__; tests across the fleet in tests/.
+  testMatch: ['**/src/**/__tests__/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
@@ -12,6 +13,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!trading-signals/)'],
   moduleNameMapper: {
     '^@cte/shared$': '<rootDir>/shared/src/index.ts',
+    '^@cte/(testkit|fleet|bench)$': '<rootDir>/tools/$1/src/index.ts',
     '^@cte/price-stream/dist/(.*)$': '<rootDir>/services/price-stream/src/$1',
   },
   testTimeout: 30000,

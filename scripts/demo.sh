@@ -38,6 +38,8 @@ export PRICE_TIMEFRAME=${PRICE_TIMEFRAME:-1h}
 export ALLOW_SHORT=${ALLOW_SHORT:-true}
 export TRADING_MODE=mock
 export LOG_LEVEL=${LOG_LEVEL:-info}
+# No load balancer in front of a local fleet: nothing to wait for before closing the listeners at Ctrl-C.
+export SHUTDOWN_DRAIN_DELAY_MS=${SHUTDOWN_DRAIN_DELAY_MS:-0}
 ps_url="http://127.0.0.1:${PRICE_STREAM_PORT:-8023}"
 sg_url="http://127.0.0.1:${SIGNAL_GENERATOR_PORT:-8025}"
 sa_url="http://127.0.0.1:${SIGNALS_AGGREGATOR_PORT:-8028}"
@@ -59,9 +61,9 @@ if [ "$mode" = fleet ]; then
   # Job control puts cte-fleet (and its services) in a process group of its own, so Ctrl-C reaches
   # only this script, which hands cte-fleet one SIGTERM: it stops the services in reverse order.
   set -m
-  node shared/dist/bin/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
+  node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
   fleet_pid=$!
-  DEMO_REPORT_INTERVAL_MS=${FLEET_REPORT_INTERVAL_MS:-10000} node shared/dist/bin/demo-report.js --live &
+  DEMO_REPORT_INTERVAL_MS=${FLEET_REPORT_INTERVAL_MS:-10000} node tools/fleet/dist/demo-report.js --live &
   live_pid=$!
   trap 'kill -TERM "$fleet_pid" 2>/dev/null || true' INT TERM
   trap 'kill "$live_pid" 2>/dev/null || true; delete_bus_keys' EXIT
@@ -73,11 +75,11 @@ export FLEET_LOG_DIR=.cache/demo
 mkdir -p "$FLEET_LOG_DIR"
 rm -f "$FLEET_LOG_DIR"/*.log
 
-node shared/dist/bin/watch.js --skip-hold 'data.alerts' 'signals.consensus' &
+node tools/fleet/dist/watch.js --skip-hold 'data.alerts' 'signals.consensus' &
 watch_pid=$!
 live_pid=
 # price-stream last: everyone else listens before the replay starts.
-node shared/dist/bin/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
+node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
 fleet_pid=$!
 monitor_id="demo-$(date +%s)"
 cleanup() {
@@ -99,7 +101,7 @@ curl -fs "${key[@]}" -H 'content-type: application/json' -X POST "$ps_url/monito
   -d "{\"id\":\"$monitor_id\",\"symbol\":\"BTC/USD\",\"thresholdPct\":3,\"windowMs\":14400000}" >/dev/null
 echo "== monitor $monitor_id: alert when BTC/USD moves more than 3% within 4 hours"
 echo "== alerts and BUY/SELL consensus as they are published, and a summary line every 2 s:"
-node shared/dist/bin/demo-report.js --live &
+node tools/fleet/dist/demo-report.js --live &
 live_pid=$!
 
 while kill -0 "$fleet_pid" 2>/dev/null && ! grep -q '"replay finished"' "$FLEET_LOG_DIR/price-stream.log" 2>/dev/null; do sleep 1; done
@@ -108,6 +110,6 @@ sleep 3
 kill "$live_pid" 2>/dev/null || true
 live_pid=
 kill "$watch_pid" 2>/dev/null || true
-node shared/dist/bin/demo-report.js
+node tools/fleet/dist/demo-report.js
 echo "== REST APIs while it ran, e.g.: curl -H 'X-TRADING-API-KEY: <key>' ${pf_url}/pnl  ${rec_url}/recommendations  ${ex_url}/orders  ${risk_url}/limits"
 echo "== per-service logs in ${FLEET_LOG_DIR}/; stopping the fleet"

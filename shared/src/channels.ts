@@ -2,7 +2,11 @@
  * Typed payloads of the fleet's channels (DESIGN principle 2), and their validation at the
  * receiving boundary. Prices travel as decimal strings, times as epoch ms.
  */
+import { describeValue } from './describe';
+import { MESSAGE_TRACE_ID_RE } from './trace';
+import { ID_RE } from './domain/fields';
 import { InvalidArgumentError } from './errors';
+import { MONEY_COLUMN, parseDecimalColumn } from './domain/decimal-column';
 import { parseSymbol, symbolToChannelKey, type Symbol } from './domain/symbol';
 import { isTimeframe, type Timeframe } from './domain/timeframe';
 import type { Bar } from './domain/market';
@@ -65,15 +69,15 @@ export function parseBarMessage(raw: unknown): Bar {
   const price = (k: string): number => {
     const v = r[k];
     const n = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-    if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`bar.${k} must be a decimal string, got ${JSON.stringify(v)}`);
+    if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`bar.${k} must be a decimal string, got ${describeValue(v)}`);
     return n;
   };
   const time = (k: string): number => {
     const v = r[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`bar.${k} must be epoch ms, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`bar.${k} must be epoch ms, got ${describeValue(v)}`);
     return v;
   };
-  if (!isTimeframe(r.timeframe)) throw new InvalidArgumentError(`bar.timeframe is invalid: ${JSON.stringify(r.timeframe)}`);
+  if (!isTimeframe(r.timeframe)) throw new InvalidArgumentError(`bar.timeframe is invalid: ${describeValue(r.timeframe)}`);
   if (typeof r.exchange !== 'string' || r.exchange === '') throw new InvalidArgumentError('bar.exchange is required');
   const bar: Bar = {
     exchange: r.exchange,
@@ -137,8 +141,14 @@ export interface ConsensusMessage {
   trace_id: string;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const ID = ID_RE;
 const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** `v` unchanged when the money columns it ends up in (DECIMAL(36,18)) store it exactly; throws otherwise. */
+function fitsMoney(v: string, field: string): string {
+  parseDecimalColumn(v, field, MONEY_COLUMN);
+  return v;
+}
 
 export interface SignalValidationOptions {
   /** Now, for the future-timestamp check. */
@@ -158,21 +168,21 @@ export function parseSignalMessage(raw: unknown, opts: SignalValidationOptions):
   const r = raw as Record<string, unknown>;
   const str = (k: string, re: RegExp = ID): string => {
     const v = r[k];
-    if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`signal.${k} is invalid: ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`signal.${k} is invalid: ${describeValue(v)}`);
     return v;
   };
   const num = (k: string, min: number, max: number): number => {
     const v = r[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      throw new InvalidArgumentError(`signal.${k} must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+      throw new InvalidArgumentError(`signal.${k} must be a number in [${min}, ${max}], got ${describeValue(v)}`);
     }
     return v;
   };
   const symbol = parseSymbol(r.symbol);
   if (opts.knownSymbols && !opts.knownSymbols.has(symbol)) throw new InvalidArgumentError(`signal.symbol ${symbol} is not a known symbol`);
-  if (!isTimeframe(r.timeframe)) throw new InvalidArgumentError(`signal.timeframe is invalid: ${JSON.stringify(r.timeframe)}`);
+  if (!isTimeframe(r.timeframe)) throw new InvalidArgumentError(`signal.timeframe is invalid: ${describeValue(r.timeframe)}`);
   const side = r.side;
-  if (side !== 'BUY' && side !== 'SELL' && side !== 'HOLD') throw new InvalidArgumentError(`signal.side must be BUY, SELL or HOLD, got ${JSON.stringify(side)}`);
+  if (side !== 'BUY' && side !== 'SELL' && side !== 'HOLD') throw new InvalidArgumentError(`signal.side must be BUY, SELL or HOLD, got ${describeValue(side)}`);
   const skew = opts.maxClockSkewMs ?? 60_000;
   const latest = opts.nowMs + skew;
   const msg: SignalMessage = {
@@ -184,10 +194,10 @@ export function parseSignalMessage(raw: unknown, opts: SignalValidationOptions):
     side,
     confidence: num('confidence', 0, 1),
     horizon_ms: num('horizon_ms', 1, 30 * 86_400_000),
-    price: str('price', DECIMAL),
+    price: fitsMoney(str('price', DECIMAL), 'signal.price'),
     bar_time: num('bar_time', 0, latest),
     created_at: num('created_at', 0, latest),
-    trace_id: str('trace_id', /^[A-Za-z0-9-]{8,64}$/),
+    trace_id: str('trace_id', MESSAGE_TRACE_ID_RE),
   };
   if (r.model_version !== undefined && r.model_version !== null) msg.model_version = str('model_version', /^[\w.:-]{1,64}$/);
   if (r.features_ref !== undefined && r.features_ref !== null) msg.features_ref = str('features_ref', /^[\w.:/-]{1,200}$/);
@@ -269,15 +279,15 @@ export function parseFillMessage(raw: unknown): FillMessage {
   const r = raw as Record<string, unknown>;
   const str = (k: string, re: RegExp): string => {
     const v = r[k];
-    if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`fill.${k} is invalid: ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`fill.${k} is invalid: ${describeValue(v)}`);
     return v;
   };
   const positive = (k: string): string => {
     const v = str(k, POSITIVE_DECIMAL);
     if (!/[1-9]/.test(v)) throw new InvalidArgumentError(`fill.${k} must be > 0`);
-    return v;
+    return fitsMoney(v, `fill.${k}`);
   };
-  if (r.side !== 'buy' && r.side !== 'sell') throw new InvalidArgumentError(`fill.side must be buy or sell, got ${JSON.stringify(r.side)}`);
+  if (r.side !== 'buy' && r.side !== 'sell') throw new InvalidArgumentError(`fill.side must be buy or sell, got ${describeValue(r.side)}`);
   if (r.liquidity !== 'maker' && r.liquidity !== 'taker') throw new InvalidArgumentError('fill.liquidity must be maker or taker');
   if (typeof r.ts !== 'number' || !Number.isSafeInteger(r.ts) || r.ts <= 0) throw new InvalidArgumentError('fill.ts must be epoch ms');
   return {
@@ -290,10 +300,10 @@ export function parseFillMessage(raw: unknown): FillMessage {
     side: r.side,
     qty: positive('qty'),
     price: positive('price'),
-    fee: str('fee', POSITIVE_DECIMAL),
+    fee: fitsMoney(str('fee', POSITIVE_DECIMAL), 'fill.fee'),
     fee_currency: str('fee_currency', /^[A-Z0-9]{1,20}$/),
     liquidity: r.liquidity,
     ts: r.ts,
-    trace_id: str('trace_id', /^[A-Za-z0-9-]{8,64}$/),
+    trace_id: str('trace_id', MESSAGE_TRACE_ID_RE),
   };
 }

@@ -1,4 +1,6 @@
 export * from './errors';
+export * from './describe';
+export * from './json-input';
 export * from './logger';
 export * from './config';
 export * from './services';
@@ -11,7 +13,6 @@ export * from './grpc';
 export * from './contracts';
 export * from './channels';
 export * from './cache';
-export * from './testing';
-export * from './bench';
 export * from './service-runtime';
-export { TraceTimes } from './trace';
+export * from './quarantine';
+export { TraceTimes, MESSAGE_TRACE_ID_RE, isMessageTraceId, parseTraceIdField, messageTraceId } from './trace';

@@ -2,11 +2,13 @@ import type { Logger } from './logger';
 
 /**
  * Graceful shutdown in phases. On the first SIGTERM/SIGINT:
- *   1. readiness flips to not-ready, so load balancers stop sending work;
+ *   1. readiness flips to not-ready, so load balancers stop sending work; for the drain
+ *      delay after that the process keeps serving as before (HTTP, gRPC, consumers), since
+ *      endpoint removal takes a moment to reach every load balancer and client;
  *   2. `intake` hooks stop taking new work (sources, consumers);
  *   3. `drain` hooks finish in-flight work (HTTP, gRPC, pending writes);
  *   4. `close` hooks close connections (bus, database).
- * The drain and close phases share one grace period; a second signal forces exit.
+ * The phases after the delay share one grace period; a second signal forces exit.
  */
 export type ShutdownPhase = 'intake' | 'drain' | 'close';
 
@@ -19,6 +21,8 @@ interface Hook {
 export interface LifecycleOptions {
   logger: Logger;
   graceMs: number;
+  /** Milliseconds to keep serving after readiness turns false, before `intake` (default 0). */
+  drainDelayMs?: number;
   readiness?: { setShuttingDown(): void };
   /** Injected for tests; defaults to process.exit. */
   exit?: (code: number) => void;
@@ -65,9 +69,14 @@ export class Lifecycle {
 
   private async run(reason: string): Promise<number> {
     const { logger, graceMs } = this.opts;
-    const started = Date.now();
-    logger.info({ reason, graceMs }, 'shutdown: readiness off');
+    const drainDelayMs = this.opts.drainDelayMs ?? 0;
+    logger.info({ reason, graceMs, drainDelayMs }, 'shutdown: readiness off');
     this.opts.readiness?.setShuttingDown();
+    if (drainDelayMs > 0) {
+      logger.info({ drainDelayMs }, 'shutdown: still serving while load balancers drop this endpoint');
+      await new Promise<void>((resolve) => setTimeout(resolve, drainDelayMs));
+    }
+    const started = Date.now();
     let failed = false;
     for (const phase of PHASES) {
       const remaining = Math.max(0, graceMs - (Date.now() - started));
@@ -75,7 +84,7 @@ export class Lifecycle {
       const results = await Promise.all(hooks.map((h) => this.runHook(h, remaining)));
       if (results.includes(false)) failed = true;
     }
-    logger.info({ ms: Date.now() - started, failed }, 'shutdown complete');
+    logger.info({ ms: Date.now() - started + drainDelayMs, failed }, 'shutdown complete');
     return failed ? 1 : 0;
   }
 

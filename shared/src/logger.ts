@@ -5,12 +5,14 @@ export type { Logger };
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [
   'apiKey',
+  'apiKeys',
   'secret',
   'password',
   'passphrase',
   'token',
   'authorization',
   '*.apiKey',
+  '*.apiKeys',
   '*.secret',
   '*.password',
   '*.passphrase',
@@ -22,6 +24,8 @@ export const REDACT_PATHS = [
   'config.TRADING_API_KEY',
   'config.MYSQL_URL',
   'TRADING_API_KEY',
+  'config.TRADING_API_KEYS_ACCEPTED',
+  'TRADING_API_KEYS_ACCEPTED',
 ];
 
 export interface LoggerOptions {

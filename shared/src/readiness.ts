@@ -1,18 +1,21 @@
 /**
  * Readiness: may this process take traffic now? A service adds one check per
  * dependency (database, Redis, reconciliation done, ...). A check returns when
- * ready and throws with a short reason when not. `GET /ready` runs them all.
+ * ready (optionally with a short detail string shown in /ready) and throws with a
+ * short reason when not. `GET /ready` runs them all.
  *
  * Once shutdown starts, `setShuttingDown()` makes the process not ready before
  * anything else happens, so load balancers stop sending traffic while
  * in-flight work drains.
  */
-export type ReadinessCheck = () => Promise<void> | void;
+export type ReadinessCheck = () => Promise<void | string> | void | string;
 
 export interface ReadinessCheckResult {
   ok: boolean;
   /** The reason a check failed (its error message, truncated); absent when ok. */
   error?: string;
+  /** What a passing check returned, if anything (e.g. which stored rows were quarantined at start). */
+  detail?: string;
 }
 
 export interface ReadinessReport {
@@ -38,6 +41,7 @@ export class Readiness {
   private readonly checks = new Map<string, ReadinessCheck>();
   private readonly timeoutMs: number;
   private shutting = false;
+  private readonly shutdownListeners: Array<() => void> = [];
 
   constructor(opts: ReadinessOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 1000;
@@ -55,7 +59,15 @@ export class Readiness {
 
   /** From now on the process reports not ready, whatever the checks say. Irreversible. */
   setShuttingDown(): void {
+    if (this.shutting) return;
     this.shutting = true;
+    for (const fn of this.shutdownListeners) fn();
+  }
+
+  /** Calls `fn` when shutdown makes the process not ready (at once if it already has): the gRPC health service follows /ready. */
+  onShuttingDown(fn: () => void): void {
+    if (this.shutting) fn();
+    else this.shutdownListeners.push(fn);
   }
 
   get isShuttingDown(): boolean {
@@ -68,14 +80,14 @@ export class Readiness {
       [...this.checks].map(async ([name, fn]): Promise<[string, ReadinessCheckResult]> => {
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
+          const detail = await Promise.race([
             Promise.resolve().then(fn),
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
               timer.unref();
             }),
           ]);
-          return [name, { ok: true }];
+          return [name, typeof detail === 'string' && detail !== '' ? { ok: true, detail } : { ok: true }];
         } catch (err) {
           return [name, { ok: false, error: reasonOf(err) }];
         } finally {

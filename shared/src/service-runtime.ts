@@ -7,6 +7,7 @@ import { ConfigError, type BaseConfig } from './config';
 import { Lifecycle } from './lifecycle';
 import { createLogger, redactUrl, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { Quarantine } from './quarantine';
 import { Readiness } from './readiness';
 import type { Registry } from 'prom-client';
 
@@ -15,6 +16,8 @@ export interface ServiceBasics {
   registry: Registry;
   readiness: Readiness;
   lifecycle: Lifecycle;
+  /** Where the restore path puts stored rows it cannot load (see quarantine.ts). */
+  quarantine: Quarantine;
 }
 
 /** Logger, registry, readiness and lifecycle for `cfg.service`; logs 'starting' with the redacted datastore URLs. */
@@ -23,9 +26,10 @@ export function createServiceBasics(cfg: BaseConfig, startFields: Record<string,
   logger.info({ mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl), ...startFields }, 'starting');
   const registry = createMetrics(cfg.service);
   const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
+  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, drainDelayMs: cfg.shutdownDrainDelayMs, readiness });
   lifecycle.installSignalHandlers();
-  return { logger, registry, readiness, lifecycle };
+  const quarantine = new Quarantine({ logger, registry, readiness });
+  return { logger, registry, readiness, lifecycle, quarantine };
 }
 
 /** Runs a service's `main` with its config; exit 2 on bad configuration, exit 1 when the start fails. */

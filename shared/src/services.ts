@@ -3,6 +3,8 @@
  * every service are declared here; the fleet runner, compose file, Kubernetes
  * manifests and Helm values are generated from it.
  */
+import { DEFAULT_TRADABLE_SYMBOLS } from './domain/tradable-symbols';
+
 export interface ServiceDeclaration {
   httpPort: number;
   grpcPort: number;
@@ -46,9 +48,21 @@ export const PROBES = { liveness: '/health', readiness: '/ready' } as const;
 export const DATASTORES = { mysql: { host: 'mysql', port: 3306 }, redis: { host: 'redis', port: 6379 } } as const;
 
 /** Environment shared by every service in a deployment (non-secret). */
+/**
+ * Shutdown timing of every deployed service (the kit's SHUTDOWN_DRAIN_DELAY_MS, SHUTDOWN_GRACE_MS):
+ * keep serving for 5 s after readiness turns false (endpoint removal takes 1-3 s to reach kube-proxy
+ * and ingress controllers), then up to 10 s to finish in-flight work. The orchestrators' kill
+ * deadlines (terminationGracePeriodSeconds, compose stop_grace_period) are derived from it.
+ */
+export const SHUTDOWN_TIMING = { drainDelayMs: 5_000, graceMs: 10_000 } as const;
+
 export const COMMON_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'info',
   NODE_ENV: 'production',
+  SHUTDOWN_DRAIN_DELAY_MS: String(SHUTDOWN_TIMING.drainDelayMs),
+  SHUTDOWN_GRACE_MS: String(SHUTDOWN_TIMING.graceMs),
+  // Every service checks symbols against the same set, so it is declared for all of them at once.
+  TRADABLE_SYMBOLS: DEFAULT_TRADABLE_SYMBOLS.join(','),
 };
 
 const SMALL: ResourceSpec = { requests: { cpu: '100m', memoryMi: 128 }, limits: { cpu: '1', memoryMi: 256 } };

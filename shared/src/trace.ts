@@ -4,6 +4,8 @@
  * replaced, so a header cannot inject arbitrary text into logs.
  */
 import { randomUUID } from 'node:crypto';
+import { describeValue } from './describe';
+import { InvalidArgumentError } from './errors';
 
 export const TRACE_ID_HEADER = 'x-trace-id';
 
@@ -16,6 +18,36 @@ export function isValidTraceId(value: unknown): value is string {
 /** The given id when valid, else a fresh one (32 lowercase hex chars, like the bus's ids). */
 export function acceptTraceId(value: unknown): string {
   return isValidTraceId(value) ? value : randomUUID().replace(/-/g, '');
+}
+
+/**
+ * The trace id a request body or a bus message may carry (`trace_id` of an order, a risk check,
+ * a fill, a consensus): 8-64 of A-Z a-z 0-9 and '-'. Narrower than the header form above,
+ * because it is stored and checked again by every consumer of the fill or order it ends up in.
+ */
+export const MESSAGE_TRACE_ID_RE = /^[A-Za-z0-9-]{8,64}$/;
+
+export function isMessageTraceId(value: unknown): value is string {
+  return typeof value === 'string' && MESSAGE_TRACE_ID_RE.test(value);
+}
+
+/**
+ * The one rule for a `trace_id` field in a request (REST body or gRPC message), used by every
+ * service that takes one: absent (`undefined`, `null` or `''`, proto3's unset) → undefined;
+ * anything else must be a message trace id, else InvalidArgumentError naming the field. An
+ * invalid id is refused, never silently replaced, so the caller learns its traces are broken.
+ */
+export function parseTraceIdField(value: unknown, field = 'trace_id'): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (!isMessageTraceId(value)) {
+    throw new InvalidArgumentError(`${field} must be 8-64 of A-Z a-z 0-9 -, got ${describeValue(value)}`, { field });
+  }
+  return value;
+}
+
+/** The trace id for a message when the request carried none: the edge's id when it fits the message form, else a fresh one. */
+export function messageTraceId(edgeTraceId?: string): string {
+  return isMessageTraceId(edgeTraceId) ? edgeTraceId : randomUUID().replace(/-/g, '');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Dec, EnvReader, parseSymbol, readBaseConfig, type BaseConfig, type Symbol } from '@cte/shared';
+import { describeValue, Dec, EnvReader, readBaseConfig, type BaseConfig, type Symbol } from '@cte/shared';
 import { parseMarketPrecision, type MarketPrecision } from './engine/precision';
 
 export type TradingMode = 'mock' | 'live';
@@ -11,8 +11,6 @@ export interface ExecutionConfig extends BaseConfig {
   tradingStateRefreshMs: number;
   /** On HALTED, cancel resting orders that would open or grow a position. */
   haltCancelsOpeningOrders: boolean;
-  /** Symbols accepted before a price is seen (prices add more). */
-  symbols: Symbol[];
   marketPrecision: Map<Symbol, MarketPrecision>;
   mock: {
     slippageBps: Dec;
@@ -36,7 +34,7 @@ const ADDR = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
 function decimalVar(env: EnvReader, name: string, def: string, min: string, max: string, positive = false): Dec {
   const raw = env.string(name, { default: def });
   if (!/^\d+(\.\d+)?$/.test(raw)) {
-    env.problem(name, `must be a decimal number, got ${JSON.stringify(raw)}`);
+    env.problem(name, `must be a decimal number, got ${describeValue(raw)}`);
     return new Dec(def);
   }
   const d = new Dec(raw);
@@ -59,6 +57,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
   } catch (err) {
     env.problem('MARKET_PRECISION', (err as Error).message);
   }
+  for (const s of marketPrecision.keys()) if (!base.tradableSymbols.has(s)) env.problem('MARKET_PRECISION', base.tradableSymbols.unknown(s).message);
   const cfg: ExecutionConfig = {
     ...base,
     tradingMode,
@@ -66,7 +65,6 @@ export function readConfig(source: Record<string, string | undefined> = process.
     riskDeadlineMs: env.int('RISK_DEADLINE_MS', { default: 1000, min: 10, max: 60_000 }),
     tradingStateRefreshMs: env.int('TRADING_STATE_REFRESH_MS', { default: 5000, min: 100, max: 3_600_000 }),
     haltCancelsOpeningOrders: env.bool('HALT_CANCEL_OPENING_ORDERS', { default: true }),
-    symbols: env.list('SYMBOLS', parseSymbol, { default: [] }),
     marketPrecision,
     mock: {
       slippageBps: decimalVar(env, 'MOCK_SLIPPAGE_BPS', '5', '0', '1000'),

@@ -29,10 +29,10 @@ import { SymbolDirectory } from './adapters/symbol-directory';
 import { TradingStateGuard } from './adapters/trading-state';
 
 async function main(cfg: ExecutionConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, {
     tradingMode: cfg.tradingMode,
     risk: cfg.riskGrpcAddr,
-    symbols: cfg.symbols,
+    symbols: cfg.tradableSymbols.list(),
     mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])),
   });
 
@@ -51,7 +51,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   });
 
   const precision = new PrecisionTable(cfg.marketPrecision);
-  const symbols = new SymbolDirectory(new Set<string>(cfg.symbols), await repo.tradedSymbols());
+  const symbols = new SymbolDirectory(await repo.tradedSymbols());
   const venue = new MockVenue({ venue: 'mock', precision, ...cfg.mock });
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
@@ -82,7 +82,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     bus,
     relay,
     tradingState,
-    validation: { isKnownSymbol: (s) => symbols.isKnown(s), precision },
+    validation: { symbols: cfg.tradableSymbols, checkAvailable: (s) => symbols.checkAvailable(s), precision },
     metrics,
     traceTimes,
     logger,
@@ -91,6 +91,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   const prices = new PriceFeed({
     bus,
     logger,
+    symbols: cfg.tradableSymbols,
     traceTimes,
     onPrice: (symbol, price, ts) => {
       symbols.onPrice(symbol);
@@ -103,7 +104,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   readiness.addCheck('trading_state', () => tradingState.check());
   readiness.addCheck('reconciled', () => service.checkReconciled());
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountExecutionRoutes(http.router, service, tradingState, () => ({
     data_time: venue.exchange.dataTime,
     prices: venue.exchange.symbols().map((symbol) => {
@@ -111,7 +112,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
       return { symbol, price: q.price.toFixed(), ts: q.ts };
     }),
   }));
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<ExecutionProtoGrpcType>('cte/execution/v1/execution.proto');
   grpcKit.addService(proto.cte.execution.v1.Execution.service, executionGrpcHandlers(service));
 
@@ -140,7 +141,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     if (lifecycle.isShuttingDown) return;
     try {
-      await service.reconcile();
+      await service.reconcile(quarantine);
       break;
     } catch (err) {
       logger.error({ err: (err as Error).message, attempt }, 'reconciliation failed; retrying');

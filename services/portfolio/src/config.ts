@@ -1,4 +1,4 @@
-import { EnvReader, readBaseConfig, TRADING_CHANNELS, type BaseConfig } from '@cte/shared';
+import { describeValue, EnvReader, readBaseConfig, TRADING_CHANNELS, type BaseConfig } from '@cte/shared';
 import { Exact, fitsColumn, type Decimal } from './engine/money';
 
 /** The consumer group on the fills stream. */
@@ -37,7 +37,7 @@ const ADDR = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
 function decimalVar(env: EnvReader, name: string, def: string, positive: boolean): Decimal {
   const raw = env.string(name, { default: def });
   if (!DECIMAL.test(raw)) {
-    env.problem(name, `must be a decimal number such as ${def}, got ${JSON.stringify(raw)}`);
+    env.problem(name, `must be a decimal number such as ${def}, got ${describeValue(raw)}`);
     return new Exact(def);
   }
   const d = new Exact(raw);

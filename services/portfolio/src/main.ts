@@ -74,14 +74,14 @@ async function main(cfg: PortfolioConfig): Promise<void> {
   const prices = new PriceFeed({ bus, portfolio, metrics, logger });
   const snapshots = new SnapshotWriter({ portfolio, repo, serial, intervalMs: cfg.snapshotIntervalMs, metrics, logger });
   const recommendations = new RecommendationsGateway({ address: cfg.recommendationsGrpcAddr, apiKey: cfg.apiKey, deadlineMs: cfg.recommendationsDeadlineMs, logger });
-  const api = new PortfolioApi({ portfolio, repo, proposer: recommendations, minNotional: cfg.rebalanceMinNotional, qtyDecimals: cfg.rebalanceQtyDecimals, logger });
+  const api = new PortfolioApi({ portfolio, repo, proposer: recommendations, minNotional: cfg.rebalanceMinNotional, qtyDecimals: cfg.rebalanceQtyDecimals, symbols: cfg.tradableSymbols, logger });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountPortfolioRoutes(http.router, api);
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<PortfolioProtoGrpcType>('cte/portfolio/v1/portfolio.proto');
   grpcKit.addService(proto.cte.portfolio.v1.Portfolio.service, portfolioGrpcHandlers(api));
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { EnvReader, parseSymbol, parseTimeframe, readBaseConfig, type BaseConfig, type Symbol, type Timeframe } from '@cte/shared';
+import { describeValue, EnvReader, parseTimeframe, readBaseConfig, readSymbolSubset, type BaseConfig, type Symbol, type Timeframe } from '@cte/shared';
 
 export const BUNDLED_REPLAY_DIR = path.resolve(__dirname, '..', 'data', 'replay');
 /** Two days of real Coinbase minute bars for BTC/USD and ETH/USD (QuantConnect Lean, Apache-2.0). */
@@ -23,7 +23,7 @@ export interface PriceStreamConfig extends BaseConfig {
   source: 'replay';
   exchange: string;
   replay: ReplayConfig;
-  /** Symbols the service tracks; empty = every symbol the source yields. */
+  /** Symbols the service follows, a subset of TRADABLE_SYMBOLS; empty = every tradable symbol. */
   symbols: Symbol[];
   timeframes: Timeframe[];
   tickConflateMs: number;
@@ -38,7 +38,7 @@ function parseTime(name: string, raw: string | undefined, env: EnvReader): numbe
   if (raw === undefined) return undefined;
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (!Number.isFinite(ms)) {
-    env.problem(name, `must be epoch ms or an ISO-8601 time, got ${JSON.stringify(raw)}`);
+    env.problem(name, `must be epoch ms or an ISO-8601 time, got ${describeValue(raw)}`);
     return undefined;
   }
   return ms;
@@ -63,7 +63,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     source: env.oneOf('MARKET_SOURCE', ['replay'] as const, { default: 'replay' }),
     exchange: env.string('REPLAY_EXCHANGE', { default: 'coinbase', pattern: /^[a-z0-9_]{1,32}$/ }),
     replay,
-    symbols: env.list('SYMBOLS', parseSymbol, { default: [] }),
+    symbols: readSymbolSubset(env, 'SYMBOLS', base.tradableSymbols),
     timeframes: env.list('TIMEFRAMES', parseTimeframe, { default: ['1m', '5m', '15m', '1h', '4h', '1d'], minItems: 1 }),
     tickConflateMs: env.int('TICK_CONFLATE_MS', { default: 100, min: 1, max: 60_000 }),
     barFlushMs: env.int('BAR_FLUSH_MS', { default: 250, min: 10, max: 60_000 }),

@@ -22,7 +22,7 @@ import { PriceStreamApi } from './adapters/price-stream-api';
 import { ReplaySource } from './adapters/sources/replay-source';
 
 async function main(cfg: PriceStreamConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, { source: cfg.source, timeframes: cfg.timeframes });
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, { source: cfg.source, timeframes: cfg.timeframes });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -30,7 +30,8 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   const monitors = new MonitorRepository(db);
 
   const engine = new MarketDataEngine(cfg.timeframes);
-  const source = new ReplaySource({ ...cfg.replay, symbols: cfg.symbols, exchange: cfg.exchange, logger });
+  const followed = cfg.symbols.length > 0 ? cfg.symbols : cfg.tradableSymbols.list();
+  const source = new ReplaySource({ ...cfg.replay, symbols: followed, exchange: cfg.exchange, logger });
   const metrics = createPriceStreamMetrics(registry, {
     persistLagMs: () => writer.lagMs(),
     writeQueueDepth: () => writer.pending(),
@@ -49,7 +50,8 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
     engine,
     bars,
     monitors,
-    symbols: cfg.symbols.length > 0 ? cfg.symbols : source.symbols(),
+    tradable: cfg.tradableSymbols,
+    symbols: followed,
     defaultExchange: cfg.exchange,
     maxMonitors: cfg.maxMonitors,
   });
@@ -62,9 +64,9 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
     if (lag > cfg.persistMaxLagMs) throw new Error(`closed bars waiting ${Math.round(lag / 1000)} s for MySQL (limit ${cfg.persistMaxLagMs / 1000} s)`);
   });
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountPriceStreamRoutes(http.router, api);
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
   grpcKit.addService(proto.cte.market.v1.PriceStream.service, priceStreamGrpcHandlers(api, ingest));
 
@@ -79,7 +81,7 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
-  const restored = await api.restoreMonitors();
+  const restored = await api.restoreMonitors(quarantine);
   writer.start();
   ingest.start();
   const httpHandle = await http.listen(cfg.httpPort);

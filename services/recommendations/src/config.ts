@@ -1,4 +1,5 @@
 import {
+  describeValue,
   CHANNELS,
   EnvReader,
   parseSymbol,
@@ -52,7 +53,7 @@ export function parseQtyDecimals(item: string): [string, number] {
   if (eq < 0) throw new Error('expected SYMBOL=decimals');
   const symbol = parseSymbol(item.slice(0, eq).trim());
   const raw = item.slice(eq + 1).trim();
-  if (!/^\d{1,2}$/.test(raw) || Number(raw) > 18) throw new Error(`decimals must be an integer in [0, 18], got ${JSON.stringify(raw)}`);
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > 18) throw new Error(`decimals must be an integer in [0, 18], got ${describeValue(raw)}`);
   return [symbol, Number(raw)];
 }
 
@@ -65,6 +66,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
   const qtyDecimals: Record<string, number> = {};
   for (const [s, d] of env.list('QTY_DECIMALS_BY_SYMBOL', parseQtyDecimals, { default: [] })) {
     if (s in qtyDecimals) env.problem('QTY_DECIMALS_BY_SYMBOL', `${s} is given twice`);
+    if (!base.tradableSymbols.has(s)) env.problem('QTY_DECIMALS_BY_SYMBOL', base.tradableSymbols.unknown(s).message);
     qtyDecimals[s] = d;
   }
   const kellyFraction = env.number('KELLY_FRACTION', { default: 0.25, min: 0, max: 1 });

@@ -110,6 +110,7 @@ async function main(cfg: RecommendationsConfig): Promise<void> {
     logger,
     cooldownMs: cfg.cooldownMs,
     maxQueuePerSymbol: cfg.maxQueuePerSymbol,
+    symbols: cfg.tradableSymbols,
     maxClockSkewMs: cfg.maxClockSkewMs,
   });
   const orderEvents = new OrderEvents({ bus, channel: cfg.orderEventsChannel, flow, metrics, logger });
@@ -123,14 +124,14 @@ async function main(cfg: RecommendationsConfig): Promise<void> {
     retryAfterMs: cfg.retryAfterMs,
     orderPollAfterMs: cfg.orderPollAfterMs,
   });
-  const api = new RecommendationsApi({ repo, flow, market, metrics });
+  const api = new RecommendationsApi({ repo, flow, market, metrics, symbols: cfg.tradableSymbols });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountRecommendationRoutes(http.router, api);
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<RecommendationsProtoGrpcType>('cte/recommendations/v1/recommendations.proto');
   grpcKit.addService(proto.cte.recommendations.v1.Recommendations.service, recommendationsGrpcHandlers(api));
 

@@ -60,7 +60,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     const raw = env.optionalString(varName);
     if (raw === undefined) continue;
     try {
-      target[name] = parseLimitValue(name, raw);
+      target[name] = parseLimitValue(name, raw, base.tradableSymbols);
     } catch (err) {
       env.problem(varName, (err as Error).message);
     }

@@ -26,7 +26,7 @@ import { RiskService } from './adapters/risk-service';
 import { TradingStateStore } from './adapters/trading-state';
 
 async function main(cfg: RiskConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, {
     portfolio: cfg.portfolioGrpcAddr,
     envLimits: cfg.envLimits,
     exposureTtlMs: cfg.exposureTtlMs,
@@ -66,11 +66,12 @@ async function main(cfg: RiskConfig): Promise<void> {
   const exposure = new ExposureCache(portfolio, cfg.exposureTtlMs, Date.now, (ok) => metrics.exposureFetches.inc({ outcome: ok ? 'ok' : 'error' }));
   const engine = new RiskEngine({ qtyDecimals: cfg.qtyDecimals, haltedAllowsReducing: cfg.haltedAllowsReducing, maxFeedSilenceMs: cfg.priceFeedMaxSilenceMs });
 
-  await limits.load();
+  await limits.load(quarantine);
   const restored = await state.load();
-  const index = await restoreDecisions({ repo, cacheSize: cfg.decisionCacheSize, logger, build: (capacity) => new DecisionIndex(cfg.decisionCacheSize, capacity) });
+  const index = await restoreDecisions({ repo, cacheSize: cfg.decisionCacheSize, logger, quarantine, build: (capacity) => new DecisionIndex(cfg.decisionCacheSize, capacity) });
   const service = new RiskService({
     engine,
+    symbols: cfg.tradableSymbols,
     exposure,
     decisions: index.decisions,
     events: writer,
@@ -99,9 +100,9 @@ async function main(cfg: RiskConfig): Promise<void> {
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountRiskRoutes(http.router, service);
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<RiskProtoGrpcType>('cte/risk/v1/risk.proto');
   grpcKit.addService(proto.cte.risk.v1.Risk.service, riskGrpcHandlers(service));
 

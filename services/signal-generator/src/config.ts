@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { EnvReader, parseSymbol, parseTimeframe, readBaseConfig, type BaseConfig, type Symbol, type Timeframe } from '@cte/shared';
+import { EnvReader, parseTimeframe, readBaseConfig, readSymbolSubset, type BaseConfig, type Symbol, type Timeframe } from '@cte/shared';
 
 /** The default model trained by `make train` ships here. */
 export const BUNDLED_MODEL_DIR = path.resolve(__dirname, '..', 'models');
@@ -10,7 +10,7 @@ export interface SignalGeneratorConfig extends BaseConfig {
   modelDir: string;
   /** Timeframes whose closed bars drive the feature pipelines and agents. */
   timeframes: Timeframe[];
-  /** Symbols to follow; empty = every symbol price-stream publishes. */
+  /** Symbols to follow (a subset of TRADABLE_SYMBOLS); empty = every tradable symbol. */
   symbols: Symbol[];
   /** Bars of history loaded from price-stream when a pipeline starts. */
   warmStartBars: number;
@@ -34,7 +34,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     priceStreamAddr: env.string('PRICE_STREAM_GRPC_ADDR', { default: '127.0.0.1:9023', pattern: /^[\w.-]+:\d{1,5}$/ }),
     modelDir: path.resolve(env.string('MODEL_DIR', { default: BUNDLED_MODEL_DIR })),
     timeframes: env.list('SIGNAL_TIMEFRAMES', parseTimeframe, { default: ['1h'], minItems: 1 }),
-    symbols: env.list('SYMBOLS', parseSymbol, { default: [] }),
+    symbols: readSymbolSubset(env, 'SYMBOLS', base.tradableSymbols),
     warmStartBars: env.int('WARM_START_BARS', { default: 300, min: 0, max: 5000 }),
     seedAgents: env.bool('SEED_AGENTS', { default: true }),
     emitHold: env.bool('SIGNAL_EMIT_HOLD', { default: true }),

@@ -30,7 +30,7 @@ import { signalRoutes } from './adapters/signals-http';
 import { TaskRepository } from './adapters/task-repository';
 
 async function main(cfg: SignalGeneratorConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, { modelDir: cfg.modelDir, timeframes: cfg.timeframes });
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, { modelDir: cfg.modelDir, timeframes: cfg.timeframes });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
   const bus = new RedisBus({ url: cfg.redisUrl, logger, namespace: cfg.busNamespace });
@@ -47,7 +47,7 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
     emitHold: cfg.emitHold,
     onError: (agent, err) => void agents.markError(agent.id, (err as Error).message).catch(() => undefined),
   });
-  const agents = new AgentService({ store: new AgentRepository(db), logger, runtime });
+  const agents = new AgentService({ store: new AgentRepository(db), symbols: cfg.tradableSymbols, logger, runtime });
   const loop = new SignalLoop({
     history,
     warmStartBars: cfg.warmStartBars,
@@ -72,7 +72,8 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
       backoffMs: cfg.taskBackoffMs,
     },
   });
-  const feed = new BarFeed({ bus, timeframes: cfg.timeframes, logger, onBar: (bar, origin) => loop.onBar(bar, origin) });
+  const followed = new Set<string>(cfg.symbols.length > 0 ? cfg.symbols : cfg.tradableSymbols.list());
+  const feed = new BarFeed({ bus, timeframes: cfg.timeframes, logger, follows: (s) => followed.has(s), onBar: (bar, origin) => loop.onBar(bar, origin) });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
@@ -81,12 +82,12 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
     if (snap.dir_error) throw new Error(`MODEL_DIR unreadable: ${snap.dir_error}`);
   });
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   http.router.use(agentRoutes(agents));
   http.router.use(taskRoutes(tasks));
   http.router.use(modelRoutes(models));
-  http.router.use(signalRoutes(new SignalRepository(db)));
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  http.router.use(signalRoutes(new SignalRepository(db), cfg.tradableSymbols));
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<SignalGeneratorProtoGrpcType>('cte/signals/v1/signal_generator.proto');
   grpcKit.addService(proto.cte.signals.v1.SignalGenerator.service, agentGrpcHandlers(agents, tasks));
 
@@ -100,8 +101,8 @@ async function main(cfg: SignalGeneratorConfig): Promise<void> {
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
   const report = await models.start();
-  const restored = await agents.restore();
-  const recovered = await tasks.recover();
+  const restored = await agents.restore(quarantine);
+  const recovered = await tasks.recover(quarantine);
   await feed.start();
   const httpHandle = await http.listen(cfg.httpPort);
   const grpcPort = await grpcKit.listen(cfg.grpcPort);

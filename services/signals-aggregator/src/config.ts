@@ -1,12 +1,11 @@
 import os from 'node:os';
 import {
+  describeValue,
   CHANNELS,
   EnvReader,
-  parseSymbol,
   parseTimeframe,
   readBaseConfig,
   type BaseConfig,
-  type Symbol,
   type Timeframe,
 } from '@cte/shared';
 
@@ -20,8 +19,6 @@ export interface SignalsAggregatorConfig extends BaseConfig {
   consensusChannel: string;
   /** Consumer name within the group. */
   consumerName: string;
-  /** Symbols accepted before any price is seen (prices add more). */
-  symbols: Symbol[];
   /** Closed bars of this timeframe are the price feed (`data.bars.{tf}.*`). */
   priceTimeframe: Timeframe;
   /** Also score on conflated ticks (`data.ticks.*`). */
@@ -50,9 +47,9 @@ export function parseWeight(item: string): [string, number] {
   if (eq < 0) throw new Error('expected key=weight');
   const key = item.slice(0, eq).trim();
   const raw = item.slice(eq + 1).trim();
-  if (!KEY.test(key)) throw new Error(`bad key ${JSON.stringify(key)}`);
+  if (!KEY.test(key)) throw new Error(`bad key ${describeValue(key)}`);
   const w = Number(raw);
-  if (raw === '' || !Number.isFinite(w) || w < 0 || w > 1000) throw new Error(`weight must be a number in [0, 1000], got ${JSON.stringify(raw)}`);
+  if (raw === '' || !Number.isFinite(w) || w < 0 || w > 1000) throw new Error(`weight must be a number in [0, 1000], got ${describeValue(raw)}`);
   return [key, w];
 }
 
@@ -74,7 +71,6 @@ export function readConfig(source: Record<string, string | undefined> = process.
     signalsStream: env.string('SIGNALS_STREAM', { default: CHANNELS.signalsRaw, pattern: CHANNEL }),
     consensusChannel: env.string('CONSENSUS_CHANNEL', { default: CHANNELS.signalsConsensus, pattern: CHANNEL }),
     consumerName: env.string('CONSUMER_NAME', { default: defaultConsumerName(), pattern: CHANNEL }),
-    symbols: env.list('SYMBOLS', parseSymbol, { default: [] }),
     priceTimeframe: parseTimeframeVar(env),
     priceTicks: env.bool('PRICE_TICKS', { default: false }),
     halfLifeMs: env.int('CONSENSUS_HALF_LIFE_MS', { default: 900_000, min: 1, max: 30 * 86_400_000 }),

@@ -27,7 +27,7 @@ import { TraceTimes } from '@cte/shared';
 const TRIM_EVERY_MS = 60_000;
 
 async function main(cfg: SignalsAggregatorConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, {
     stream: cfg.signalsStream,
     consumer: cfg.consumerName,
     halfLifeMs: cfg.halfLifeMs,
@@ -50,7 +50,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     trackRecord: { priorMean: cfg.trackRecordPrior, priorStrength: cfg.trackRecordPriorWeight, maxPendingPerSymbol: cfg.maxPendingPerSymbol },
     maxLeadMs: cfg.signalMaxLeadMs,
     maxClockSkewMs: cfg.signalMaxClockSkewMs,
-    symbols: cfg.symbols,
+    tradable: cfg.tradableSymbols,
   });
   const board = new ConsensusBoard();
   const traceTimes = new TraceTimes();
@@ -89,14 +89,14 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     traceTimes,
     shutdown: intakeStop.signal,
   });
-  const api = new AggregatorApi({ engine, board, repo });
+  const api = new AggregatorApi({ engine, board, repo, symbols: cfg.tradableSymbols });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
 
-  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountAggregatorRoutes(http.router, api);
-  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKey, logger, registry });
+  const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<ConsensusProtoGrpcType>('cte/consensus/v1/consensus.proto');
   grpcKit.addService(proto.cte.consensus.v1.SignalsAggregator.service, aggregatorGrpcHandlers(api, board));
 
@@ -116,7 +116,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
-  await restoreState({ repo, engine, board, logger });
+  await restoreState({ repo, engine, board, logger, quarantine });
   await prices.start();
   stats.start();
   const httpHandle = await http.listen(cfg.httpPort);

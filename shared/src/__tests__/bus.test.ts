@@ -85,7 +85,7 @@ async function readAll(stream: string): Promise<{ id: string; fields: Record<str
   const rows = (await admin.call('XRANGE', stream, '-', '+')) as [string, string[]][];
   return rows.map(([id, flat]) => {
     const fields: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
     return { id, fields };
   });
 }
@@ -148,7 +148,8 @@ describe('RedisBus pub/sub', () => {
 
     // The bar was published between the two ticks, so had it matched it would have arrived by now.
     expect(got.map((g) => g.channel)).toEqual([`${prefix}.ticks.BTC-USD`, `${prefix}.ticks.ETH-USD`]);
-    const [first, second] = got.map((g) => g.env);
+    const first = got[0]!.env;
+    const second = got[1]!.env;
     expect(first.type).toBe('tick');
     expect(first.v).toBe(1);
     expect(first.trace_id).toMatch(/^[0-9a-f]{32}$/);
@@ -221,9 +222,9 @@ describe('RedisBus streams', () => {
     gate.resolve();
     await waitFor(async () => (await pendingCount(stream, 'g')) === 0, 'ack');
 
-    expect(seen[0].meta).toEqual({ id, deliveries: 1 });
-    expect(seen[0].env).toMatchObject({ type: 'fill', v: 2, trace_id: 'tr-1', data: { symbol: 'BTC-USD', price: '3' } });
-    expect(typeof seen[0].env.ts).toBe('number');
+    expect(seen[0]!.meta).toEqual({ id, deliveries: 1 });
+    expect(seen[0]!.env).toMatchObject({ type: 'fill', v: 2, trace_id: 'tr-1', data: { symbol: 'BTC-USD', price: '3' } });
+    expect(typeof seen[0]!.env.ts).toBe('number');
   });
 
   it('redelivers a message whose handler threw, then acks it', async () => {
@@ -285,7 +286,7 @@ describe('RedisBus streams', () => {
     await waitFor(async () => (await admin.xlen(dlqName(stream))) === 1, 'dead letter');
     expect(calls).toEqual([1, 2, 3]);
     expect(await pendingCount(stream, 'g')).toBe(0);
-    const [dead] = await readAll(dlqName(stream));
+    const dead = (await readAll(dlqName(stream)))[0]!;
     expect(dead.fields).toMatchObject({
       dlq_stream: stream,
       dlq_id: id,
@@ -294,7 +295,7 @@ describe('RedisBus streams', () => {
       dlq_deliveries: '3',
     });
     expect(dead.fields.dlq_reason).toContain('always fails');
-    const original = (await readAll(stream))[0];
+    const original = (await readAll(stream))[0]!;
     expect(dead.fields[ENVELOPE_FIELD]).toBe(original.fields[ENVELOPE_FIELD]);
     expect(logLines.some((l) => l.includes('dead-letter') && l.includes('tr-dlq'))).toBe(true);
   });
@@ -313,7 +314,7 @@ describe('RedisBus streams', () => {
     await waitFor(async () => (await admin.xlen(dlqName(stream))) === 1, 'dead letter');
     expect(called).toBe(0);
     expect(await pendingCount(stream, 'g')).toBe(0);
-    expect((await readAll(dlqName(stream)))[0].fields.dlq_reason).toBe('max deliveries exceeded');
+    expect((await readAll(dlqName(stream)))[0]!.fields.dlq_reason).toBe('max deliveries exceeded');
   });
 
   it('moves malformed entries to the DLQ without calling the handler, and keeps consuming', async () => {
@@ -341,7 +342,7 @@ describe('RedisBus streams', () => {
     ]);
     expect(dead.map((d) => d.fields.dlq_id)).not.toContain(goodId);
     expect(dead.map((d) => d.fields.dlq_id)).not.toContain(later);
-    expect(dead[1].fields.something).toBe('else');
+    expect(dead[1]!.fields.something).toBe('else');
   });
 
   it('stop() waits for the in-flight handler, acks it, and reads nothing afterwards', async () => {
@@ -369,7 +370,7 @@ describe('RedisBus streams', () => {
     await sleep(300);
     expect(events).toEqual(['handler-start', 'handler-end', 'stopped']);
     const groups = (await admin.call('XINFO', 'GROUPS', stream)) as unknown[][];
-    const info = groups[0];
+    const info = groups[0]!;
     expect(info[info.indexOf('last-delivered-id') + 1]).toBe(first);
   });
 

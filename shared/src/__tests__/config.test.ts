@@ -63,15 +63,3 @@ describe('EnvReader / readBaseConfig', () => {
     expect(() => env.done()).toThrow(/D: must be true or false/);
   });
 });
-
-describe('fleet start order', () => {
-  it('starts dependencies first and only those that are built', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startOrder } = require('../bin/fleet') as typeof import('../bin/fleet');
-    const all = () => true;
-    expect(startOrder(['recommendations'], all)).toEqual(['signals-aggregator', 'portfolio', 'risk', 'execution', 'recommendations']);
-    const built = new Set(['recommendations', 'execution']);
-    expect(startOrder(['recommendations'], (n) => built.has(n))).toEqual(['execution', 'recommendations']);
-    expect(startOrder(['execution', 'price-stream'], all)).toEqual(['portfolio', 'risk', 'execution', 'price-stream']);
-  });
-});

@@ -14,16 +14,13 @@ import {
   batchUpsert,
   migrationChecksum,
   createPool,
-  createTestDatabase,
   DEFAULT_MIGRATIONS_DIR,
-  dropTestDatabase,
   isDuplicateKeyError,
   migrate,
-  randomTestDatabaseUrl,
   withDatabase,
   type Database,
-  type TestDatabase,
 } from '../db';
+import { createTestDatabase, dropTestDatabase, randomTestDatabaseUrl, type TestDatabase } from '@cte/testkit';
 
 const BASE_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/crypto_trading';
 const logger = createLogger({ service: 'db-test', level: 'silent' });

@@ -2,6 +2,7 @@
  * Multi-row INSERT / upsert: one statement per chunk instead of one per row.
  * Works on the pool or inside a transaction (anything Queryable).
  */
+import { describeValue } from '../describe';
 import { InvalidArgumentError } from '../errors';
 import type { Queryable, SqlScalar } from './pool';
 
@@ -10,7 +11,7 @@ const IDENTIFIER = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Validates and backtick-quotes an identifier (table or column). */
 export function quoteIdentifier(name: string): string {
   if (typeof name !== 'string' || !IDENTIFIER.test(name) || name.length > 64) {
-    throw new InvalidArgumentError(`invalid SQL identifier ${JSON.stringify(name)}`);
+    throw new InvalidArgumentError(`invalid SQL identifier ${describeValue(name)}`);
   }
   return `\`${name}\``;
 }

@@ -3,4 +3,4 @@ export * from './errors';
 export * from './pool';
 export * from './batch';
 export * from './migrate';
-export * from './testing';
+export * from './columns';

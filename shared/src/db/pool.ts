@@ -8,6 +8,7 @@
  * - Parameters are escaped client-side (text protocol), so a statement may carry any number of them.
  *   Decimal (decimal.js) parameters are sent as plain decimal strings, never in exponent form.
  */
+import { describeValue } from '../describe';
 import Decimal from 'decimal.js';
 import { createPool as createMysqlPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 import { InvalidArgumentError, UnavailableError } from '../errors';
@@ -210,7 +211,7 @@ export function createPool(opts: CreatePoolOptions): Database {
       throw new InvalidArgumentError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
     }
     if (topts.isolationLevel !== undefined && !ISOLATION_LEVELS.has(topts.isolationLevel)) {
-      throw new InvalidArgumentError(`unknown isolation level ${JSON.stringify(topts.isolationLevel)}`);
+      throw new InvalidArgumentError(`unknown isolation level ${describeValue(topts.isolationLevel)}`);
     }
     for (let attempt = 0; ; attempt++) {
       let conn: PoolConnection;

@@ -1,3 +1,4 @@
+import { describeValue } from '../describe';
 import { InvalidArgumentError } from '../errors';
 import { redactUrl } from '../logger';
 
@@ -32,7 +33,7 @@ export function parseMysqlUrl(url: string): MysqlUrlParts {
   const port = u.port === '' ? 3306 : Number(u.port);
   const path = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (path !== '' && !DATABASE_NAME.test(path)) {
-    throw new InvalidArgumentError(`MySQL database name must match ${DATABASE_NAME}, got ${JSON.stringify(path)}`);
+    throw new InvalidArgumentError(`MySQL database name must match ${DATABASE_NAME}, got ${describeValue(path)}`);
   }
   return {
     // URL keeps IPv6 hosts bracketed; the socket layer wants them bare.
@@ -47,7 +48,7 @@ export function parseMysqlUrl(url: string): MysqlUrlParts {
 /** Returns `url` with its database (path) replaced by `database`; everything else is kept. */
 export function withDatabase(url: string, database: string): string {
   if (!DATABASE_NAME.test(database)) {
-    throw new InvalidArgumentError(`MySQL database name must match ${DATABASE_NAME}, got ${JSON.stringify(database)}`);
+    throw new InvalidArgumentError(`MySQL database name must match ${DATABASE_NAME}, got ${describeValue(database)}`);
   }
   parseMysqlUrl(url); // validates
   const u = new URL(url);
@@ -57,6 +58,6 @@ export function withDatabase(url: string, database: string): string {
 
 /** Backtick-quotes a database name already validated by parseMysqlUrl/withDatabase. */
 export function quoteDatabaseName(name: string): string {
-  if (!DATABASE_NAME.test(name)) throw new InvalidArgumentError(`invalid database name ${JSON.stringify(name)}`);
+  if (!DATABASE_NAME.test(name)) throw new InvalidArgumentError(`invalid database name ${describeValue(name)}`);
   return `\`${name}\``;
 }

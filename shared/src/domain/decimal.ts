@@ -1,3 +1,4 @@
+import { describeValue } from '../describe';
 import Decimal from 'decimal.js';
 import { InvalidArgumentError } from '../errors';
 
@@ -11,7 +12,7 @@ const DECIMAL_STRING = /^-?(\d+)(\.\d+)?$/;
 export function parseDecimal(value: unknown, field: string): Decimal {
   if (typeof value === 'number' && Number.isFinite(value)) return new Dec(numberToDecimalString(value));
   if (typeof value !== 'string' || !DECIMAL_STRING.test(value)) {
-    throw new InvalidArgumentError(`${field} must be a decimal string, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(`${field} must be a decimal string, got ${describeValue(value)}`);
   }
   return new Dec(value);
 }

@@ -1,3 +1,4 @@
+import { describeValue } from '../describe';
 import { InvalidArgumentError } from '../errors';
 
 /** A market symbol in ccxt unified form, e.g. `BTC/USDT`. */
@@ -11,11 +12,11 @@ const UNIFIED = /^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/;
  */
 export function parseSymbol(input: unknown): Symbol {
   if (typeof input !== 'string' || input.length === 0 || input.length > 41) {
-    throw new InvalidArgumentError(`invalid symbol ${JSON.stringify(input)}: expected BASE/QUOTE such as BTC/USDT`);
+    throw new InvalidArgumentError(`invalid symbol ${describeValue(input)}: expected BASE/QUOTE such as BTC/USDT`);
   }
   const s = input.trim().toUpperCase().replace(/[-_]/, '/');
   if (!UNIFIED.test(s)) {
-    throw new InvalidArgumentError(`invalid symbol ${JSON.stringify(input)}: expected BASE/QUOTE such as BTC/USDT`);
+    throw new InvalidArgumentError(`invalid symbol ${describeValue(input)}: expected BASE/QUOTE such as BTC/USDT`);
   }
   return s;
 }

@@ -1,3 +1,4 @@
+import { describeValue } from '../describe';
 import { InvalidArgumentError } from '../errors';
 
 export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
@@ -18,7 +19,7 @@ export function isTimeframe(x: unknown): x is Timeframe {
 
 export function parseTimeframe(x: unknown): Timeframe {
   if (!isTimeframe(x)) {
-    throw new InvalidArgumentError(`invalid timeframe ${JSON.stringify(x)}: expected one of ${TIMEFRAMES.join(', ')}`);
+    throw new InvalidArgumentError(`invalid timeframe ${describeValue(x)}: expected one of ${TIMEFRAMES.join(', ')}`);
   }
   return x;
 }

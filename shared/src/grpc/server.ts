@@ -43,11 +43,14 @@ export type BidiStreamHandler<Req, Res> = (call: grpc.ServerDuplexStream<Req, Re
 export interface GrpcServerOptions {
   /** The service's name, for logs. */
   service: string;
-  apiKey: string;
+  /** The accepted key, or every accepted key during a rotation (BaseConfig.apiKeys). */
+  apiKey: string | readonly string[];
   logger: Logger;
   registry: Registry;
   /** Passed to grpc.Server (message sizes, keepalive, ...). */
   serverOptions?: grpc.ServerOptions;
+  /** When given, health turns NOT_SERVING as soon as shutdown makes the process not ready (calls are still served until `shutdown`). */
+  readiness?: { onShuttingDown(fn: () => void): void };
 }
 
 export interface GrpcServerKit {
@@ -242,6 +245,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
   const streamControllers = new Set<AbortController>();
   let inFlight = 0;
   let serving = false;
+  let notReady = false;
   let stopping: Promise<void> | undefined;
 
   const setServing = (on: boolean): void => {
@@ -250,6 +254,10 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
     health.setStatus('', status);
     for (const name of serviceNames) health.setStatus(name, status);
   };
+  opts.readiness?.onShuttingDown(() => {
+    notReady = true;
+    setServing(false);
+  });
 
   interface Tracked {
     ctx: CallContext;
@@ -384,7 +392,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
           reject(err);
           return;
         }
-        setServing(true);
+        setServing(!notReady && !stopping);
         logger.info({ service: opts.service, port: bound, host, services: serviceNames }, 'grpc listening');
         resolve(bound);
       });

@@ -25,6 +25,7 @@
  * would blame our caller's key. Everything else → INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
+import { boundMessage } from '../describe';
 import {
   ConflictError,
   DomainError,
@@ -74,17 +75,22 @@ export function isGrpcStatusLike(err: unknown): err is StatusLike {
   return typeof e.code === 'number' && Number.isInteger(e.code) && e.code >= 0 && e.code <= 16 && typeof e.details === 'string';
 }
 
-/** What a gRPC client is told about `err`. Pure: logging unknown errors is the caller's job. */
+/**
+ * What a gRPC client is told about `err`. Pure: logging unknown errors is the caller's job.
+ * The details are cut to MAX_ERROR_MESSAGE_CHARS: they travel in the `grpc-message` trailer,
+ * and a trailer larger than the peer's header-list limit never arrives, leaving the call (and,
+ * with grpc-js, every other call on the connection) waiting for its deadline.
+ */
 export function toGrpcStatus(err: unknown): GrpcStatus {
   if (err instanceof DomainError) {
     const metadata = new grpc.Metadata();
     metadata.set(ERROR_CODE_TRAILER, err.code);
-    return { code: GRPC_CODE_FOR[err.code], details: err.message, metadata };
+    return { code: GRPC_CODE_FOR[err.code] ?? grpc.status.INTERNAL, details: boundMessage(err.message), metadata };
   }
   if (isGrpcStatusLike(err)) {
     return {
       code: err.code,
-      details: err.details,
+      details: boundMessage(err.details),
       metadata: err.metadata instanceof grpc.Metadata ? err.metadata : new grpc.Metadata(),
     };
   }
@@ -107,7 +113,8 @@ export function fromGrpcError(err: unknown, ctx: FromGrpcErrorContext = {}): Dom
   const grpcCode = statusName(err.code);
   const details = { grpc_code: grpcCode };
   const where = ctx.method ? ` calling ${ctx.method}` : '';
-  const message = err.details !== '' ? err.details : `${grpcCode}${where}`;
+  // A peer's message is input like any other: bounded before it is kept or passed on.
+  const message = err.details !== '' ? boundMessage(err.details) : `${grpcCode}${where}`;
 
   if (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED) {
     return new DomainError('INTERNAL', `peer rejected this service's API key${where}`, details);

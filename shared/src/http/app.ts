@@ -18,9 +18,11 @@ import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { API_KEY_HEADER, apiKeyMatcher } from '../api-key';
+import { boundDetails, boundMessage } from '../describe';
 import { DomainError, type ErrorCode, HTTP_STATUS, NotFoundError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import { httpRequestDuration } from '../metrics';
+import { assertJsonDepth } from '../json-input';
 import type { Readiness } from '../readiness';
 import { acceptTraceId, TRACE_ID_HEADER } from '../trace';
 
@@ -39,7 +41,8 @@ declare global {
 export interface HttpAppOptions {
   service: string;
   version: string;
-  apiKey: string;
+  /** The accepted key, or every accepted key during a rotation (BaseConfig.apiKeys). */
+  apiKey: string | readonly string[];
   logger: Logger;
   registry: Registry;
   readiness: Readiness;
@@ -103,11 +106,16 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
-/** Decides what a client sees for an error. Only DomainErrors and framework 4xx errors keep their message. */
+/**
+ * Decides what a client sees for an error. Only DomainErrors and framework 4xx errors keep their
+ * message, cut to MAX_ERROR_MESSAGE_CHARS; `details` are bounded too (see boundDetails), so no
+ * reply echoes a large or deeply nested input. Never throws.
+ */
 export function toErrorReply(err: unknown, bodyLimit: string | number = '100kb'): ErrorReply {
   if (err instanceof DomainError) {
-    const reply: ErrorReply = { status: HTTP_STATUS[err.code], code: err.code, message: err.message };
-    if (err.details !== undefined) reply.details = err.details;
+    const reply: ErrorReply = { status: HTTP_STATUS[err.code] ?? 500, code: err.code, message: boundMessage(err.message) };
+    const details = err.details !== undefined ? boundDetails(err.details) : undefined;
+    if (details !== undefined) reply.details = details;
     return reply;
   }
   if (typeof err === 'object' && err !== null) {
@@ -123,7 +131,7 @@ export function toErrorReply(err: unknown, bodyLimit: string | number = '100kb')
         return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request body (${e.type})` };
       }
       const code = codeForStatus(status);
-      const message = e.expose === true && typeof e.message === 'string' ? e.message : 'invalid request';
+      const message = e.expose === true && typeof e.message === 'string' ? boundMessage(e.message) : 'invalid request';
       return { status: HTTP_STATUS[code], code, message };
     }
   }
@@ -223,6 +231,16 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   });
 
   app.use(express.json({ limit: bodyLimit }));
+  // Before any route sees the body: a value nested deeper than MAX_JSON_DEPTH is a 400 naming its field.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    try {
+      assertJsonDepth(req.body, undefined);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    next();
+  });
 
   const router = express.Router();
   app.use(router);

@@ -7,15 +7,13 @@
 import Redis from 'ioredis';
 import {
   ConflictError,
-  createTestDatabase,
   Dec,
   lintMetricsText,
   parseFillMessage,
   RedisBus,
   UnavailableError,
-  waitFor,
-  type TestDatabase,
 } from '@cte/shared';
+import { createTestDatabase, waitFor, type TestDatabase } from '@cte/testkit';
 import { OutboxRelay } from '../adapters/outbox-relay';
 import type { Fill } from '../engine/types';
 import { createHarness, dropNamespaces, logger, newNamespace, readFills, REDIS_URL, type Harness } from './helpers/harness';

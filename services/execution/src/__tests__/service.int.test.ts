@@ -16,17 +16,13 @@ import {
   createGrpcClient,
   createGrpcServer,
   createMetrics,
-  createTestDatabase,
-  freePort,
   InvalidArgumentError,
   lintMetricsText,
   loadProto,
   parseFillMessage,
   RedisBus,
-  startService,
   tickChannel,
   TRADING_CHANNELS,
-  waitFor,
   type Envelope,
   type ExecutionClient,
   type ExecutionProtoGrpcType,
@@ -34,10 +30,16 @@ import {
   type OrderEventMessage,
   type RiskHandlers,
   type RiskProtoGrpcType,
-  type RunningService,
-  type TestDatabase,
   type TradingStateMessage,
 } from '@cte/shared';
+import {
+  createTestDatabase,
+  freePort,
+  startService,
+  waitFor,
+  type RunningService,
+  type TestDatabase,
+} from '@cte/testkit';
 import { dropNamespaces, logger, newNamespace, readFills, REDIS_URL } from './helpers/harness';
 
 const tag = randomBytes(3).toString('hex').toUpperCase();
@@ -76,6 +78,7 @@ const env = (over: Record<string, string> = {}): Record<string, string> => ({
   RISK_GRPC_ADDR: riskAddr,
   TRADING_STATE_REFRESH_MS: '200',
   SHUTDOWN_GRACE_MS: '5000',
+  TRADABLE_SYMBOLS: `${SYM},${KS}`,
   ...over,
 });
 
@@ -155,7 +158,8 @@ describe('execution service (process)', () => {
       [{ ...good, qty: 'NaN' }, /qty must be a decimal/],
       [{ ...good, qty: '1.000000001' }, /qty has too many decimals/],
       [{ ...good, limit_price: '90.001' }, /limit_price has too many decimals/],
-      [{ ...good, symbol: 'NOPE/USD' }, /NOPE\/USD is not known/],
+      [{ ...good, symbol: 'NOPE/USD' }, new RegExp(`symbol: unknown symbol NOPE/USD: tradable symbols are ${KS}, ${SYM}`)],
+      [{ ...good, symbol: 'FOO/BAR' }, /unknown symbol FOO\/BAR/],
       [{ ...good, side: 'short' }, /side must be buy or sell/],
       [{ ...good, type: 'stop_loss' }, /type must be market or limit/],
       [{ ...good, client_order_id: undefined }, /client_order_id is required/],
@@ -175,6 +179,17 @@ describe('execution service (process)', () => {
     expect((await call('GET', '/orders?status=DONE')).status).toBe(400);
     expect((await call('GET', '/orders?limit=100000')).status).toBe(400);
     expect((await call('GET', '/trades?symbol=nope')).status).toBe(400);
+    // A well-formed symbol outside TRADABLE_SYMBOLS is refused by every route and RPC alike (issue 10).
+    expect((await call('GET', '/orders?symbol=FOO-BAR')).body.error.message).toMatch(/unknown symbol FOO\/BAR/);
+    expect((await call('GET', '/trades?symbol=FOO/BAR')).status).toBe(400);
+    const client = createGrpcClient<ExecutionClient>(loadProto<ExecutionProtoGrpcType>('cte/execution/v1/execution.proto').cte.execution.v1.Execution, svc.grpcAddress, { apiKey: API_KEY });
+    try {
+      await expect(client.unary('Submit', { ...good, client_order_id: cid('foo'), symbol: 'FOO/BAR' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/unknown symbol FOO\/BAR/) });
+      await expect(client.unary('ListOrders', { status: '', symbol: 'FOO/BAR', limit: 0, offset: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      client.close();
+    }
+    expect(await countOrders()).toBe(before);
   });
 
   it('fills a market order over REST; idempotent replay; reads; fill on events.fills; events on events.orders', async () => {
@@ -239,6 +254,36 @@ describe('execution service (process)', () => {
     }
   });
 
+  it('hostile input (issue 10): 45,000-deep JSON is a 400 naming the field; a 200 KB field over gRPC is a bounded INVALID_ARGUMENT', async () => {
+    const before = await countOrders();
+    const deep = `${'['.repeat(45_000)}0${']'.repeat(45_000)}`;
+    const r = await call('POST', '/orders', `{"client_order_id":"${cid('deep')}","symbol":"${SYM}","side":"buy","type":"market","qty":${deep}}`);
+    expect([r.status, r.body.error]).toEqual([400, { code: 'INVALID_ARGUMENT', message: 'qty is nested deeper than 32 levels', details: { field: 'qty', max_depth: 32 } }]);
+    const big = await call('POST', '/orders', { client_order_id: 'x'.repeat(90_000), symbol: SYM, side: 'buy', type: 'market', qty: '1' });
+    expect([big.status, big.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(big.body.error.message.length).toBeLessThanOrEqual(512);
+
+    const proto = loadProto<ExecutionProtoGrpcType>('cte/execution/v1/execution.proto');
+    const client = createGrpcClient<ExecutionClient>(proto.cte.execution.v1.Execution, svc.grpcAddress, { apiKey: API_KEY, deadlineMs: 5_000 });
+    try {
+      // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+      const [huge, small] = await Promise.allSettled([
+        client.unary('Submit', { client_order_id: 'y'.repeat(200 * 1024), symbol: SYM, side: 'buy', type: 'market', qty: '1' }),
+        client.unary('ListOrders', { status: '', symbol: SYM, limit: 1, offset: 0 }),
+      ]);
+      expect(huge.status === 'rejected' && huge.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^client_order_id is invalid/) });
+      expect(huge.status === 'rejected' && (huge.reason as Error).message.length).toBeLessThanOrEqual(512);
+      expect(small.status).toBe('fulfilled');
+      await expect(client.unary('Submit', { client_order_id: cid('tr'), symbol: SYM, side: 'buy', type: 'market', qty: '1', trace_id: 'bad trace!' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^trace_id must be 8-64/),
+      });
+    } finally {
+      client.close();
+    }
+    expect(await countOrders()).toBe(before);
+  });
+
   it('kill switch: HALTED rejects every order; REDUCING accepts only orders that reduce the position', async () => {
     await tick(KS, '50.00');
     const buy = await call('POST', '/orders', { client_order_id: cid('ks'), symbol: KS, side: 'buy', type: 'market', qty: '4' });
@@ -275,7 +320,7 @@ describe('execution service (process)', () => {
     const own = await createTestDatabase(logger);
     const [riskPort, httpPort, grpcPort] = await distinctPorts(3);
     const starting = startService('execution', {
-      env: env({ MYSQL_URL: own.url, RISK_GRPC_ADDR: `127.0.0.1:${riskPort}`, BUS_NAMESPACE: newNamespace('exec-down'), SYMBOLS: SYM }),
+      env: env({ MYSQL_URL: own.url, RISK_GRPC_ADDR: `127.0.0.1:${riskPort}`, BUS_NAMESPACE: newNamespace('exec-down') }),
       apiKey: API_KEY,
       httpPort,
       grpcPort,

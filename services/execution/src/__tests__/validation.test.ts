@@ -1,10 +1,10 @@
-import { ConfigError, InvalidArgumentError } from '@cte/shared';
+import { ConfigError, InvalidArgumentError, TradableSymbols } from '@cte/shared';
 import { readConfig } from '../config';
 import { defaultPrecision, parseMarketPrecision, PrecisionTable } from '../engine/precision';
 import { validateOrderRequest, type ValidationContext } from '../engine/validation';
 
 const ctx: ValidationContext = {
-  isKnownSymbol: (s) => s === 'BTC/USD' || s === 'XRP/ETH',
+  symbols: new TradableSymbols(['BTC/USD', 'XRP/ETH'], 'TRADABLE_SYMBOLS'),
   precision: new PrecisionTable(parseMarketPrecision('BTC/USD:qty=6,price=2')),
 };
 const good = { client_order_id: 'rec-1:o', symbol: 'BTC/USD', side: 'buy', type: 'limit', qty: '0.5', limit_price: '10000.25' };
@@ -45,14 +45,14 @@ describe('validateOrderRequest', () => {
     ['huge qty', { ...good, qty: '10000000000000000' }, /qty must be at most/],
     ['limit without price', { ...good, limit_price: undefined }, /limit_price is required/],
     ['market with price', { ...good, type: 'market' }, /limit_price is only allowed/],
-    ['unknown symbol', { ...good, symbol: 'DOGE/USD' }, /DOGE\/USD is not known/],
+    ['unknown symbol', { ...good, symbol: 'DOGE/USD' }, /symbol: unknown symbol DOGE\/USD: tradable symbols are BTC\/USD, XRP\/ETH \(TRADABLE_SYMBOLS\)/],
     ['malformed symbol', { ...good, symbol: 'BTCUSD' }, /symbol is invalid/],
     ['unknown side', { ...good, side: 'hold' }, /side must be buy or sell/],
     ['unknown type', { ...good, type: 'stop' }, /type must be market or limit/],
     ['missing client_order_id', { ...good, client_order_id: undefined }, /client_order_id is required/],
     ['empty client_order_id', { ...good, client_order_id: '' }, /client_order_id is required/],
     ['bad client_order_id', { ...good, client_order_id: 'has space' }, /client_order_id is invalid/],
-    ['bad trace_id', { ...good, trace_id: 'x' }, /trace_id is invalid/],
+    ['bad trace_id', { ...good, trace_id: 'x' }, /^trace_id must be 8-64 of A-Z a-z 0-9 -, got "x"$/],
     ['unknown field', { ...good, quantity: '1' }, /unknown field\(s\): quantity/],
     ['not an object', [good], /must be a JSON object/],
   ])('rejects %s', (_name, body, message) => {
@@ -91,7 +91,7 @@ describe('config', () => {
 
   it('has defaults for everything but the API key', () => {
     const c = readConfig(base);
-    expect(c).toMatchObject({ tradingMode: 'mock', riskGrpcAddr: '127.0.0.1:9027', httpPort: 8024, grpcPort: 9024, symbols: [], haltCancelsOpeningOrders: true });
+    expect(c).toMatchObject({ tradingMode: 'mock', riskGrpcAddr: '127.0.0.1:9027', httpPort: 8024, grpcPort: 9024, haltCancelsOpeningOrders: true });
     expect(c.mock.slippageBps.toFixed()).toBe('5');
     expect(c.mock.liquidityNotional.toFixed()).toBe('100000');
   });
@@ -104,10 +104,10 @@ describe('config', () => {
   it('names every bad variable', () => {
     let err: ConfigError | undefined;
     try {
-      readConfig({ ...base, MARKET_PRECISION: 'nope', MOCK_SLIPPAGE_BPS: '-1', MOCK_LIQUIDITY_NOTIONAL: '0', SYMBOLS: 'BTCUSD', RISK_GRPC_ADDR: 'risk' });
+      readConfig({ ...base, MARKET_PRECISION: 'nope', MOCK_SLIPPAGE_BPS: '-1', MOCK_LIQUIDITY_NOTIONAL: '0', TRADABLE_SYMBOLS: 'BTCUSD', RISK_GRPC_ADDR: 'risk' });
     } catch (e) {
       err = e as ConfigError;
     }
-    expect(err?.problems.map((p) => p.split(':')[0]).sort()).toEqual(['MARKET_PRECISION', 'MOCK_LIQUIDITY_NOTIONAL', 'MOCK_SLIPPAGE_BPS', 'RISK_GRPC_ADDR', 'SYMBOLS']);
+    expect(err?.problems.map((p) => p.split(':')[0]).sort()).toEqual(['MARKET_PRECISION', 'MOCK_LIQUIDITY_NOTIONAL', 'MOCK_SLIPPAGE_BPS', 'RISK_GRPC_ADDR', 'TRADABLE_SYMBOLS']);
   });
 });

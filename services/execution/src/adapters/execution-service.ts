@@ -12,24 +12,29 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
+  describeValue,
   ConflictError,
   Dec,
   FailedPreconditionError,
   InvalidArgumentError,
   isDuplicateKeyError,
+  messageTraceId,
   NotFoundError,
-  parseSymbol,
+  restoreRows,
   TRADING_CHANNELS,
   UnavailableError,
   type Bus,
   type Logger,
   type OrderEventMessage,
+  type Quarantine,
   type Symbol,
+  type TradableSymbols,
 } from '@cte/shared';
 import { OrderManager, reduces, type Exposure } from '../engine/order-manager';
 import { isOrderStatus, isTerminal, ORDER_STATUSES } from '../engine/order-state';
 import { EVENT_FOR_STATUS, type Fill, type Order, type OrderEventName } from '../engine/types';
-import { sameOrder, TRACE_ID_RE, validateOrderRequest, type OrderRequest, type ValidationContext } from '../engine/validation';
+import { checkStoredOrder } from '../engine/stored-order';
+import { sameOrder, validateOrderRequest, type OrderRequest, type ValidationContext } from '../engine/validation';
 import { KeyedQueue } from './keyed-queue';
 import type { ExecutionMetrics } from './metrics';
 import type { OutboxRelay } from './outbox-relay';
@@ -87,6 +92,11 @@ export class ExecutionService {
   private reconciled = false;
   private closing = false;
 
+  /** The fleet's tradable symbols, for every symbol a request names. */
+  get symbols(): TradableSymbols {
+    return this.o.validation.symbols;
+  }
+
   constructor(private readonly o: ExecutionServiceOptions) {
     this.events.setMaxListeners(0);
     this.manager = new OrderManager(o.venue.name);
@@ -128,7 +138,7 @@ export class ExecutionService {
         return { order: this.sameOrThrow(r.order, req), created: false };
       }
       this.assertAccepting();
-      const traceId = req.traceId ?? (TRACE_ID_RE.test(edgeTraceId) ? edgeTraceId : randomUUID().replace(/-/g, ''));
+      const traceId = req.traceId ?? messageTraceId(edgeTraceId);
       const p = this.create(req, traceId).finally(() => this.inflight.delete(req.clientOrderId));
       this.inflight.set(req.clientOrderId, p);
       return await p;
@@ -280,16 +290,16 @@ export class ExecutionService {
     const f: OrderFilter = { ...page(q.limit, q.offset) };
     if (!absent(q.status)) {
       const s = typeof q.status === 'string' ? q.status.toUpperCase() : q.status;
-      if (!isOrderStatus(s)) throw new InvalidArgumentError(`status must be one of ${ORDER_STATUSES.join(', ')}, got ${JSON.stringify(q.status)}`, { field: 'status' });
+      if (!isOrderStatus(s)) throw new InvalidArgumentError(`status must be one of ${ORDER_STATUSES.join(', ')}, got ${describeValue(q.status)}`, { field: 'status' });
       f.status = s;
     }
-    if (!absent(q.symbol)) f.symbol = symbolParam(q.symbol);
+    if (!absent(q.symbol)) f.symbol = this.symbols.require(q.symbol, 'symbol');
     return this.o.repo.listOrders(f);
   }
 
   async listTrades(q: { symbol?: unknown; order_id?: unknown; limit?: unknown; offset?: unknown }): Promise<{ trades: TradeRecord[]; total: number }> {
     const f: TradeFilter = { ...page(q.limit, q.offset) };
-    if (!absent(q.symbol)) f.symbol = symbolParam(q.symbol);
+    if (!absent(q.symbol)) f.symbol = this.symbols.require(q.symbol, 'symbol');
     if (!absent(q.order_id)) {
       if (typeof q.order_id !== 'string' || q.order_id.length > 36) throw new InvalidArgumentError('order_id is invalid', { field: 'order_id' });
       f.orderId = q.order_id;
@@ -308,8 +318,23 @@ export class ExecutionService {
    * venue that needs it (the mock venue keeps resting orders in memory only), then compare each
    * open order with what the venue says, applying fills it reports and final states.
    */
-  async reconcile(): Promise<{ open: number; changed: number }> {
-    const open = await this.o.repo.openOrders();
+  /**
+   * Start: hands the stored open orders to the venue and reconciles each with it. An open order
+   * that is not a valid order is quarantined (marked FAILED, reason 'quarantined'); one whose
+   * reconciliation fails for another reason than an unavailable database is quarantined as
+   * skipped (left open for the next start). Without `quarantine` (tests), any failure throws.
+   */
+  async reconcile(quarantine?: Quarantine): Promise<{ open: number; changed: number }> {
+    const stored = await this.o.repo.openOrders();
+    const open = quarantine
+      ? await restoreRows(stored, {
+          table: 'orders',
+          quarantine,
+          idOf: (o) => o.id,
+          restore: checkStoredOrder,
+          deactivate: (o) => this.o.repo.quarantineOrder(o.id, this.now),
+        })
+      : stored;
     if (this.o.venue.restoreOpenOrders) {
       const counts = await this.o.repo.fillCounts(open.map((o) => o.id));
       const snapshots: OpenOrderSnapshot[] = open
@@ -329,10 +354,12 @@ export class ExecutionService {
       await this.o.venue.restoreOpenOrders(snapshots);
     }
     let changed = 0;
-    for (const o of open) {
+    const reconcileOne = async (o: Order): Promise<void> => {
       const after = await this.orderQueue.run(o.id, () => this.reconcileOne(o));
       if (after.status !== o.status || !after.filledQty.eq(o.filledQty)) changed++;
-    }
+    };
+    if (quarantine) await restoreRows(open, { table: 'orders', quarantine, idOf: (o) => o.id, restore: reconcileOne });
+    else for (const o of open) await reconcileOne(o);
     const known = new Set(open.map((o) => o.id));
     for (const v of await this.o.venue.fetchOpenOrders()) {
       if (!known.has(v.orderId)) this.o.logger.warn({ venue_order_id: v.venueOrderId, client_order_id: v.clientOrderId }, 'open order at the venue that execution does not know');
@@ -449,18 +476,11 @@ function absent(v: unknown): boolean {
   return v === undefined || v === null || v === '';
 }
 
-function symbolParam(v: unknown): Symbol {
-  try {
-    return parseSymbol(v);
-  } catch {
-    throw new InvalidArgumentError(`symbol is invalid: ${JSON.stringify(v)} (expected BASE/QUOTE or BASE-QUOTE)`, { field: 'symbol' });
-  }
-}
 
 function intParam(v: unknown, field: string, def: number, min: number, max: number): number {
   if (absent(v)) return def;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { field });
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${describeValue(v)}`, { field });
   return n;
 }
 

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, parseSymbol, serverStream, unary, untilAborted, type ExecutionHandlers, type Symbol } from '@cte/shared';
+import { serverStream, unary, untilAborted, type ExecutionHandlers, type Symbol } from '@cte/shared';
 import type { Order } from '../engine/types';
 import type { ExecutionService, OrderEventNotice } from './execution-service';
 
@@ -17,13 +17,7 @@ export function executionGrpcHandlers(svc: ExecutionService): ExecutionHandlers 
     }),
     StreamOrderEvents: serverStream(async (call, ctx) => {
       const filter = new Set<Symbol>();
-      for (const s of call.request.symbols ?? []) {
-        try {
-          filter.add(parseSymbol(s));
-        } catch {
-          throw new InvalidArgumentError(`symbols: invalid symbol ${JSON.stringify(s)}`, { field: 'symbols' });
-        }
-      }
+      for (const s of call.request.symbols ?? []) filter.add(svc.symbols.require(s, 'symbols'));
       const listener = (n: OrderEventNotice): void => {
         if (filter.size === 0 || filter.has(n.order.symbol)) call.write({ event: n.message.event, order: toOrderProto(n.order), ts: String(n.message.ts), trace_id: n.message.trace_id });
       };

@@ -1,4 +1,4 @@
-import { Dec, parseSymbol, symbolToChannelKey, type Bus, type Envelope, type Logger, type Subscription, type Symbol } from '@cte/shared';
+import { Dec, parseSymbol, symbolToChannelKey, type Bus, type Envelope, type Logger, type Subscription, type Symbol, type TradableSymbols } from '@cte/shared';
 import type { TraceTimes } from '@cte/shared';
 
 export const TICK_PATTERN = 'data.ticks.*';
@@ -8,6 +8,8 @@ export interface PriceFeedOptions {
   bus: Bus;
   logger: Logger;
   traceTimes: TraceTimes;
+  /** Ticks of other symbols are ignored (the venue only prices what the fleet trades). */
+  symbols: TradableSymbols;
   /** A valid price: symbol, price, data time. */
   onPrice(symbol: Symbol, price: Dec, ts: number): void;
 }
@@ -45,6 +47,7 @@ export class PriceFeed {
       return this.drop(channel, 'bad symbol');
     }
     if (channel !== `data.ticks.${symbolToChannelKey(symbol)}`) return this.drop(channel, 'symbol does not match the channel');
+    if (!this.o.symbols.has(symbol)) return;
     if (typeof d.price !== 'string' || !PRICE.test(d.price)) return this.drop(channel, 'bad price');
     const price = new Dec(d.price);
     if (!price.gt(0)) return this.drop(channel, 'price must be > 0');

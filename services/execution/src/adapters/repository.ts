@@ -252,6 +252,11 @@ export class ExecutionRepository {
     return rows.map(rowToOrder);
   }
 
+  /** Takes an open order that cannot be restored out of the open set (FAILED, reason 'quarantined'). */
+  async quarantineOrder(id: string, now: number): Promise<void> {
+    await this.db.execute(`UPDATE orders SET status = 'FAILED', reason = 'quarantined', updated_at = ? WHERE id = ? AND status IN (?)`, [now, id, OPEN_STATUSES]);
+  }
+
   /** Fills recorded per order (for the mock venue's trade ids after a restart). */
   async fillCounts(orderIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();

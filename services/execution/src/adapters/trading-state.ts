@@ -14,7 +14,7 @@
  * ACTIVE — that needs risk itself (gRPC or a bus message). Once known, a failing refresh keeps the
  * last state (logged, counted); the gRPC answer always replaces a state that only came from storage.
  */
-import { TRADING_CHANNELS, TRADING_STATES, type Bus, type Envelope, type Logger, type Subscription, type TradingStateMessage, type TradingStateName } from '@cte/shared';
+import { describeValue, TRADING_CHANNELS, TRADING_STATES, type Bus, type Envelope, type Logger, type Subscription, type TradingStateMessage, type TradingStateName } from '@cte/shared';
 import type { ExecutionRepository, StoredTradingState } from './repository';
 
 export type TradingStateSource = 'risk_grpc' | 'bus' | 'stored';
@@ -44,7 +44,7 @@ export interface TradingStateGuardOptions {
 export function parseTradingState(raw: unknown): TradingStateMessage {
   if (typeof raw !== 'object' || raw === null) throw new Error('trading state must be an object');
   const r = raw as Record<string, unknown>;
-  if (typeof r.state !== 'string' || !(TRADING_STATES as readonly string[]).includes(r.state)) throw new Error(`unknown trading state ${JSON.stringify(r.state)}`);
+  if (typeof r.state !== 'string' || !(TRADING_STATES as readonly string[]).includes(r.state)) throw new Error(`unknown trading state ${describeValue(r.state)}`);
   const updatedAt = typeof r.updated_at === 'string' && /^\d+$/.test(r.updated_at) ? Number(r.updated_at) : r.updated_at;
   if (typeof updatedAt !== 'number' || !Number.isSafeInteger(updatedAt) || updatedAt < 0) throw new Error('trading state updated_at must be epoch ms');
   return {

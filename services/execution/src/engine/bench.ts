@@ -7,7 +7,7 @@
  * Not part of `make bench`; call it from a REPL or script:
  *   node -e "console.log(require('./services/execution/dist/engine/bench').benchmarkOrderManager())"
  */
-import { Dec } from '@cte/shared';
+import { Dec, TradableSymbols } from '@cte/shared';
 import { OrderManager } from './order-manager';
 import { PaperExchange } from './paper-exchange';
 import { PrecisionTable } from './precision';
@@ -71,9 +71,8 @@ export function benchmarkOrderManager(opts: OrderManagerBenchOptions = {}): Orde
   const symbols = opts.symbols ?? 10;
   const runs = opts.runs ?? 5;
   const { messages, prices } = workload(n, symbols);
-  const symbolSet = new Set(Array.from({ length: symbols }, (_, i) => `B${i}/USD`));
   const precision = new PrecisionTable();
-  const ctx = { isKnownSymbol: (s: string) => symbolSet.has(s), precision };
+  const ctx = { symbols: new TradableSymbols(Array.from({ length: symbols }, (_, i) => `B${i}/USD`), 'bench'), precision };
 
   const engineRuns: number[] = [];
   const baselineRuns: number[] = [];
@@ -99,7 +98,7 @@ export function benchmarkOrderManager(opts: OrderManagerBenchOptions = {}): Orde
       maxPriceSilenceMs: 0,
       precision,
     });
-    for (const s of symbolSet) exchange.onPrice(s, new Dec(prices[0]!), T0, T0);
+    for (const s of ctx.symbols.list()) exchange.onPrice(s, new Dec(prices[0]!), T0, T0);
     const open = new Map<string, Order>();
     fills = 0;
     t = process.hrtime.bigint();

@@ -8,7 +8,7 @@
  * - overrides per symbol with `MARKET_PRECISION="BTC/USD:qty=8,price=2;XRP/USD:qty=6,price=4"`
  *   (`;` between symbols, `,` between the two settings; either setting may be left out).
  */
-import { parseSymbol, type Symbol } from '@cte/shared';
+import { describeValue, parseSymbol, type Symbol } from '@cte/shared';
 
 export interface MarketPrecision {
   qtyDecimals: number;
@@ -40,21 +40,21 @@ export function parseMarketPrecision(spec: string): Map<Symbol, MarketPrecision>
   const out = new Map<Symbol, MarketPrecision>();
   for (const part of spec.split(';').map((s) => s.trim()).filter(Boolean)) {
     const colon = part.lastIndexOf(':');
-    if (colon < 0) throw new Error(`${JSON.stringify(part)}: expected SYMBOL:qty=N,price=N`);
+    if (colon < 0) throw new Error(`${describeValue(part)}: expected SYMBOL:qty=N,price=N`);
     let symbol: Symbol;
     try {
       symbol = parseSymbol(part.slice(0, colon).trim());
     } catch (err) {
-      throw new Error(`${JSON.stringify(part)}: ${(err as Error).message}`);
+      throw new Error(`${describeValue(part)}: ${(err as Error).message}`);
     }
     if (out.has(symbol)) throw new Error(`${symbol} is given twice`);
     const p = defaultPrecision(symbol);
     const settings = part.slice(colon + 1).split(',').map((s) => s.trim()).filter(Boolean);
-    if (settings.length === 0) throw new Error(`${JSON.stringify(part)}: expected qty=N and/or price=N`);
+    if (settings.length === 0) throw new Error(`${describeValue(part)}: expected qty=N and/or price=N`);
     for (const setting of settings) {
       const m = /^(qty|price)=(\d{1,2})$/.exec(setting);
       const n = m ? Number(m[2]) : NaN;
-      if (!m || n > MAX_DECIMALS) throw new Error(`${JSON.stringify(setting)} in ${symbol}: expected qty=N or price=N with N in 0..${MAX_DECIMALS}`);
+      if (!m || n > MAX_DECIMALS) throw new Error(`${describeValue(setting)} in ${symbol}: expected qty=N or price=N with N in 0..${MAX_DECIMALS}`);
       if (m[1] === 'qty') p.qtyDecimals = n;
       else p.priceDecimals = n;
     }

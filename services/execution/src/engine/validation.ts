@@ -2,7 +2,7 @@
  * Validation of an untrusted order request (REST body or gRPC SubmitOrderRequest). Every problem is
  * an InvalidArgumentError naming the field; nothing is stored or sent for an invalid order.
  */
-import { Dec, InvalidArgumentError, parseSymbol, type OrderSide, type Symbol } from '@cte/shared';
+import { Dec, describeValue, InvalidArgumentError, MONEY_COLUMN, parseDecimalColumn, parseIdField, parseOptionalIdField, parseSideField, parseTraceIdField, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared';
 import type { PrecisionTable } from './precision';
 
 export type OrderType = 'market' | 'limit';
@@ -22,15 +22,13 @@ export interface OrderRequest {
 }
 
 export interface ValidationContext {
-  /** Known = configured in SYMBOLS, or a price has been seen. */
-  isKnownSymbol(symbol: Symbol): boolean;
+  /** The fleet's tradable symbols (TRADABLE_SYMBOLS); an order for any other is refused. */
+  symbols: TradableSymbols;
+  /** Throws (UnavailableError) when a tradable symbol cannot take orders yet, e.g. no price since a restart. */
+  checkAvailable?(symbol: Symbol): void;
   precision: PrecisionTable;
 }
 
-/** Ids: the fleet's id alphabet (FillMessage validates client_order_id with it too). */
-export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-/** What FillMessage accepts as trace_id, so every fill of the order validates downstream. */
-export const TRACE_ID_RE = /^[A-Za-z0-9-]{8,64}$/;
 /** No sign, no exponent, no spaces. */
 const UNSIGNED_DECIMAL = /^\d+(\.\d+)?$/;
 /** Largest accepted quantity or price (fits DECIMAL(36,18) with room for sums). */
@@ -43,9 +41,7 @@ function absent(v: unknown): boolean {
 }
 
 function describe(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 60)}…` : s;
+  return describeValue(v, 60);
 }
 
 /** A positive decimal within precision; a JSON number is accepted when finite (its shortest decimal form). */
@@ -64,6 +60,7 @@ export function parseAmount(v: unknown, field: string, decimals: number): Dec {
   const d = new Dec(s);
   if (d.lte(0)) throw new InvalidArgumentError(`${field} must be > 0, got ${s}`, { field });
   if (d.gt(MAX_AMOUNT)) throw new InvalidArgumentError(`${field} must be at most ${MAX_AMOUNT.toFixed()}, got ${s}`, { field });
+  parseDecimalColumn(s, field, MONEY_COLUMN); // what orders/trades (DECIMAL(36,18)) store, whatever the market precision says
   if (d.decimalPlaces() > decimals) {
     throw new InvalidArgumentError(`${field} has too many decimals: ${s} (at most ${decimals} for this market)`, { field, max_decimals: decimals });
   }
@@ -74,13 +71,6 @@ function requiredString(r: Record<string, unknown>, field: string): string {
   const v = r[field];
   if (absent(v)) throw new InvalidArgumentError(`${field} is required`, { field });
   if (typeof v !== 'string') throw new InvalidArgumentError(`${field} must be a string, got ${describe(v)}`, { field });
-  return v;
-}
-
-function optionalId(r: Record<string, unknown>, field: string, re: RegExp): string | undefined {
-  const v = r[field];
-  if (absent(v)) return undefined;
-  if (typeof v !== 'string' || !re.test(v)) throw new InvalidArgumentError(`${field} is invalid: ${describe(v)} (expected ${re.source})`, { field });
   return v;
 }
 
@@ -95,15 +85,13 @@ export function validateOrderRequest(raw: unknown, ctx: ValidationContext, stric
     const unknown = Object.keys(r).filter((k) => !FIELDS.has(k));
     if (unknown.length > 0) throw new InvalidArgumentError(`unknown field(s): ${unknown.join(', ')}`, { fields: unknown });
   }
-  const clientOrderId = requiredString(r, 'client_order_id');
-  if (!ID_RE.test(clientOrderId)) {
-    throw new InvalidArgumentError(`client_order_id is invalid: ${describe(clientOrderId)} (1-128 of A-Z a-z 0-9 _ . : -, starting with a letter or digit)`, { field: 'client_order_id' });
-  }
+  // Shared fields follow the kit's one rule for each (as risk and FillMessage do).
+  const clientOrderId = parseIdField(r.client_order_id, 'client_order_id');
   const symbol = parseSymbolField(requiredString(r, 'symbol'));
-  if (!ctx.isKnownSymbol(symbol)) throw new InvalidArgumentError(`symbol ${symbol} is not known (no price seen and not in SYMBOLS)`, { field: 'symbol' });
+  ctx.symbols.check(symbol, 'symbol');
+  ctx.checkAvailable?.(symbol);
 
-  const sideRaw = requiredString(r, 'side').toLowerCase();
-  if (sideRaw !== 'buy' && sideRaw !== 'sell') throw new InvalidArgumentError(`side must be buy or sell, got ${describe(r.side)}`, { field: 'side' });
+  const side = parseSideField(r.side);
   const typeRaw = requiredString(r, 'type').toLowerCase();
   if (typeRaw !== 'market' && typeRaw !== 'limit') throw new InvalidArgumentError(`type must be market or limit, got ${describe(r.type)}`, { field: 'type' });
 
@@ -121,13 +109,14 @@ export function validateOrderRequest(raw: unknown, ctx: ValidationContext, stric
   const req: OrderRequest = {
     clientOrderId,
     symbol,
-    side: sideRaw,
+    side,
     type: typeRaw,
     qty,
     limitPrice,
-    recommendationId: optionalId(r, 'recommendation_id', ID_RE) ?? '',
+    recommendationId: parseOptionalIdField(r.recommendation_id, 'recommendation_id') ?? '',
   };
-  const traceId = optionalId(r, 'trace_id', TRACE_ID_RE);
+  // The fleet's one trace_id rule (what FillMessage accepts too, so every fill of the order validates downstream).
+  const traceId = parseTraceIdField(r.trace_id);
   if (traceId !== undefined) req.traceId = traceId;
   return req;
 }

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { createLogger, createTestDatabase, RedisBus, waitFor, type FillMessage, type RunningService, type TestDatabase } from '@cte/shared';
+import { createLogger, RedisBus, type FillMessage } from '@cte/shared';
+import { createTestDatabase, waitFor, type RunningService, type TestDatabase } from '@cte/testkit';
 import { canon } from './helpers/reference-ledger';
 import { createTradesTable, expectBooksMatch, recordTrades, referenceBooks, serviceBooks, sqlBooks } from './helpers/books';
 import { countFlips, generateFills, prng } from './helpers/fills';

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import mysql from 'mysql2/promise';
-import { createLogger, createTestDatabase, lintMetricsText, waitFor, type FillMessage, type TestDatabase } from '@cte/shared';
+import { createLogger, lintMetricsText, type FillMessage } from '@cte/shared';
+import { createTestDatabase, waitFor, type TestDatabase } from '@cte/testkit';
 import { UNITLESS_MONEY_METRICS } from '../adapters/metrics';
 import { Portfolio } from '../engine/portfolio';
 import { createTradesTable, expectBooksMatch, recordTrades, referenceBooks, serviceBooks, sqlBooks } from './helpers/books';

@@ -1,19 +1,20 @@
-import { FailedPreconditionError, InvalidArgumentError } from '@cte/shared';
+import { FailedPreconditionError, InvalidArgumentError, TradableSymbols } from '@cte/shared';
 import { Exact, ZERO, parseRebalanceRequest, planRebalance, type Decimal } from '../engine';
 
 const d = (s: string | number) => new Exact(s);
+const TRADABLE = new TradableSymbols(['BTC/USD', 'ETH/USD', 'A/USD', 'B/USD', 'C/USD', 'BTC/EUR'], 'TRADABLE_SYMBOLS');
 
 describe('parseRebalanceRequest', () => {
   it('accepts weights as numbers or decimal strings, normalising symbols', () => {
-    const r = parseRebalanceRequest({ targets: { 'BTC/USD': 0.3, 'eth-usd': '0.25' }, execute: true, rebalance_id: 'rb-1' }, 'USD');
+    const r = parseRebalanceRequest({ targets: { 'BTC/USD': 0.3, 'eth-usd': '0.25' }, execute: true, rebalance_id: 'rb-1' }, 'USD', TRADABLE);
     expect(r.targets.map((t) => [t.symbol, t.weight.toFixed()])).toEqual([['BTC/USD', '0.3'], ['ETH/USD', '0.25']]);
     expect(r.execute).toBe(true);
     expect(r.rebalanceId).toBe('rb-1');
-    expect(parseRebalanceRequest({ targets: { 'BTC/USD': 0 } }, 'USD')).toMatchObject({ execute: false, rebalanceId: undefined });
+    expect(parseRebalanceRequest({ targets: { 'BTC/USD': 0 } }, 'USD', TRADABLE)).toMatchObject({ execute: false, rebalanceId: undefined });
   });
 
   it('accepts weights summing to exactly 1 (decimal, not float, sum)', () => {
-    expect(() => parseRebalanceRequest({ targets: { 'A/USD': 0.1, 'B/USD': 0.2, 'C/USD': 0.7 } }, 'USD')).not.toThrow();
+    expect(() => parseRebalanceRequest({ targets: { 'A/USD': 0.1, 'B/USD': 0.2, 'C/USD': 0.7 } }, 'USD', TRADABLE)).not.toThrow();
   });
 
   it.each([
@@ -29,13 +30,14 @@ describe('parseRebalanceRequest', () => {
     [{ targets: { 'BTC/USD': 0.6, 'ETH/USD': 0.5 } }, 'sum to at most 1'],
     [{ targets: { BTCUSD: 0.1 } }, 'targets'],
     [{ targets: { 'BTC/EUR': 0.1 } }, 'quoted in USD'],
+    [{ targets: { 'FOO/USD': 0.1 } }, 'targets: unknown symbol FOO/USD: tradable symbols are'],
     [{ targets: { 'BTC/USD': 0.1, 'btc-usd': 0.1 } }, 'twice'],
     [{ targets: { 'BTC/USD': 0.1 }, execute: 'yes' }, 'execute'],
     [{ targets: { 'BTC/USD': 0.1 }, rebalance_id: 'bad id!' }, 'rebalance_id'],
     [{ targets: { 'BTC/USD': 0.1 }, dry_run: true }, 'unknown field'],
   ])('refuses %j (%s)', (body, message) => {
-    expect(() => parseRebalanceRequest(body, 'USD')).toThrow(InvalidArgumentError);
-    expect(() => parseRebalanceRequest(body, 'USD')).toThrow(message);
+    expect(() => parseRebalanceRequest(body, 'USD', TRADABLE)).toThrow(InvalidArgumentError);
+    expect(() => parseRebalanceRequest(body, 'USD', TRADABLE)).toThrow(message);
   });
 });
 

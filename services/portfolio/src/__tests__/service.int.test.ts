@@ -15,15 +15,12 @@ import {
   createGrpcServer,
   createLogger,
   createMetrics,
-  createTestDatabase,
   FailedPreconditionError,
-  freePort,
   lintMetricsText,
   loadProto,
   NotFoundError,
   RedisBus,
   unary,
-  waitFor,
   type FillMessage,
   type GrpcClient,
   type GrpcServerKit,
@@ -31,10 +28,15 @@ import {
   type PortfolioProtoGrpcType,
   type RecommendationsHandlers,
   type RecommendationsProtoGrpcType,
-  type RunningService,
-  type TestDatabase,
   type UnaryRequest,
 } from '@cte/shared';
+import {
+  createTestDatabase,
+  freePort,
+  waitFor,
+  type RunningService,
+  type TestDatabase,
+} from '@cte/testkit';
 import { UNITLESS_MONEY_METRICS } from '../adapters/metrics';
 import { Exact } from '../engine/money';
 import { metricValue, startPortfolio } from './helpers/service';
@@ -65,6 +67,7 @@ const env = (recsAddr: string): Record<string, string> => ({
   SNAPSHOT_INTERVAL_MS: '100',
   RECOMMENDATIONS_GRPC_ADDR: recsAddr,
   REBALANCE_MIN_NOTIONAL: '10',
+  TRADABLE_SYMBOLS: 'BTC/USD,ETH/USD,SOL/USD',
 });
 let recsAddr = '';
 
@@ -264,6 +267,7 @@ describe('rebalancing', () => {
       [{ targets: { 'BTC/USD': 1.5 } }, 'targets.BTC/USD'],
       [{ targets: { 'BTC/USD': 0.6, 'ETH/USD': 0.6 } }, 'sum to at most 1'],
       [{ targets: { 'BTC/EUR': 0.1 } }, 'quoted in USD'],
+      [{ targets: { 'BTC/USD': 0.1, 'FOO/USD': 0.1 } }, 'targets: unknown symbol FOO/USD: tradable symbols are BTC/USD, ETH/USD, SOL/USD'],
       [{ targets: 'all in' }, 'targets'],
       [{ targets: { 'BTC/USD': 0.1 }, execute: 1 }, 'execute'],
     ] as const) {
@@ -304,6 +308,24 @@ describe('rebalancing', () => {
     const again = await json('/rebalance', { method: 'POST', body });
     expect(again.orders[0].recommendation.id).toBe('rec-1');
     expect(proposals[2]!.idempotency_key).toBe(`rebalance:rb-${tag}:BTC-USD`);
+  });
+});
+
+describe('hostile input (issue 10)', () => {
+  it('POST /rebalance: 45,000-deep JSON is a 400 naming the field (not a 500); a 90 KB bad key gets a bounded message', async () => {
+    const deep = `${'['.repeat(45_000)}0${']'.repeat(45_000)}`;
+    const res = await api('/rebalance', { method: 'POST', body: `{"targets":{"BTC/USD":${deep}}}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'targets is nested deeper than 32 levels',
+      details: { field: 'targets', max_depth: 32 },
+    });
+    const big = await post('/rebalance', { targets: { ['X'.repeat(90_000)]: 0.1 } });
+    expect(big.status).toBe(400);
+    const error = ((await big.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message.length).toBeLessThanOrEqual(512);
   });
 });
 

@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  describeValue,
   DomainError,
   InvalidArgumentError,
   UnavailableError,
   symbolToChannelKey,
   type Logger,
+  type TradableSymbols,
 } from '@cte/shared';
 import { Exact, HUNDRED, ZERO, fmt, round18, type Decimal } from '../engine/money';
 import type { ExposureView, Portfolio, PositionValue, Valuation } from '../engine/portfolio';
@@ -139,6 +141,8 @@ export interface PortfolioApiOptions {
   proposer: Proposer | undefined;
   minNotional: Decimal;
   qtyDecimals: number;
+  /** The fleet's tradable symbols: rebalance targets naming another are refused (400). */
+  symbols: TradableSymbols;
   logger: Logger;
   now?: () => number;
 }
@@ -171,7 +175,7 @@ function positionJson(pv: PositionValue): PositionJson {
 
 function intParam(raw: unknown, field: string, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw)) throw new InvalidArgumentError(`${field} must be an integer, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw)) throw new InvalidArgumentError(`${field} must be an integer, got ${describeValue(raw)}`);
   const n = Number(raw);
   if (n < min || n > max) throw new InvalidArgumentError(`${field} must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -192,7 +196,7 @@ export class PortfolioApi {
   positions(openRaw?: unknown): { positions: PositionJson[]; as_of: number } {
     let open = false;
     if (openRaw !== undefined) {
-      if (openRaw !== 'true' && openRaw !== 'false') throw new InvalidArgumentError(`open must be true or false, got ${JSON.stringify(openRaw)}`);
+      if (openRaw !== 'true' && openRaw !== 'false') throw new InvalidArgumentError(`open must be true or false, got ${describeValue(openRaw)}`);
       open = openRaw === 'true';
     }
     const all = this.views().summary.positions;
@@ -239,7 +243,7 @@ export class PortfolioApi {
   /** Plans (and with execute, proposes through recommendations) the orders that reach the target weights. */
   async rebalance(body: unknown, traceId: string): Promise<RebalanceJson> {
     const { portfolio } = this.o;
-    const req = parseRebalanceRequest(body, portfolio.quoteCurrency);
+    const req = parseRebalanceRequest(body, portfolio.quoteCurrency, this.o.symbols);
     if (req.execute && !this.o.proposer) throw new UnavailableError('rebalancing cannot execute: no recommendations client');
     const plan = planRebalance({
       targets: req.targets,

@@ -9,7 +9,7 @@
  * minimum notional (or whose qty rounds to 0) are skipped and reported. Symbols not named in the
  * targets are left alone (a weight of 0 closes a position).
  */
-import { FailedPreconditionError, InvalidArgumentError, numberToDecimalString, parseSymbol, type OrderSide, type Symbol } from '@cte/shared';
+import { describeValue, FailedPreconditionError, InvalidArgumentError, numberToDecimalString, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared';
 import { Exact, ONE, ZERO, round18, type Decimal } from './money';
 
 export interface RebalanceTarget {
@@ -75,17 +75,17 @@ function weightOf(symbol: string, v: unknown): Decimal {
   if (typeof v === 'number' && Number.isFinite(v)) d = new Exact(numberToDecimalString(v));
   else if (typeof v === 'string' && DECIMAL.test(v)) d = new Exact(v);
   if (d === undefined || d.lt(0) || d.gt(1)) {
-    throw new InvalidArgumentError(`targets.${symbol} must be a number from 0 to 1, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(`targets.${symbol} must be a number from 0 to 1, got ${describeValue(v)}`);
   }
   return d;
 }
 
 /** Validates a `POST /rebalance` body. Symbols must be quoted in `quoteCurrency`. */
-export function parseRebalanceRequest(body: unknown, quoteCurrency: string): RebalanceRequest {
+export function parseRebalanceRequest(body: unknown, quoteCurrency: string, tradable: TradableSymbols): RebalanceRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('body must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b)) {
-    if (k !== 'targets' && k !== 'execute' && k !== 'rebalance_id') throw new InvalidArgumentError(`unknown field ${JSON.stringify(k)} (expected targets, execute, rebalance_id)`);
+    if (k !== 'targets' && k !== 'execute' && k !== 'rebalance_id') throw new InvalidArgumentError(`unknown field ${describeValue(k)} (expected targets, execute, rebalance_id)`);
   }
   const raw = b.targets;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError('targets must be an object of symbol → weight, e.g. {"BTC/USD": 0.3}');
@@ -100,9 +100,10 @@ export function parseRebalanceRequest(body: unknown, quoteCurrency: string): Reb
     try {
       symbol = parseSymbol(key);
     } catch {
-      throw new InvalidArgumentError(`targets: ${JSON.stringify(key)} is not a symbol such as BTC/${quoteCurrency}`);
+      throw new InvalidArgumentError(`targets: ${describeValue(key)} is not a symbol such as BTC/${quoteCurrency}`);
     }
     if (!symbol.endsWith(`/${quoteCurrency}`)) throw new InvalidArgumentError(`targets.${key}: only symbols quoted in ${quoteCurrency} can be weighted against equity`);
+    tradable.check(symbol, 'targets');
     if (seen.has(symbol)) throw new InvalidArgumentError(`targets names ${symbol} twice`);
     seen.add(symbol);
     const weight = weightOf(key, value);

@@ -1,6 +1,7 @@
 /** The write-behind queue against a real MariaDB that is made slow (table lock) or unreachable. */
 import mysql from 'mysql2/promise';
-import { createLogger, createPool, createTestDatabase, type Bar, type TestDatabase } from '@cte/shared';
+import { createLogger, createPool, type Bar } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { BarRepository } from '../adapters/bar-repository';
 import { BarWriter } from '../adapters/bar-writer';
 import { waitFor } from './helpers/service-process';

@@ -14,7 +14,7 @@ describe('price-stream config', () => {
   });
 
   it('parses symbols, timeframes and replay window', () => {
-    const cfg = readConfig({ ...KEY, SYMBOLS: 'btc-usdt, ETH/USDT', TIMEFRAMES: '1m,1h', REPLAY_START: '2018-04-04T00:00:00Z', REPLAY_END: '1522900000000', REPLAY_SPEED: '60' });
+    const cfg = readConfig({ ...KEY, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT,SOL/USDT', SYMBOLS: 'btc-usdt, ETH/USDT', TIMEFRAMES: '1m,1h', REPLAY_START: '2018-04-04T00:00:00Z', REPLAY_END: '1522900000000', REPLAY_SPEED: '60' });
     expect(cfg.symbols).toEqual(['BTC/USDT', 'ETH/USDT']);
     expect(cfg.timeframes).toEqual(['1m', '1h']);
     expect(cfg.replay).toMatchObject({ startMs: Date.UTC(2018, 3, 4), endMs: 1522900000000, speed: 60 });
@@ -25,6 +25,9 @@ describe('price-stream config', () => {
     ['REPLAY_SPEED', { REPLAY_SPEED: 'fast' }],
     ['TIMEFRAMES', { TIMEFRAMES: '1m,7m' }],
     ['SYMBOLS', { SYMBOLS: 'BTCUSDT' }],
+    ['SYMBOLS', { SYMBOLS: 'BTC/USD,FOO/BAR' }],
+    ['TRADABLE_SYMBOLS', { TRADABLE_SYMBOLS: 'BTC/USD,BTCUSD' }],
+    ['TRADABLE_SYMBOLS', { TRADABLE_SYMBOLS: ',' }],
     ['MARKET_SOURCE', { MARKET_SOURCE: 'ccxt' }],
     ['REPLAY_START', { REPLAY_START: 'yesterday' }],
     ['REPLAY_START', { REPLAY_START: '2000', REPLAY_END: '1000' }],

@@ -1,5 +1,5 @@
 import type { Tick } from '@cte/shared';
-import { ConflictError, InvalidArgumentError } from '@cte/shared';
+import { ConflictError, InvalidArgumentError, TradableSymbols } from '@cte/shared';
 import { MonotonicDeque } from '../engine/monotonic-deque';
 import { MAX_WINDOW_MS, MonitorEngine, validateMonitorInput } from '../engine/price-monitor';
 
@@ -179,10 +179,14 @@ describe('validateMonitorInput', () => {
     expect(() => validateMonitorInput(raw)).toThrow(InvalidArgumentError);
   });
 
-  it('rejects symbols not in the known set, when one is given', () => {
+  it('rejects untradable symbols naming them, and tradable ones this price-stream does not follow', () => {
+    const tradable = new TradableSymbols(['BTC/USDT', 'ETH/USDT'], 'TRADABLE_SYMBOLS');
     const knownSymbols = new Set(['BTC/USDT']);
-    expect(validateMonitorInput(valid, { knownSymbols }).symbol).toBe('BTC/USDT');
-    expect(() => validateMonitorInput({ ...valid, symbol: 'DOGE/USDT' }, { knownSymbols })).toThrow(/unknown symbol DOGE\/USDT/);
+    expect(validateMonitorInput(valid, { tradable, knownSymbols }).symbol).toBe('BTC/USDT');
+    expect(() => validateMonitorInput({ ...valid, symbol: 'DOGE/USDT' }, { tradable, knownSymbols })).toThrow(
+      /symbol: unknown symbol DOGE\/USDT: tradable symbols are BTC\/USDT, ETH\/USDT \(TRADABLE_SYMBOLS\)/,
+    );
+    expect(() => validateMonitorInput({ ...valid, symbol: 'ETH/USDT' }, { tradable, knownSymbols })).toThrow(/ETH\/USDT is not followed by this price-stream/);
   });
 
   it('names the bad field in the error', () => {

@@ -9,19 +9,20 @@ import mysql from 'mysql2/promise';
 import {
   createGrpcClient,
   createLogger,
-  createTestDatabase,
   lintMetricsText,
   loadProto,
   RedisBus,
   type Envelope,
   type MarketProtoGrpcType,
   type PriceStreamClient,
-  type TestDatabase,
 } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { BarAggregator } from '../engine/bar-aggregator';
 import { barToTicks } from '../engine/replay-path';
 import { readAnyFile } from '../adapters/readers';
-import type { AlertMessage, BarMessage } from '../adapters/dto/messages';
+import type { StoredBar } from '../adapters/bar-repository';
+import type { AlertMessage, BarMessage, PriceMessage } from '../adapters/dto/messages';
+import type { StoredAlert, StoredMonitor } from '../adapters/monitor-repository';
 import { startPriceStream, waitFor, type RunningService } from './helpers/service-process';
 
 const DAY_FILE = path.resolve(__dirname, '..', '..', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd', '20180404_trade.zip');
@@ -35,6 +36,13 @@ let bus: RedisBus;
 let client: ReturnType<typeof createGrpcClient<PriceStreamClient>>;
 const seenBars: BarMessage[] = [];
 const seenAlerts: AlertMessage[] = [];
+
+/** Response bodies as the routes send them; the assertions check the values. */
+interface ErrorBody { error: { code: string; message: string } }
+interface ReadyBody { failed?: string[]; checks: Record<string, { ok: boolean; error?: string }> }
+interface PricesBody { prices: PriceMessage[]; missing: string[] }
+interface BarsBody { bars: StoredBar[]; next_cursor: string | null }
+type MonitorBody = StoredMonitor & { id: string };
 
 const api = (p: string, init: RequestInit = {}) =>
   fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': svc.apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
@@ -71,7 +79,7 @@ describe('probes and auth', () => {
     const health = await fetch(`${svc.httpUrl}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', service: 'price-stream' });
-    const ready = await (await fetch(`${svc.httpUrl}/ready`)).json();
+    const ready = (await (await fetch(`${svc.httpUrl}/ready`)).json()) as ReadyBody;
     expect(Object.keys(ready.checks).sort()).toEqual(['mysql', 'persist_lag', 'redis']);
   });
 
@@ -83,7 +91,7 @@ describe('probes and auth', () => {
   });
 
   it('serves the issue-named metrics', async () => {
-    await waitFor('ticks', async () => ((await (await api('/prices')).json()).prices.length > 0 ? true : undefined));
+    await waitFor('ticks', async () => (((await (await api('/prices')).json()) as PricesBody).prices.length > 0 ? true : undefined));
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     for (const name of ['cte_ticks_ingested_total', 'cte_bars_closed_total', 'cte_publish_seconds', 'cte_persist_lag_seconds', 'cte_source_staleness_seconds']) {
       expect(text).toContain(`# TYPE ${name}`);
@@ -92,7 +100,7 @@ describe('probes and auth', () => {
     expect(lintMetricsText(text, { units: ['bars'] })).toEqual([]);
   });
 
-  it('passes promtool check metrics, apart from prom-client default-metric lint warnings', () => {
+  it('passes promtool check metrics, apart from prom-client default-metric lint warnings', async () => {
     const promtool = ['promtool', path.resolve(__dirname, '../../../../.cache/bin/promtool')].find(
       (p) => spawnSync(p, ['--version']).status === 0,
     );
@@ -100,16 +108,13 @@ describe('probes and auth', () => {
       console.warn('promtool not installed (scripts/ensure-promtool.sh fetches it); the built-in lint above still ran');
       return;
     }
-    return fetch(`${svc.httpUrl}/metrics`)
-      .then((r) => r.text())
-      .then((text) => {
-        const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
-        const problems = `${res.stdout}${res.stderr}`
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .filter((l) => !/^(process_|nodejs_)/.test(l)); // prom-client's default metrics
-        expect(problems).toEqual([]);
-      });
+    const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
+    const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    const problems = `${res.stdout}${res.stderr}`
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .filter((l) => !/^(process_|nodejs_)/.test(l)); // prom-client's default metrics
+    expect(problems).toEqual([]);
   });
 });
 
@@ -120,27 +125,35 @@ describe('prices', () => {
     expect((await api(`/prices/${encodeURIComponent('BTC/USD')}`)).status).toBe(200);
   });
 
-  it('rejects bad and unknown symbols with 400 and 404', async () => {
+  it('rejects bad and untradable symbols with 400 naming them; a tradable one without a price is 404', async () => {
     const bad = await api('/prices/NOT_A$YMBOL');
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('INVALID_ARGUMENT');
-    expect((await api('/prices/DOGE-USD')).status).toBe(404);
+    expect(((await bad.json()) as ErrorBody).error.code).toBe('INVALID_ARGUMENT');
+    const unknown = await api('/prices/DOGE-USD');
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as ErrorBody).error.message).toMatch(/unknown symbol DOGE\/USD: tradable symbols are BTC\/USD, ETH\/USD \(TRADABLE_SYMBOLS\)/);
+    expect((await api('/bars/FOO-BAR?timeframe=1m')).status).toBe(400);
+    expect((await api('/alerts?symbol=FOO/BAR')).status).toBe(400);
+    expect((await api('/prices/ETH-USD')).status).toBe(404);
   });
 
   it('GET /prices lists missing symbols instead of failing', async () => {
-    const body = await (await api('/prices?symbols=BTC/USD,ETH/EUR')).json();
-    expect(body.prices.map((p: { symbol: string }) => p.symbol)).toEqual(['BTC/USD']);
-    expect(body.missing).toEqual(['ETH/EUR']);
+    const body = (await (await api('/prices?symbols=BTC/USD,ETH/USD')).json()) as PricesBody;
+    expect(body.prices.map((p) => p.symbol)).toEqual(['BTC/USD']);
+    expect(body.missing).toEqual(['ETH/USD']);
+    expect((await api('/prices?symbols=BTC/USD,ETH/EUR')).status).toBe(400);
   });
 
   it('gRPC GetPrice / GetPrices, with INVALID_ARGUMENT, NOT_FOUND and UNAUTHENTICATED', async () => {
     const p = await client.unary('GetPrice', { symbol: 'BTC/USD' });
     expect(p.symbol).toBe('BTC/USD');
     expect(Number(p.price)).toBeGreaterThan(1000);
-    const many = await client.unary('GetPrices', { symbols: ['BTC/USD', 'XRP/USD'] });
-    expect(many.missing).toEqual(['XRP/USD']);
+    const many = await client.unary('GetPrices', { symbols: ['BTC/USD', 'ETH/USD'] });
+    expect(many.missing).toEqual(['ETH/USD']);
+    await expect(client.unary('GetPrices', { symbols: ['BTC/USD', 'XRP/USD'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(client.unary('GetPrice', { symbol: '???' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(client.unary('GetPrice', { symbol: 'XRP/USD' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.unary('GetPrice', { symbol: 'XRP/USD' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/unknown symbol XRP\/USD/) });
+    await expect(client.unary('GetPrice', { symbol: 'ETH/USD' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const proto = loadProto<MarketProtoGrpcType>('cte/market/v1/market.proto');
     // The kit's client reports a dependency's auth failure as INTERNAL (not our caller's fault), so check the raw status.
     const raw = new proto.cte.market.v1.PriceStream(svc.grpcAddress, grpc.credentials.createInsecure());
@@ -173,11 +186,11 @@ describe('bars', () => {
     expect(n).toBe(17);
     const day = { from: String(expected[0]!.openTime), to: String(expected[n - 1]!.openTime) };
     const page = await waitFor(`${n} hourly bars in MySQL`, async () => {
-      const body = await (await api(`/bars/BTC-USD?timeframe=1h&from=${day.from}&to=${day.to}&limit=100`)).json();
+      const body = (await (await api(`/bars/BTC-USD?timeframe=1h&from=${day.from}&to=${day.to}&limit=100`)).json()) as BarsBody;
       return body.bars.length === n ? body : undefined;
     });
     for (let i = 0; i < n; i++) {
-      const got = page.bars[i];
+      const got = page.bars[i]!;
       const want = expected[i]!;
       expect(got.openTime).toBe(want.openTime);
       expect([Number(got.open), Number(got.high), Number(got.low), Number(got.close)]).toEqual([want.open, want.high, want.low, want.close]);
@@ -186,13 +199,14 @@ describe('bars', () => {
   });
 
   it('paginates with a cursor, REST and gRPC alike', async () => {
-    const first = await (await api('/bars/BTC-USD?timeframe=1h&limit=5')).json();
+    const first = (await (await api('/bars/BTC-USD?timeframe=1h&limit=5')).json()) as BarsBody;
     expect(first.bars).toHaveLength(5);
     expect(first.next_cursor).toEqual(expect.any(String));
-    const second = await (await api(`/bars/BTC-USD?timeframe=1h&limit=5&cursor=${first.next_cursor}`)).json();
-    expect(second.bars[0].openTime).toBe(first.bars[4].openTime + 3_600_000);
-    const g = await client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '1h', limit: 5, cursor: first.next_cursor });
-    expect(g.bars.map((b) => Number(b.open_time))).toEqual(second.bars.map((b: { openTime: number }) => b.openTime));
+    const cursor = first.next_cursor ?? '';
+    const second = (await (await api(`/bars/BTC-USD?timeframe=1h&limit=5&cursor=${cursor}`)).json()) as BarsBody;
+    expect(second.bars[0]!.openTime).toBe(first.bars[4]!.openTime + 3_600_000);
+    const g = await client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '1h', limit: 5, cursor });
+    expect(g.bars.map((b) => Number(b.open_time))).toEqual(second.bars.map((b) => b.openTime));
   });
 
   it.each([
@@ -204,11 +218,37 @@ describe('bars', () => {
   ])('400 for %s', async (_name, url) => {
     const res = await api(url);
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('INVALID_ARGUMENT');
+    expect(((await res.json()) as ErrorBody).error.code).toBe('INVALID_ARGUMENT');
   });
 
   it('gRPC GetBars maps bad input to INVALID_ARGUMENT', async () => {
     await expect(client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '2h' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('hostile input (issue 10)', () => {
+  it('POST /monitors: 45,000-deep JSON is a 400 naming the field, not a 500; nothing is stored', async () => {
+    const before = ((await (await api('/monitors')).json()) as { monitors: unknown[] }).monitors.length;
+    const deep = `${'['.repeat(45_000)}0${']'.repeat(45_000)}`;
+    const res = await api('/monitors', { method: 'POST', body: `{"symbol":"BTC/USD","thresholdPct":${deep},"windowMs":60000}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'thresholdPct is nested deeper than 32 levels',
+      details: { field: 'thresholdPct', max_depth: 32 },
+    });
+    expect(((await (await api('/monitors')).json()) as { monitors: unknown[] }).monitors).toHaveLength(before);
+  });
+
+  it('gRPC StartMonitor with a 200 KB symbol: a bounded INVALID_ARGUMENT, and a concurrent call on the connection is served', async () => {
+    // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+    const [big, small] = await Promise.allSettled([
+      client.unary('StartMonitor', { symbol: 'B'.repeat(200 * 1024), threshold_pct: 1, window_ms: 60_000 }),
+      client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '1m' }),
+    ]);
+    expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+    expect(small.status).toBe('fulfilled');
   });
 });
 
@@ -221,6 +261,15 @@ describe('monitors and alerts', () => {
   ])('POST /monitors rejects %s with 400', async (_name, body) => {
     const res = await api('/monitors', { method: 'POST', body: JSON.stringify(body) });
     expect(res.status).toBe(400);
+  });
+
+  it('refuses a monitor on a well-formed but unknown symbol over REST and gRPC, naming it, and stores nothing (issue 10)', async () => {
+    const before = await tdb.db.query('SELECT id FROM price_monitors');
+    const res = await api('/monitors', { method: 'POST', body: JSON.stringify({ symbol: 'FOO/BAR', thresholdPct: 1, windowMs: 60000 }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.message).toMatch(/unknown symbol FOO\/BAR: tradable symbols are BTC\/USD, ETH\/USD/);
+    await expect(client.unary('StartMonitor', { symbol: 'FOO/BAR', threshold_pct: 1, window_ms: 60_000 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await tdb.db.query('SELECT id FROM price_monitors')).toEqual(before);
   });
 
   it('rejects malformed JSON with 400', async () => {
@@ -236,7 +285,7 @@ describe('monitors and alerts', () => {
     });
     const res = await api('/monitors', { method: 'POST', body: JSON.stringify({ symbol: 'BTC/USD', thresholdPct: 0.3, windowMs: 3_600_000 }) });
     expect(res.status).toBe(201);
-    const monitor = await res.json();
+    const monitor = (await res.json()) as MonitorBody;
     expect(monitor).toMatchObject({ symbol: 'BTC/USD', active: true });
 
     const viaGrpc = await client.unary('IsMonitorActive', { id: monitor.id });
@@ -249,12 +298,12 @@ describe('monitors and alerts', () => {
     expect((await streamed).monitor_id).toBe(monitor.id);
     stream.cancel();
     const stored = await waitFor('the alert in MySQL', async () => {
-      const body = await (await api(`/alerts?monitor_id=${monitor.id}`)).json();
-      return body.alerts.find((a: { id: string }) => a.id === alert.id);
+      const body = (await (await api(`/alerts?monitor_id=${monitor.id}`)).json()) as { alerts: StoredAlert[] };
+      return body.alerts.find((a) => a.id === alert.id);
     });
     expect(stored).toMatchObject({ symbol: 'BTC/USD', direction: alert.direction, traceId: alert.trace_id });
 
-    const stopped = await (await api(`/monitors/${monitor.id}`, { method: 'DELETE' })).json();
+    const stopped = (await (await api(`/monitors/${monitor.id}`, { method: 'DELETE' })).json()) as MonitorBody;
     expect(stopped.active).toBe(false);
     expect((await client.unary('IsMonitorActive', { id: monitor.id })).active).toBe(false);
     expect((await api('/monitors/no-such-monitor', { method: 'DELETE' })).status).toBe(404);
@@ -275,10 +324,10 @@ describe('MySQL slow', () => {
       await locker.query('LOCK TABLES crypto_prices WRITE');
       const notReady = await waitFor('persist_lag not ready', async () => {
         const res = await fetch(`${svc.httpUrl}/ready`);
-        return res.status === 503 ? res.json() : undefined;
+        return res.status === 503 ? ((await res.json()) as ReadyBody) : undefined;
       });
       expect(notReady.failed).toEqual(['persist_lag']);
-      expect(notReady.checks.persist_lag.error).toMatch(/waiting \d+ s for MySQL/);
+      expect(notReady.checks['persist_lag']?.error).toMatch(/waiting \d+ s for MySQL/);
       expect((await api('/prices/BTC-USD')).status).toBe(200);
     } finally {
       await locker.query('UNLOCK TABLES');

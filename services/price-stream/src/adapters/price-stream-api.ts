@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import {
+  describeValue,
   ConflictError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  parseDecimalColumn,
   parseSymbol,
   parseTimeframe,
+  restoreRows,
+  type Quarantine,
   type Symbol,
+  type TradableSymbols,
 } from '@cte/shared';
 import type { MarketDataEngine } from '../engine/market-data-engine';
 import { validateMonitorInput, type MonitorSpec } from '../engine/price-monitor';
 import type { BarPage, BarRepository } from './bar-repository';
+import { MONITOR_ID_MAX_LENGTH, PRICE_MONITORS } from './columns';
 import { toPriceMessage, type PriceMessage } from './dto/messages';
 import type { MonitorRepository, StoredAlert, StoredMonitor } from './monitor-repository';
 
@@ -23,7 +29,9 @@ export interface PriceStreamApiOptions {
   engine: MarketDataEngine;
   bars: BarRepository;
   monitors: MonitorRepository;
-  /** Configured symbols (may be empty: then whatever the source produced). */
+  /** The fleet's tradable symbols (TRADABLE_SYMBOLS): a request naming any other is refused (400). */
+  tradable: TradableSymbols;
+  /** The tradable symbols this price-stream follows (SYMBOLS, or all tradable ones). */
   symbols: readonly Symbol[];
   defaultExchange: string;
   maxMonitors: number;
@@ -56,20 +64,20 @@ export interface RawAlertsQuery {
 export class PriceStreamApi {
   constructor(private readonly o: PriceStreamApiOptions) {}
 
-  /** Symbols the service knows: configured ones plus any the source has priced. */
+  /** Symbols the service follows (tradable ones; the source is filtered to them). */
   knownSymbols(): Set<string> {
-    return new Set<string>([...this.o.symbols, ...this.o.engine.symbols()]);
+    return new Set<string>(this.o.symbols);
   }
 
   getPrice(rawSymbol: unknown): PriceMessage {
-    const symbol = this.requireKnown(parseSymbol(rawSymbol));
+    const symbol = this.requireKnown(rawSymbol);
     const tick = this.o.engine.latestPrice(symbol);
     if (!tick) throw new NotFoundError(`no price yet for ${symbol}`);
     return toPriceMessage(tick);
   }
 
   getPrices(rawSymbols: unknown): { prices: PriceMessage[]; missing: string[] } {
-    const list = parseSymbolList(rawSymbols);
+    const list = parseSymbolList(rawSymbols).map((s) => this.o.tradable.check(s, 'symbols'));
     const symbols = list.length > 0 ? list : [...this.knownSymbols()].sort();
     const prices: PriceMessage[] = [];
     const missing: string[] = [];
@@ -82,7 +90,7 @@ export class PriceStreamApi {
   }
 
   async getBars(q: RawBarsQuery): Promise<BarPage> {
-    const symbol = this.requireKnown(parseSymbol(q.symbol));
+    const symbol = this.requireKnown(q.symbol);
     const timeframe = parseTimeframe(q.timeframe);
     const fromMs = optionalEpochMs(q.from, 'from');
     const toMs = optionalEpochMs(q.to, 'to');
@@ -97,7 +105,12 @@ export class PriceStreamApi {
 
   async startMonitor(raw: unknown): Promise<StoredMonitor> {
     const input = typeof raw === 'object' && raw !== null ? { id: randomUUID(), ...(raw as Record<string, unknown>) } : raw;
-    const spec: MonitorSpec = validateMonitorInput(input, { knownSymbols: this.knownSymbols() });
+    const spec: MonitorSpec = validateMonitorInput(input, { tradable: this.o.tradable, knownSymbols: this.knownSymbols() });
+    // What the columns hold: a threshold that DECIMAL(12,6) would round (to 0, at worst) is refused here.
+    parseDecimalColumn((input as Record<string, unknown>)['thresholdPct'], 'thresholdPct', PRICE_MONITORS.threshold_pct, { positive: true });
+    if (spec.id.length > MONITOR_ID_MAX_LENGTH) {
+      throw new InvalidArgumentError(`monitor id must be at most ${MONITOR_ID_MAX_LENGTH} characters, got ${spec.id.length}`, { field: 'id' });
+    }
     if (this.o.engine.monitors.size >= this.o.maxMonitors) {
       throw new FailedPreconditionError(`monitor limit reached (${this.o.maxMonitors}); stop one first`);
     }
@@ -139,16 +152,23 @@ export class PriceStreamApi {
   }
 
   /** Loads active monitors from MySQL into the engine (on start, so monitors survive restarts). */
-  async restoreMonitors(): Promise<number> {
+  /** Loads the active monitors; one that no longer validates is quarantined (deactivated), never fatal. */
+  async restoreMonitors(quarantine: Quarantine): Promise<number> {
     const active = await this.o.monitors.listMonitors(false);
-    for (const m of active) {
-      if (!this.o.engine.monitors.has(m.id)) this.o.engine.monitors.add({ id: m.id, symbol: m.symbol, thresholdPct: m.thresholdPct, windowMs: m.windowMs });
-    }
-    return active.length;
+    const restored = await restoreRows(active, {
+      table: 'price_monitors',
+      quarantine,
+      idOf: (m) => m.id,
+      restore: (m) => {
+        if (!this.o.engine.monitors.has(m.id)) this.o.engine.monitors.add({ id: m.id, symbol: m.symbol, thresholdPct: m.thresholdPct, windowMs: m.windowMs });
+      },
+      deactivate: async (m) => void (await this.o.monitors.stopMonitor(m.id, Date.now())),
+    });
+    return restored.length;
   }
 
   listAlerts(q: RawAlertsQuery): Promise<{ alerts: StoredAlert[]; total: number }> {
-    const symbol = q.symbol === undefined || q.symbol === '' ? undefined : parseSymbol(q.symbol);
+    const symbol = q.symbol === undefined || q.symbol === '' ? undefined : this.o.tradable.require(q.symbol);
     const monitorId = q.monitorId === undefined || q.monitorId === '' ? undefined : requireId(q.monitorId);
     const fromMs = optionalEpochMs(q.from, 'from');
     const toMs = optionalEpochMs(q.to, 'to');
@@ -162,11 +182,13 @@ export class PriceStreamApi {
 
   /** Parses the symbol filter of a stream request; empty = all. */
   parseStreamSymbols(raw: unknown): Set<string> {
-    return new Set(parseSymbolList(raw));
+    return new Set(parseSymbolList(raw).map((s) => this.o.tradable.check(s, 'symbols')));
   }
 
-  private requireKnown(symbol: Symbol): Symbol {
-    if (!this.knownSymbols().has(symbol)) throw new NotFoundError(`unknown symbol ${symbol}`);
+  /** Not tradable: 400 naming the symbol. Tradable but not followed here: 404, like a symbol with no data yet. */
+  private requireKnown(raw: unknown): Symbol {
+    const symbol = this.o.tradable.require(raw);
+    if (!this.knownSymbols().has(symbol)) throw new NotFoundError(`price-stream does not follow ${symbol} (SYMBOLS)`);
     return symbol;
   }
 }
@@ -184,7 +206,7 @@ function optionalInt(raw: unknown, field: string, min: number, max: number): num
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${describeValue(raw)}`);
   }
   return n;
 }
@@ -205,7 +227,7 @@ function optionalString(raw: unknown, field: string, maxLen: number): string | u
 
 function requireId(raw: unknown): string {
   if (typeof raw !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) {
-    throw new InvalidArgumentError(`invalid monitor id ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`invalid monitor id ${describeValue(raw)}`);
   }
   return raw;
 }

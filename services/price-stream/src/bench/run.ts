@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import path from 'node:path';
-import { benchRow as row, createLogger, RedisBus, reportBench, SERVICES, type BenchRow as Row } from '@cte/shared';
+import { createLogger, RedisBus, SERVICES } from '@cte/shared';
+import { benchRow as row, reportBench, type BenchRow as Row } from '@cte/bench';
 import { MarketDataEngine } from '../engine/market-data-engine';
 import { tickChannel } from '../adapters/channels';
 import { toPriceMessage } from '../adapters/dto/messages';

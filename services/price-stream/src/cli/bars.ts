@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { DomainError, TIMEFRAMES, isTimeframe, numberToDecimalString, parseSymbol, timeframeMs } from '@cte/shared';
+import { describeValue, DomainError, TIMEFRAMES, isTimeframe, numberToDecimalString, parseSymbol, timeframeMs } from '@cte/shared';
 import type { Bar, Timeframe } from '@cte/shared';
 import { BarAggregator, aggregateBars } from '../engine/bar-aggregator';
 import { readAnyFile, type FileContents } from '../adapters/readers/read-any-file';
@@ -76,7 +76,7 @@ export function parseBarsArgs(argv: readonly string[]): ParsedBarsArgs {
   if (positional.length > 1) throw new UsageError(`expected one file, got ${positional.length}: ${positional.join(' ')}`);
   if (values.timeframe === undefined) throw new UsageError('missing --timeframe');
   if (!isTimeframe(values.timeframe)) {
-    throw new UsageError(`invalid timeframe ${JSON.stringify(values.timeframe)}: expected one of ${TIMEFRAMES.join(', ')}`);
+    throw new UsageError(`invalid timeframe ${describeValue(values.timeframe)}: expected one of ${TIMEFRAMES.join(', ')}`);
   }
   const args: BarsCliArgs = { file: positional[0]!, timeframe: values.timeframe };
   if (values.symbol !== undefined) {
@@ -87,7 +87,7 @@ export function parseBarsArgs(argv: readonly string[]): ParsedBarsArgs {
     }
   }
   if (values.exchange !== undefined) {
-    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(values.exchange)) throw new UsageError(`invalid exchange id ${JSON.stringify(values.exchange)}`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(values.exchange)) throw new UsageError(`invalid exchange id ${describeValue(values.exchange)}`);
     args.exchange = values.exchange.toLowerCase();
   }
   return { kind: 'run', args };

@@ -1,5 +1,5 @@
-import { ConflictError, InvalidArgumentError, parseSymbol } from '@cte/shared';
-import type { Symbol, Tick } from '@cte/shared';
+import { describeValue, ConflictError, InvalidArgumentError, parseSymbol } from '@cte/shared';
+import type { Symbol, Tick, TradableSymbols } from '@cte/shared';
 import { MonotonicDeque } from './monotonic-deque';
 
 export const MIN_WINDOW_MS = 1_000;
@@ -35,7 +35,9 @@ export interface Alert {
 }
 
 export interface MonitorValidationOptions {
-  /** When given, the symbol must be one of these (unified form). */
+  /** The fleet's tradable symbols (TRADABLE_SYMBOLS): any other is refused, naming it. */
+  tradable?: TradableSymbols;
+  /** When given, the symbol must also be one this price-stream follows (its SYMBOLS). */
   knownSymbols?: ReadonlySet<string>;
 }
 
@@ -65,20 +67,20 @@ export function validateMonitorInput(raw: unknown, options: MonitorValidationOpt
   const id = raw['id'];
   if (typeof id !== 'string' || !MONITOR_ID.test(id)) {
     throw new InvalidArgumentError(
-      `monitor id must be 1-128 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(id)}`,
+      `monitor id must be 1-128 characters of letters, digits, '_', '.', ':' or '-', got ${describeValue(id)}`,
       { field: 'id' },
     );
   }
 
-  const symbol = parseSymbol(raw['symbol']);
+  const symbol = options.tradable !== undefined ? options.tradable.require(raw['symbol'], 'symbol') : parseSymbol(raw['symbol']);
   if (options.knownSymbols !== undefined && !options.knownSymbols.has(symbol)) {
-    throw new InvalidArgumentError(`unknown symbol ${symbol}`, { field: 'symbol' });
+    throw new InvalidArgumentError(`symbol ${symbol} is not followed by this price-stream (SYMBOLS)`, { field: 'symbol' });
   }
 
   const thresholdPct = toNumber(raw['thresholdPct'], DECIMAL);
   if (thresholdPct === undefined || !(thresholdPct > 0) || thresholdPct > MAX_THRESHOLD_PCT) {
     throw new InvalidArgumentError(
-      `thresholdPct must be a number > 0 and <= ${MAX_THRESHOLD_PCT}, got ${JSON.stringify(raw['thresholdPct'])}`,
+      `thresholdPct must be a number > 0 and <= ${MAX_THRESHOLD_PCT}, got ${describeValue(raw['thresholdPct'])}`,
       { field: 'thresholdPct' },
     );
   }
@@ -86,7 +88,7 @@ export function validateMonitorInput(raw: unknown, options: MonitorValidationOpt
   const windowMs = toNumber(raw['windowMs'], INTEGER);
   if (windowMs === undefined || !Number.isInteger(windowMs) || windowMs < MIN_WINDOW_MS || windowMs > MAX_WINDOW_MS) {
     throw new InvalidArgumentError(
-      `windowMs must be an integer number of milliseconds from ${MIN_WINDOW_MS} (1s) to ${MAX_WINDOW_MS} (7d), got ${JSON.stringify(raw['windowMs'])}`,
+      `windowMs must be an integer number of milliseconds from ${MIN_WINDOW_MS} (1s) to ${MAX_WINDOW_MS} (7d), got ${describeValue(raw['windowMs'])}`,
       { field: 'windowMs' },
     );
   }
@@ -95,7 +97,7 @@ export function validateMonitorInput(raw: unknown, options: MonitorValidationOpt
   const exchange = raw['exchange'];
   if (exchange !== undefined && exchange !== null && exchange !== '') {
     if (typeof exchange !== 'string' || !EXCHANGE_ID.test(exchange.toLowerCase())) {
-      throw new InvalidArgumentError(`exchange must be an exchange id such as "binance", got ${JSON.stringify(exchange)}`, {
+      throw new InvalidArgumentError(`exchange must be an exchange id such as "binance", got ${describeValue(exchange)}`, {
         field: 'exchange',
       });
     }

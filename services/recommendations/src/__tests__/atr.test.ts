@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Dec, findSharedDataDir } from '@cte/shared';
+import { Dec } from '@cte/shared';
+import { findSharedDataDir } from '@cte/testkit';
 import { AtrBook, WilderAtr } from '../engine/atr';
 
 const d = (x: string | number) => new Dec(String(x));

@@ -4,7 +4,8 @@
  * consensus ids and idempotency keys are unique.
  */
 import { randomUUID } from 'node:crypto';
-import { createLogger, createTestDatabase, type TestDatabase } from '@cte/shared';
+import { createLogger } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { RecommendationRepository } from '../adapters/repository';
 import type { NewRecommendation } from '../adapters/records';
 import { IllegalTransitionError } from '../engine/state-machine';

@@ -5,7 +5,7 @@
  * exactly one order per recommendation. Also: the configured prior when signals-aggregator
  * has never answered, and the cooldown after an approved recommendation. Needs `npx tsc -b services/recommendations` first.
  */
-import { waitFor } from '@cte/shared';
+import { waitFor } from '@cte/testkit';
 import { dec, Harness } from './helpers/harness';
 
 // A long TTL: nothing may expire while the process is down.

@@ -6,7 +6,8 @@
  * Needs `npx tsc -b services/recommendations` first (make test builds).
  */
 import * as grpc from '@grpc/grpc-js';
-import { ConflictError, InvalidArgumentError, lintMetricsText, NotFoundError, waitFor } from '@cte/shared';
+import { ConflictError, InvalidArgumentError, lintMetricsText, NotFoundError } from '@cte/shared';
+import { waitFor } from '@cte/testkit';
 import { dec, Harness, metricValue } from './helpers/harness';
 
 const h = new Harness();
@@ -378,6 +379,20 @@ describe('Propose', () => {
       expect(err).toBeInstanceOf(InvalidArgumentError);
       expect((err as Error).message).toContain(field);
     }
+    expect(await h.rowsOf(symbol)).toEqual([]);
+  });
+
+  it('hostile input (issue 10): a 200 KB field is a bounded INVALID_ARGUMENT and a concurrent call on the connection is served', async () => {
+    const symbol = h.symbol();
+    const ok = { symbol, side: 'buy', qty: '1', source: 'manual', reason: '', idempotency_key: `k-${h.tag}-big`, trace_id: '' };
+    // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+    const [big, small] = await Promise.allSettled([
+      h.client.unary('Propose', { ...ok, idempotency_key: 'k'.repeat(200 * 1024) }),
+      h.client.unary('ListRecommendations', { symbol }),
+    ]);
+    expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^idempotency_key is invalid/) });
+    expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+    expect(small.status).toBe('fulfilled');
     expect(await h.rowsOf(symbol)).toEqual([]);
   });
 });

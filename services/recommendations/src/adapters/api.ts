@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, Dec, InvalidArgumentError, newTraceId, NotFoundError, parseSymbol } from '@cte/shared';
-import { TRACE_ID_RE } from '../engine/consensus';
+import { describeValue, ConflictError, Dec, InvalidArgumentError, isMessageTraceId, newTraceId, NotFoundError, parseDecimalColumn, parseIdField, parseSideField, parseTraceIdField, type TradableSymbols } from '@cte/shared';
 import { isStatus, STATUSES, type RecommendationStatus } from '../engine/state-machine';
 import type { OrderSideName } from '../engine/kelly-sizer';
 import type { RecommendationFlow } from './flow';
@@ -8,13 +7,13 @@ import type { MarketData } from './market-data';
 import type { RecommendationsMetrics } from './metrics';
 import { toView, type RecommendationRecord, type RecommendationSource, type RecommendationView } from './records';
 import type { RecommendationRepository } from './repository';
+import { TRADE_RECOMMENDATIONS } from './columns';
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 export const MAX_OFFSET = 1_000_000;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const QTY = /^(?:0|[1-9]\d{0,17})(?:\.\d{1,18})?$/;
 
 export interface RawListQuery {
   status?: unknown;
@@ -47,12 +46,14 @@ export class RecommendationsApi {
       flow: RecommendationFlow;
       market: Pick<MarketData, 'latestPrice'>;
       metrics: RecommendationsMetrics;
+      /** The fleet's tradable symbols: proposals and queries naming another are refused (400). */
+      symbols: TradableSymbols;
       now?: () => number;
     },
   ) {}
 
   async get(rawId: unknown): Promise<RecommendationView> {
-    if (typeof rawId !== 'string' || !ID.test(rawId)) throw new InvalidArgumentError(`id is invalid: ${JSON.stringify(rawId)}`);
+    if (typeof rawId !== 'string' || !ID.test(rawId)) throw new InvalidArgumentError(`id is invalid: ${describeValue(rawId)}`);
     const rec = await this.o.repo.get(rawId);
     if (!rec) throw new NotFoundError(`recommendation ${rawId} not found`);
     return toView(rec, await this.o.repo.history(rec.id));
@@ -62,10 +63,10 @@ export class RecommendationsApi {
   async list(q: RawListQuery): Promise<{ recommendations: RecommendationView[]; total: number; limit: number; offset: number }> {
     let status: RecommendationStatus | undefined;
     if (q.status !== undefined && q.status !== '') {
-      if (!isStatus(q.status)) throw new InvalidArgumentError(`status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(q.status)}`);
+      if (!isStatus(q.status)) throw new InvalidArgumentError(`status must be one of ${STATUSES.join(', ')}, got ${describeValue(q.status)}`);
       status = q.status;
     }
-    const symbol = q.symbol === undefined || q.symbol === '' ? undefined : parseSymbol(q.symbol);
+    const symbol = q.symbol === undefined || q.symbol === '' ? undefined : this.o.symbols.require(q.symbol);
     const limit = optionalInt(q.limit, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;
     const offset = optionalInt(q.offset, 'offset', 0, MAX_OFFSET) ?? 0;
     const { rows, total } = await this.o.repo.list({ status, symbol, limit, offset });
@@ -79,7 +80,7 @@ export class RecommendationsApi {
    * same key with a different symbol, side, qty or source is a conflict.
    */
   async propose(raw: RawProposal): Promise<RecommendationView> {
-    const p = parseProposal(raw);
+    const p = parseProposal(raw, this.o.symbols);
     const existing = await this.o.repo.getByIdempotencyKey(p.idempotencyKey);
     if (existing) return this.replay(existing, p);
     const now = (this.o.now ?? Date.now)();
@@ -143,35 +144,27 @@ interface Proposal {
   traceId: string;
 }
 
-function parseProposal(raw: RawProposal): Proposal {
-  const symbol = parseSymbol(raw.symbol);
-  const side = typeof raw.side === 'string' ? raw.side.toLowerCase() : raw.side;
-  if (side !== 'buy' && side !== 'sell') throw new InvalidArgumentError(`side must be buy or sell, got ${JSON.stringify(raw.side)}`);
-  if (typeof raw.qty !== 'string' || !QTY.test(raw.qty) || !/[1-9]/.test(raw.qty)) {
-    throw new InvalidArgumentError(`qty must be a decimal string > 0 with at most 18 decimals, got ${JSON.stringify(raw.qty)}`);
-  }
+function parseProposal(raw: RawProposal, symbols: TradableSymbols): Proposal {
+  const symbol = symbols.require(raw.symbol);
+  const side = parseSideField(raw.side);
+  if (typeof raw.qty !== 'string') throw new InvalidArgumentError(`qty must be a decimal string > 0, got ${describeValue(raw.qty)}`);
+  const qty = parseDecimalColumn(raw.qty, 'qty', TRADE_RECOMMENDATIONS.qty, { positive: true });
   const source = raw.source === undefined || raw.source === '' ? 'manual' : raw.source;
-  if (source !== 'rebalance' && source !== 'manual') throw new InvalidArgumentError(`source must be rebalance or manual, got ${JSON.stringify(raw.source)}`);
-  if (typeof raw.idempotency_key !== 'string' || !ID.test(raw.idempotency_key)) {
-    throw new InvalidArgumentError(`idempotency_key is required (1-128 of A-Z a-z 0-9 _ . : -), got ${JSON.stringify(raw.idempotency_key)}`);
-  }
+  if (source !== 'rebalance' && source !== 'manual') throw new InvalidArgumentError(`source must be rebalance or manual, got ${describeValue(raw.source)}`);
+  const idempotencyKey = parseIdField(raw.idempotency_key, 'idempotency_key');
   let reason: string | null = null;
   if (raw.reason !== undefined && raw.reason !== '') {
     if (typeof raw.reason !== 'string' || raw.reason.length > 500) throw new InvalidArgumentError('reason must be a string of at most 500 characters');
     reason = raw.reason;
   }
-  if (raw.trace_id !== undefined && raw.trace_id !== '' && (typeof raw.trace_id !== 'string' || !TRACE_ID_RE.test(raw.trace_id))) {
-    throw new InvalidArgumentError(`trace_id must be 8-64 of A-Z a-z 0-9 -, got ${JSON.stringify(raw.trace_id)}`);
-  }
-  const fallback = raw.fallback_trace_id !== undefined && TRACE_ID_RE.test(raw.fallback_trace_id) ? raw.fallback_trace_id : undefined;
-  const traceId = typeof raw.trace_id === 'string' && raw.trace_id !== '' ? raw.trace_id : (fallback ?? newTraceId());
-  return { symbol, side, qty: new Dec(raw.qty), source, reason, idempotencyKey: raw.idempotency_key, traceId };
+  const traceId = parseTraceIdField(raw.trace_id) ?? (isMessageTraceId(raw.fallback_trace_id) ? raw.fallback_trace_id : newTraceId());
+  return { symbol, side, qty, source, reason, idempotencyKey, traceId };
 }
 
 function optionalInt(raw: unknown, name: string, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const s = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof s !== 'string' || !/^\d{1,9}$/.test(s)) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  if (typeof s !== 'string' || !/^\d{1,9}$/.test(s)) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${describeValue(raw)}`);
   const n = Number(s);
   if (n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${n}`);
   return n;

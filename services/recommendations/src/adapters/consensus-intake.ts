@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Dec, type Bus, type ConsensusMessage, type Envelope, type Logger, type Subscription } from '@cte/shared';
+import { Dec, type Bus, type ConsensusMessage, type Envelope, type Logger, type Subscription, type TradableSymbols } from '@cte/shared';
 import { validateConsensus } from '../engine/consensus';
 import type { KellySizer, Sizing } from '../engine/kelly-sizer';
 import type { RecommendationFlow } from './flow';
@@ -26,6 +26,8 @@ export interface ConsensusIntakeOptions {
   cooldownMs: number;
   maxQueuePerSymbol: number;
   maxClockSkewMs: number;
+  /** The fleet's tradable symbols: a consensus for another is invalid (counted, ignored). */
+  symbols: TradableSymbols;
   now?: () => number;
 }
 
@@ -71,7 +73,7 @@ export class ConsensusIntake {
 
   handle(env: Envelope<unknown>): void {
     const { metrics, logger } = this.o;
-    const v = validateConsensus(env.data, this.now(), this.o.maxClockSkewMs);
+    const v = validateConsensus(env.data, this.now(), this.o.maxClockSkewMs, this.o.symbols);
     if (!v.ok) {
       metrics.consensus.inc({ outcome: 'invalid' });
       metrics.consensusInvalid.inc({ reason: v.reason });

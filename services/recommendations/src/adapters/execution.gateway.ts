@@ -1,4 +1,4 @@
-import { DomainError, type ExecutionClient, type GrpcClient } from '@cte/shared';
+import { describeValue, DomainError, type ExecutionClient, type GrpcClient } from '@cte/shared';
 import { isOrderStatus, type ExecutionOrderStatus } from '../engine/orders';
 import type { OrderSideName } from '../engine/kelly-sizer';
 import type { OrderMessage } from './proto-types';
@@ -64,7 +64,7 @@ export class ExecutionGateway implements ExecutionPort {
 /** Validates an order from execution; a malformed one is an INTERNAL error (nothing is recorded). */
 export function toOrderView(o: OrderMessage): OrderView {
   if (typeof o.id !== 'string' || o.id === '' || o.id.length > 64) throw new DomainError('INTERNAL', 'execution returned an order without a valid id');
-  if (!isOrderStatus(o.status)) throw new DomainError('INTERNAL', `execution returned an unknown order status ${JSON.stringify(o.status)}`);
+  if (!isOrderStatus(o.status)) throw new DomainError('INTERNAL', `execution returned an unknown order status ${describeValue(o.status)}`);
   return {
     id: o.id,
     clientOrderId: o.client_order_id ?? '',

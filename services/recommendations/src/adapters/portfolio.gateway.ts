@@ -1,4 +1,4 @@
-import { Dec, DomainError, type GrpcClient, type PortfolioClient } from '@cte/shared';
+import { describeValue, Dec, DomainError, type GrpcClient, type PortfolioClient } from '@cte/shared';
 
 export interface ExposureView {
   equity: Dec;
@@ -18,7 +18,7 @@ export class PortfolioGateway implements PortfolioPort {
 
   async exposure(traceId?: string): Promise<ExposureView> {
     const res = await this.client.unary('GetExposure', {}, traceId ? { traceId } : {});
-    if (!SIGNED_DECIMAL.test(res.equity ?? '')) throw new DomainError('INTERNAL', `portfolio returned a malformed equity ${JSON.stringify(res.equity)}`);
+    if (!SIGNED_DECIMAL.test(res.equity ?? '')) throw new DomainError('INTERNAL', `portfolio returned a malformed equity ${describeValue(res.equity)}`);
     const positions = new Map<string, Dec>();
     for (const s of res.symbols ?? []) {
       if (typeof s.symbol === 'string' && SIGNED_DECIMAL.test(s.qty ?? '')) positions.set(s.symbol, new Dec(s.qty));

@@ -1,4 +1,4 @@
-import { Dec, DomainError, type GrpcClient, type RiskClient } from '@cte/shared';
+import { describeValue, Dec, DomainError, type GrpcClient, type RiskClient } from '@cte/shared';
 import type { OrderSideName } from '../engine/kelly-sizer';
 
 export type RiskDecisionName = 'APPROVED' | 'RESIZED' | 'REJECTED';
@@ -47,7 +47,7 @@ export class RiskGateway implements RiskPort {
       },
       { traceId: input.traceId },
     );
-    if (!DECISIONS.has(res.decision)) throw new DomainError('INTERNAL', `risk answered an unknown decision ${JSON.stringify(res.decision)}`);
+    if (!DECISIONS.has(res.decision)) throw new DomainError('INTERNAL', `risk answered an unknown decision ${describeValue(res.decision)}`);
     const decision = res.decision as RiskDecisionName;
     let approvedQty: Dec;
     if (res.approved_qty === '' || res.approved_qty === undefined) {
@@ -56,7 +56,7 @@ export class RiskGateway implements RiskPort {
     } else if (DECIMAL.test(res.approved_qty)) {
       approvedQty = new Dec(res.approved_qty);
     } else {
-      throw new DomainError('INTERNAL', `risk answered a malformed approved_qty ${JSON.stringify(res.approved_qty)}`);
+      throw new DomainError('INTERNAL', `risk answered a malformed approved_qty ${describeValue(res.approved_qty)}`);
     }
     return {
       decision,

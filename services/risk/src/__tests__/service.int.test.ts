@@ -11,20 +11,22 @@ import Redis from 'ioredis';
 import {
   createGrpcClient,
   createLogger,
-  createTestDatabase,
   lintMetricsText,
   loadProto,
   RedisBus,
-  startService,
-  waitFor,
   type FillMessage,
   type GrpcClient,
   type RiskClient,
   type RiskProtoGrpcType,
-  type RunningService,
-  type TestDatabase,
   type TradingStateMessage,
 } from '@cte/shared';
+import {
+  createTestDatabase,
+  startService,
+  waitFor,
+  type RunningService,
+  type TestDatabase,
+} from '@cte/testkit';
 import { startPortfolioDouble, type PortfolioDouble } from './helpers/portfolio-double';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -52,6 +54,7 @@ const env = (over: Record<string, string> = {}): Record<string, string> => ({
   EVENTS_FLUSH_MS: '10',
   STATE_BROADCAST_MS: '0',
   PENDING_TTL_MS: '0',
+  TRADABLE_SYMBOLS: `${BTC},${ETH},SOL/USDT`,
   ...over,
 });
 
@@ -179,6 +182,20 @@ describe('Check', () => {
     expect(await eventRows(id)).toHaveLength(0);
   });
 
+  it('refuses a well-formed but unknown symbol as INVALID_ARGUMENT naming it, not stale_price (issue 10)', async () => {
+    const id = rid('foo');
+    await tick(BTC, '100');
+    const grpcErr = (await check({ recommendation_id: id, symbol: 'FOO/BAR' }).then(() => undefined, (e: unknown) => e)) as { code?: string; message?: string } | undefined;
+    expect(grpcErr).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(grpcErr?.message).toMatch(/unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT, SOL\/USDT/);
+    const res = await api('/check', { method: 'POST', body: JSON.stringify({ recommendation_id: id, symbol: 'FOO/BAR', side: 'buy', qty: '1' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/unknown symbol FOO\/BAR/);
+    const events = await api('/events?symbol=FOO/BAR');
+    expect(events.status).toBe(400);
+    expect(await eventRows(id)).toHaveLength(0);
+  });
+
   it('rejects a stale price (data time behind the newest tick)', async () => {
     await tick('SOL/USDT', '20', Date.now() - 120_000);
     await tick(BTC, '100');
@@ -223,6 +240,16 @@ describe('limits API', () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
     expect(await json('/limits')).toEqual(before);
+  });
+
+  it('refuses allowed_symbols naming an unknown symbol over REST and gRPC, changing nothing (issue 10)', async () => {
+    const before = await json('/limits');
+    const res = await api('/limits', { method: 'PUT', body: JSON.stringify({ allowed_symbols: ['FOO/BAR'] }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/allowed_symbols: unknown symbol FOO\/BAR: tradable symbols are/);
+    await expect(client.unary('UpdateLimits', { allowed_symbols: [ETH, 'FOO/BAR'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await json('/limits')).toEqual(before);
+    expect(await tdb.db.query('SELECT name FROM risk_limits')).toEqual([]);
   });
 
   it('a PUT is persisted, overrides the environment, and is obeyed', async () => {
@@ -300,6 +327,55 @@ describe('circuit breaker', () => {
     await tripped('max_drawdown_pct');
     const events = await json('/events?kind=trading_state&limit=1');
     expect(events.events[0]).toMatchObject({ kind: 'trading_state', trading_state: 'HALTED', previous_state: 'ACTIVE', updated_by: 'circuit_breaker' });
+  });
+});
+
+describe('hostile input (issue 10)', () => {
+  const nested = (depth: number): string => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
+
+  it.each([
+    ['POST', '/check'],
+    ['POST', '/kill-switch'],
+    ['PUT', '/trading-state'],
+    ['PUT', '/limits'],
+  ])('%s %s: a value nested 45,000 deep is a 400 naming the field, not a 500, and changes nothing', async (method, p) => {
+    const before = await json('/trading-state');
+    const res = await api(p, { method, body: `{"recommendation_id":"${rid('deep')}","reason":${nested(45_000)}}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'reason is nested deeper than 32 levels',
+      details: { field: 'reason', max_depth: 32 },
+    });
+    expect(await json('/trading-state')).toEqual(before);
+  });
+
+  it('a 90 KB invalid field over REST and a 200 KB one over gRPC: bounded INVALID_ARGUMENT, the connection keeps serving', async () => {
+    const res = await api('/check', { method: 'POST', body: JSON.stringify({ recommendation_id: 'x'.repeat(90_000), symbol: BTC, side: 'buy', qty: '1' }) });
+    expect(res.status).toBe(400);
+    const message = ((await res.json()) as { error: { message: string } }).error.message;
+    expect(message.length).toBeLessThanOrEqual(512);
+    expect(message).toMatch(/^recommendation_id is invalid: "xxx/);
+    // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+    const [big, small] = await Promise.allSettled([check({ recommendation_id: 'y'.repeat(200 * 1024) }), check()]);
+    expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+    expect(small.status).toBe('fulfilled');
+  });
+
+  it('an invalid trace_id is refused naming trace_id over REST and gRPC, as execution does, and nothing is recorded', async () => {
+    const id = rid('trace');
+    const res = await api('/check', { method: 'POST', body: JSON.stringify({ recommendation_id: id, symbol: BTC, side: 'buy', qty: '1', trace_id: 'bad trace id!' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'trace_id must be 8-64 of A-Z a-z 0-9 -, got "bad trace id!"',
+      details: { field: 'trace_id' },
+    });
+    await expect(check({ recommendation_id: id, trace_id: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^trace_id must be/) });
+    expect(await eventRows(id)).toHaveLength(0);
+    const ok = await check({ recommendation_id: id, trace_id: 'trace-ok-12345678' });
+    expect(ok.decision).toBeDefined();
   });
 });
 

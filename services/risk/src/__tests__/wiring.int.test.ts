@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { ConfigError, createLogger, createTestDatabase, RedisBus, waitFor, type TestDatabase, type TradingStateMessage } from '@cte/shared';
+import { ConfigError, createLogger, RedisBus, TradableSymbols, type TradingStateMessage } from '@cte/shared';
+import { createTestDatabase, waitFor, type TestDatabase } from '@cte/testkit';
 import { RiskBus, tradingStatePublisher } from '../adapters/bus';
 import { DecisionIndex } from '../adapters/decision-index';
 import { EventWriter } from '../adapters/event-writer';
@@ -57,6 +58,7 @@ async function build(o: { cacheSize?: number; durable?: boolean; ttlMs?: number;
     : { decisions: new DecisionIndex(o.cacheSize ?? 1000, 10_000), tradeCounts: [] };
   const service = new RiskService({
     engine: new RiskEngine(),
+    symbols: new TradableSymbols([BTC, 'ETH/USDT'], 'test'),
     exposure,
     decisions: restored.decisions,
     events: writer,
@@ -130,13 +132,14 @@ describe('idempotency', () => {
     const d = await a.service.check(r);
     await a.writer.flush();
     const day = Math.floor(Date.now() / 86_400_000);
-    const [{ n: approvedToday }] = await tdb.db.query<{ n: number }>(
+    const [approved] = await tdb.db.query<{ n: number }>(
       "SELECT COUNT(*) AS n FROM risk_events WHERE kind = 'check' AND final = 1 AND decision IN ('APPROVED', 'RESIZED') AND day = ?",
       [day],
     );
-    expect(Number(approvedToday)).toBeGreaterThan(a.service.trades.total(day));
+    const approvedToday = Number(approved!.n);
+    expect(approvedToday).toBeGreaterThan(a.service.trades.total(day));
     const b = await build({ restore: true });
-    expect(b.service.trades.total(day)).toBe(Number(approvedToday));
+    expect(b.service.trades.total(day)).toBe(approvedToday);
     expect(await b.service.check({ ...r, side: 'sell' })).toEqual(d);
   });
 });

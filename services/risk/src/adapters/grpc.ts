@@ -1,4 +1,4 @@
-import { unary, type RiskHandlers, type TradingStateMessage } from '@cte/shared';
+import { unary, type RiskHandlers, type TradableSymbols, type TradingStateMessage } from '@cte/shared';
 import { LIMIT_NAMES, parseLimitValue, type LimitName, type LimitsPatch } from '../engine/limits';
 import type { StoredDecision } from './decision-index';
 import type { LimitsView } from './limits-store';
@@ -11,7 +11,7 @@ export function riskGrpcHandlers(service: RiskService): RiskHandlers {
     GetTradingState: unary(() => toTradingStateProto(service.getTradingState())),
     SetTradingState: unary(async (req) => toTradingStateProto(await service.setTradingState(req, 'operator'))),
     GetLimits: unary(() => toLimitsProto(service.getLimits())),
-    UpdateLimits: unary(async (req) => toLimitsProto(await service.applyLimitsPatch(patchFromProto(req)))),
+    UpdateLimits: unary(async (req) => toLimitsProto(await service.applyLimitsPatch(patchFromProto(req, service.symbols)))),
   };
 }
 
@@ -50,15 +50,15 @@ export function toLimitsProto(v: LimitsView) {
  * UpdateLimits: an empty string leaves a limit unchanged; allowed_symbols is set when it is not
  * empty or replace_allowed_symbols is true (so it can be cleared to "all symbols").
  */
-export function patchFromProto(req: Partial<Record<LimitName, unknown>> & { replace_allowed_symbols?: boolean }): LimitsPatch {
+export function patchFromProto(req: Partial<Record<LimitName, unknown>> & { replace_allowed_symbols?: boolean }, tradable: TradableSymbols): LimitsPatch {
   const patch: LimitsPatch = { set: {}, reset: [] };
   for (const name of LIMIT_NAMES) {
     if (name === 'allowed_symbols') continue;
     const v = req[name];
     if (v === undefined || v === '') continue;
-    patch.set[name] = parseLimitValue(name, v);
+    patch.set[name] = parseLimitValue(name, v, tradable);
   }
   const symbols = Array.isArray(req.allowed_symbols) ? req.allowed_symbols : [];
-  if (symbols.length > 0 || req.replace_allowed_symbols === true) patch.set.allowed_symbols = parseLimitValue('allowed_symbols', symbols);
+  if (symbols.length > 0 || req.replace_allowed_symbols === true) patch.set.allowed_symbols = parseLimitValue('allowed_symbols', symbols, tradable);
   return patch;
 }

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 import type { RiskService } from './risk-service';
 
 const UPDATED_BY = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
@@ -7,7 +7,7 @@ const UPDATED_BY = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 function updatedBy(body: unknown): string {
   const v = typeof body === 'object' && body !== null ? (body as { updated_by?: unknown }).updated_by : undefined;
   if (v === undefined) return 'operator';
-  if (typeof v !== 'string' || !UPDATED_BY.test(v)) throw new InvalidArgumentError(`updated_by is invalid: ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !UPDATED_BY.test(v)) throw new InvalidArgumentError(`updated_by is invalid: ${describeValue(v)}`);
   return v;
 }
 

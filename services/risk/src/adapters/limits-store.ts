@@ -5,7 +5,7 @@
  * PUT /limits deletes the row, so that limit follows the environment again.
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigError, type TradingStateName } from '@cte/shared';
+import { ConfigError, InvalidArgumentError, restoreRows, type Quarantine, type TradingStateName } from '@cte/shared';
 import {
   isLimitName,
   LIMIT_NAMES,
@@ -48,9 +48,14 @@ export class LimitsStore {
     this.prepared = prepareLimits(limitsFromWire(envLimits));
   }
 
-  /** Reads the stored overrides; a stored value that is not valid stops the start (ConfigError). */
-  async load(): Promise<void> {
+  /**
+   * Reads the stored overrides. With `quarantine` (the service), a stored value that is not valid
+   * is quarantined (skipped, left in risk_limits) and that limit follows the environment; without
+   * it, any invalid value stops the start (ConfigError).
+   */
+  async load(quarantine?: Quarantine): Promise<void> {
     const rows = await this.repo.loadLimitOverrides();
+    if (quarantine) return this.loadQuarantining(rows, quarantine);
     const overrides = new Map<LimitName, string | string[]>();
     const problems: string[] = [];
     for (const { name, value } of rows) {
@@ -59,7 +64,7 @@ export class LimitsStore {
         continue;
       }
       try {
-        overrides.set(name, parseLimitValue(name, value));
+        overrides.set(name, parseLimitValue(name, value, undefined));
       } catch (err) {
         problems.push(`risk_limits.${name}: ${(err as Error).message}`);
       }
@@ -71,6 +76,31 @@ export class LimitsStore {
       problems.push(`risk_limits with the environment: ${(err as Error).message}`);
     }
     if (problems.length > 0) throw new ConfigError(problems);
+    this.install(overrides, wire);
+  }
+
+  private async loadQuarantining(rows: ReadonlyArray<{ name: string; value: unknown }>, quarantine: Quarantine): Promise<void> {
+    const overrides = new Map<LimitName, string | string[]>();
+    await restoreRows(rows, {
+      table: 'risk_limits',
+      quarantine,
+      idOf: (r) => r.name,
+      restore: ({ name, value }) => {
+        if (!isLimitName(name)) throw new InvalidArgumentError(`unknown limit ${name}`);
+        overrides.set(name, parseLimitValue(name, value, undefined));
+      },
+    });
+    let wire = this.compose(overrides);
+    try {
+      validateLimitSet(wire);
+    } catch (error) {
+      // The only cross-limit rule is min_order_notional <= max_order_notional: drop the stored side(s).
+      for (const name of ['min_order_notional', 'max_order_notional'] as const) {
+        if (overrides.delete(name)) quarantine.add({ table: 'risk_limits', id: name, action: 'skipped', error });
+      }
+      wire = this.compose(overrides);
+      validateLimitSet(wire);
+    }
     this.install(overrides, wire);
   }
 

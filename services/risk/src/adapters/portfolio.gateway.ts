@@ -5,6 +5,7 @@
  * error; Check turns it into REJECTED `portfolio_unavailable`, never an approval.
  */
 import {
+  describeValue,
   createGrpcClient,
   Dec,
   InvalidArgumentError,
@@ -36,7 +37,7 @@ const ZERO = new Dec(0);
 
 function decimal(v: unknown, field: string, opts: { optional?: boolean; signed?: boolean } = {}): Dec {
   if ((v === '' || v === undefined || v === null) && opts.optional) return ZERO;
-  if (typeof v !== 'string' || !SIGNED.test(v) || v.length > 60) throw new InvalidArgumentError(`exposure.${field} must be a decimal string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !SIGNED.test(v) || v.length > 60) throw new InvalidArgumentError(`exposure.${field} must be a decimal string, got ${describeValue(v)}`);
   const d = new Dec(v);
   if (!opts.signed && d.isNegative() && !d.isZero()) throw new InvalidArgumentError(`exposure.${field} must not be negative, got ${v}`);
   return d;

@@ -3,7 +3,7 @@
  * a final decision into the Bloom filter, the newest decisions into memory) and today's (and
  * yesterday's) trade counts, by the data-time day stored with each decision.
  */
-import type { Logger } from '@cte/shared';
+import { InvalidArgumentError, restoreRows, type Logger, type Quarantine } from '@cte/shared';
 import type { DecisionIndex } from './decision-index';
 import type { RiskRepository } from './repository';
 import { storedFromRow } from './risk-service';
@@ -23,6 +23,7 @@ export async function restoreDecisions(o: {
   cacheSize: number;
   logger: Logger;
   build: (filterCapacity: number) => DecisionIndex;
+  quarantine?: Quarantine;
 }): Promise<Restored> {
   const count = await o.repo.countCheckKeys();
   const decisions = o.build(Math.max(MIN_FILTER_CAPACITY, count * 2));
@@ -36,9 +37,13 @@ export async function restoreDecisions(o: {
     after = rows[rows.length - 1]!.seq;
   }
   const recent = await o.repo.loadRecentDecisions(Math.min(o.cacheSize, PRELOAD_MAX));
-  for (const r of recent.reverse()) {
-    decisions.remember(r.recommendation_id as string, storedFromRow(r));
-  }
+  const remember = (r: (typeof recent)[number]): void => {
+    if (r.recommendation_id === null || r.decision === null) throw new InvalidArgumentError('a final check decision without recommendation_id or decision');
+    decisions.remember(r.recommendation_id, storedFromRow(r));
+  };
+  // An invalid decision row is not preloaded (a repeated Check then reads it from MySQL); it never stops the start.
+  if (o.quarantine) await restoreRows(recent.reverse(), { table: 'risk_events', quarantine: o.quarantine, idOf: (r) => r.id, restore: remember });
+  else for (const r of recent.reverse()) remember(r);
   const latest = await o.repo.latestCheckDay();
   const tradeCounts = latest === undefined ? [] : await o.repo.loadTradeCounts(latest - 1);
   o.logger.debug({ ids: loaded, preloaded: recent.length, latest_day: latest }, 'decision index restored');

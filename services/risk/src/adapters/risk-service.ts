@@ -9,17 +9,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  describeValue,
   Dec,
   InvalidArgumentError,
+  isMessageTraceId,
+  parseDecimalColumn,
+  parseIdField,
+  parseOptionalIdField,
+  parseSideField,
   parseSymbol,
+  parseTraceIdField,
   TRADING_STATES,
   UnavailableError,
   type Logger,
-  type OrderSide,
   type Symbol,
+  type TradableSymbols,
   type TradingStateMessage,
   type TradingStateName,
+  type DecimalColumn,
 } from '@cte/shared';
+import { RISK_EVENTS } from './columns';
 import { parseLimitsPatch, type LimitsPatch } from '../engine/limits';
 import { PendingBook } from '../engine/pending-book';
 import { PriceBook } from '../engine/price-book';
@@ -31,9 +40,6 @@ import type { LimitsView } from './limits-store';
 import type { RiskMetrics } from './metrics';
 import type { EventKind, EventQuery, EventRow, RiskEventView } from './repository';
 
-const REC_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const TRACE_ID = /^[A-Za-z0-9-]{8,64}$/;
-const QTY = /^(?:0|[1-9]\d{0,17})(?:\.\d{1,18})?$/;
 const UPDATED_BY = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 const MAX_REASON = 500;
 export const DEFAULT_EVENTS_LIMIT = 100;
@@ -90,6 +96,8 @@ export interface LimitsHolder {
 
 export interface RiskServiceOptions {
   engine: RiskEngine;
+  /** The fleet's tradable symbols: Check, allowed_symbols and event queries name only these. */
+  symbols: TradableSymbols;
   exposure: ExposureProvider;
   decisions: DecisionIndex;
   events: EventSink;
@@ -112,6 +120,7 @@ export class RiskService {
   readonly prices: PriceBook;
   readonly trades: TradeCounter;
   readonly pending: PendingBook;
+  readonly symbols: TradableSymbols;
   private readonly inflight = new Map<string, Promise<StoredDecision>>();
   private readonly fillsByDay = new Map<number, number>();
   private readonly now: () => number;
@@ -122,13 +131,14 @@ export class RiskService {
     this.prices = o.prices ?? new PriceBook();
     this.trades = o.trades ?? new TradeCounter();
     this.pending = o.pending ?? new PendingBook();
+    this.symbols = o.symbols;
   }
 
   // --- Check ----------------------------------------------------------------------------------
 
   /** Decides on one order, or returns the decision already made for its recommendation_id. */
   check(raw: CheckRequestInput, fallbackTraceId?: string): Promise<StoredDecision> {
-    const req = parseCheckRequest(raw, fallbackTraceId);
+    const req = parseCheckRequest(raw, this.symbols, fallbackTraceId);
     const known = this.o.decisions.get(req.recommendationId);
     if (known !== undefined) return Promise.resolve(known);
     const running = this.inflight.get(req.recommendationId);
@@ -262,6 +272,7 @@ export class RiskService {
     } catch {
       return false;
     }
+    if (!this.symbols.has(symbol)) return false;
     return this.prices.update(symbol, new Dec(d.price), d.ts, receivedAt);
   }
 
@@ -322,11 +333,11 @@ export class RiskService {
   setTradingState(raw: { state?: unknown; reason?: unknown }, updatedBy = 'operator'): Promise<TradingStateMessage> {
     const state = typeof raw.state === 'string' ? raw.state.trim().toUpperCase() : raw.state;
     if (typeof state !== 'string' || !(TRADING_STATES as readonly string[]).includes(state)) {
-      throw new InvalidArgumentError(`state must be one of ${TRADING_STATES.join(', ')}, got ${JSON.stringify(raw.state)}`);
+      throw new InvalidArgumentError(`state must be one of ${TRADING_STATES.join(', ')}, got ${describeValue(raw.state)}`);
     }
     if (typeof raw.reason !== 'string' || raw.reason.trim() === '') throw new InvalidArgumentError('reason is required');
     if (raw.reason.length > MAX_REASON) throw new InvalidArgumentError(`reason must be at most ${MAX_REASON} characters`);
-    if (!UPDATED_BY.test(updatedBy)) throw new InvalidArgumentError(`updated_by is invalid: ${JSON.stringify(updatedBy)}`);
+    if (!UPDATED_BY.test(updatedBy)) throw new InvalidArgumentError(`updated_by is invalid: ${describeValue(updatedBy)}`);
     return this.o.state.set(state as TradingStateName, raw.reason.trim(), updatedBy);
   }
 
@@ -336,7 +347,7 @@ export class RiskService {
 
   /** PUT /limits: a partial update of known limits, validated as a whole before anything changes. */
   updateLimits(body: unknown, updatedBy = 'operator'): Promise<LimitsView> {
-    return this.o.limits.update(parseLimitsPatch(body), updatedBy);
+    return this.o.limits.update(parseLimitsPatch(body, this.symbols), updatedBy);
   }
 
   /** UpdateLimits: already a validated patch (see grpc.ts); an empty patch changes nothing. */
@@ -364,12 +375,8 @@ export class RiskService {
       if (typeof q.kind !== 'string' || !(EVENT_KINDS as readonly string[]).includes(q.kind)) throw new InvalidArgumentError(`kind must be one of ${EVENT_KINDS.join(', ')}`);
       kind = q.kind as EventKind;
     }
-    const symbol = q.symbol !== undefined && q.symbol !== '' ? parseSymbol(q.symbol) : undefined;
-    let recommendationId: string | undefined;
-    if (q.recommendation_id !== undefined && q.recommendation_id !== '') {
-      if (typeof q.recommendation_id !== 'string' || !REC_ID.test(q.recommendation_id)) throw new InvalidArgumentError('recommendation_id is invalid');
-      recommendationId = q.recommendation_id;
-    }
+    const symbol = q.symbol !== undefined && q.symbol !== '' ? this.symbols.require(q.symbol) : undefined;
+    const recommendationId = parseOptionalIdField(q.recommendation_id, 'recommendation_id');
     // Read your writes: decisions still queued are written first (best effort).
     if (this.o.events.pending() > 0) await this.o.events.flush().catch(() => undefined);
     const page = await this.o.lookup.listEvents({ limit, offset, decision, kind, symbol, recommendationId });
@@ -399,35 +406,31 @@ export class RiskService {
 }
 
 /** Validates a CheckRequest (gRPC or REST); throws InvalidArgumentError naming the field. */
-export function parseCheckRequest(raw: CheckRequestInput, fallbackTraceId?: string): ParsedCheck {
+export function parseCheckRequest(raw: CheckRequestInput, symbols: TradableSymbols, fallbackTraceId?: string): ParsedCheck {
   if (typeof raw !== 'object' || raw === null) throw new InvalidArgumentError('check request must be an object');
-  if (typeof raw.recommendation_id !== 'string' || !REC_ID.test(raw.recommendation_id)) {
-    throw new InvalidArgumentError(`recommendation_id is required (letters, digits, _.:-; at most 128), got ${JSON.stringify(raw.recommendation_id)}`);
-  }
-  const symbol = parseSymbol(raw.symbol);
-  const side = typeof raw.side === 'string' ? raw.side.trim().toLowerCase() : raw.side;
-  if (side !== 'buy' && side !== 'sell') throw new InvalidArgumentError(`side must be buy or sell, got ${JSON.stringify(raw.side)}`);
-  const qty = positiveDecimal(raw.qty, 'qty');
+  // Shared fields follow the kit's one rule for each, exactly as execution applies it.
+  const recommendationId = parseIdField(raw.recommendation_id, 'recommendation_id');
+  const symbol = symbols.require(raw.symbol);
+  const side = parseSideField(raw.side);
+  const qty = positiveDecimal(raw.qty, 'qty', RISK_EVENTS.requested_qty);
   if (qty === undefined) throw new InvalidArgumentError('qty is required');
-  const price = raw.price === undefined || raw.price === null || raw.price === '' ? undefined : positiveDecimal(raw.price, 'price');
-  const traceId = typeof raw.trace_id === 'string' && TRACE_ID.test(raw.trace_id) ? raw.trace_id : fallbackTraceId && TRACE_ID.test(fallbackTraceId) ? fallbackTraceId : null;
-  return { recommendationId: raw.recommendation_id, symbol, side: side as OrderSide, qty, price, traceId };
+  const price = raw.price === undefined || raw.price === null || raw.price === '' ? undefined : positiveDecimal(raw.price, 'price', RISK_EVENTS.price);
+  // The fleet's one trace_id rule (as execution applies it): an invalid id is a 400, never silently replaced.
+  const traceId = parseTraceIdField(raw.trace_id) ?? (isMessageTraceId(fallbackTraceId) ? fallbackTraceId : null);
+  return { recommendationId, symbol, side, qty, price, traceId };
 }
 
-function positiveDecimal(v: unknown, field: string): Dec | undefined {
+/** A decimal > 0 that the risk_events column stores exactly (DECIMAL(36,18)). */
+function positiveDecimal(v: unknown, field: string, column: DecimalColumn): Dec | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
-  if (typeof s !== 'string' || !QTY.test(s)) throw new InvalidArgumentError(`${field} must be a decimal string > 0 (at most 18 decimals), got ${JSON.stringify(v)}`);
-  const d = new Dec(s);
-  if (d.lte(0)) throw new InvalidArgumentError(`${field} must be > 0, got ${JSON.stringify(v)}`);
-  return d;
+  return parseDecimalColumn(v, field, column, { positive: true });
 }
 
 function optionalInt(v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidArgumentError(`${field} must be an integer`);
   const s = String(v);
-  if (!/^\d+$/.test(s)) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(s)) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${describeValue(v)}`);
   const n = Number(s);
   if (n < min || n > max) throw new InvalidArgumentError(`${field} must be an integer in [${min}, ${max}], got ${n}`);
   return n;

@@ -10,19 +10,18 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  benchRow,
   createGrpcClient,
   createGrpcServer,
   createLogger,
   createMetrics,
   Dec,
   loadProto,
-  median,
-  reportBench,
+  TradableSymbols,
   type RiskClient,
   type RiskProtoGrpcType,
   type Symbol,
 } from '@cte/shared';
+import { benchRow, median, reportBench } from '@cte/bench';
 import { DecisionIndex } from '../adapters/decision-index';
 import { EventWriter } from '../adapters/event-writer';
 import { riskGrpcHandlers } from '../adapters/grpc';
@@ -139,6 +138,7 @@ export async function benchmarkGrpc(calls = 3000): Promise<RiskBenchResult['grpc
   const writer = new EventWriter({ store: { insertEvents: async () => [] }, logger, flushMs: 20, batchSize: 500, maxQueue: 1_000_000 });
   const service = new RiskService({
     engine: new RiskEngine({ maxFeedSilenceMs: 120_000 }),
+    symbols: new TradableSymbols(SYMBOLS, 'bench'),
     exposure: { getExposure: async () => exposure, invalidate: () => undefined },
     decisions: new DecisionIndex(100_000, 1_000_000),
     events: writer,

@@ -3,7 +3,7 @@
  * PUT /limits, UpdateLimits and rows read back from risk_limits), the wire form (decimal
  * strings, as in proto Limits) and the prepared form the engine checks against.
  */
-import { Dec, InvalidArgumentError, parseSymbol, type Symbol } from '@cte/shared';
+import { describeValue, Dec, InvalidArgumentError, parseSymbol, type Symbol, type TradableSymbols } from '@cte/shared';
 import type { PreparedLimits, RiskLimits } from './types';
 
 /** The wire form: what GET /limits and GetLimits return. */
@@ -87,23 +87,28 @@ export function describeLimit(name: LimitName): string {
 /**
  * Validates one limit value from an untrusted source (JSON number or decimal string; an array
  * of symbols, or a comma-separated string, for allowed_symbols) and returns its canonical wire
- * form. Throws InvalidArgumentError naming the limit.
+ * form. Throws InvalidArgumentError naming the limit. allowed_symbols must name tradable symbols
+ * (`symbols`); only values read back from risk_limits pass undefined, because dropping a stored
+ * entry could widen the set and refusing it would stop the start.
  */
-export function parseLimitValue(name: LimitName, raw: unknown): string | string[] {
+export function parseLimitValue(name: LimitName, raw: unknown, symbols: TradableSymbols | undefined): string | string[] {
   const k = KINDS[name];
   const bad = (why: string): never => {
-    throw new InvalidArgumentError(`${name} must be ${describeLimit(name)}${why ? `: ${why}` : ''}, got ${JSON.stringify(raw) ?? String(raw)}`);
+    throw new InvalidArgumentError(`${name} must be ${describeLimit(name)}${why ? `: ${why}` : ''}, got ${describeValue(raw)}`);
   };
   if (k.kind === 'symbols') {
     const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : bad('');
     if (items.length > MAX_SYMBOLS) bad(`at most ${MAX_SYMBOLS} symbols`);
     const out = new Set<string>();
     for (const item of items) {
+      let symbol: Symbol;
       try {
-        out.add(parseSymbol(item));
+        symbol = parseSymbol(item);
       } catch (err) {
-        bad((err as Error).message);
+        return bad((err as Error).message);
       }
+      if (symbols !== undefined) symbols.check(symbol, name);
+      out.add(symbol);
     }
     return [...out].sort();
   }
@@ -180,7 +185,7 @@ export interface LimitsPatch {
  * or null to drop the stored override (back to the env default). Unknown keys, negative, NaN,
  * non-numeric and out-of-range values are InvalidArgumentError naming the key; nothing is applied.
  */
-export function parseLimitsPatch(body: unknown): LimitsPatch {
+export function parseLimitsPatch(body: unknown, symbols: TradableSymbols): LimitsPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('body must be a JSON object of limits');
   const entries = Object.entries(body as Record<string, unknown>);
   const unknown = entries.map(([k]) => k).filter((k) => !isLimitName(k));
@@ -190,7 +195,7 @@ export function parseLimitsPatch(body: unknown): LimitsPatch {
   for (const [k, v] of entries) {
     const name = k as LimitName;
     if (v === null) patch.reset.push(name);
-    else patch.set[name] = parseLimitValue(name, v);
+    else patch.set[name] = parseLimitValue(name, v, symbols);
   }
   return patch;
 }

@@ -1,9 +1,11 @@
 /** Agent config validation: types, defaults, bounds, unknown keys, and patch merging. Pure. */
-import { InvalidArgumentError } from '@cte/shared';
+import { InvalidArgumentError, TradableSymbols } from '@cte/shared';
 import { agentFromStored, applyAgentPatch, parseAgentListQuery, parseAgentLogQuery, parseNewAgent } from '../agents/agent-input';
 import type { Agent } from '../agents/types';
 import { AGENT_TYPE_SPECS, AGENT_TYPES, commonParamSpecs, defaultHorizonMs, parseAgentStrategy } from '../engine/strategies';
 import { parseTaskRequest } from '../tasks/task-input';
+
+const SYMBOLS = TradableSymbols.of(['BTC/USDT', 'ETH/USDT'], 'test');
 
 const bad = (fn: () => unknown, pattern: RegExp): void => {
   let thrown: unknown;
@@ -18,7 +20,7 @@ const bad = (fn: () => unknown, pattern: RegExp): void => {
 
 describe('new agent', () => {
   it('accepts the seed example and fills every default', () => {
-    const a = parseNewAgent({ name: 'btc_trend_follower', type: 'trend_follower', symbol: 'BTC-USDT', timeframe: '1h', config: { leverage: 5 } });
+    const a = parseNewAgent({ name: 'btc_trend_follower', type: 'trend_follower', symbol: 'BTC-USDT', timeframe: '1h', config: { leverage: 5 } }, SYMBOLS);
     expect(a).toEqual({
       name: 'btc_trend_follower',
       symbol: 'BTC/USDT',
@@ -35,15 +37,16 @@ describe('new agent', () => {
 
   it('rejects a bad name, type, symbol, timeframe, or unknown fields', () => {
     const ok = { name: 'a1', type: 'breakout', symbol: 'ETH/USDT', timeframe: '4h' };
-    bad(() => parseNewAgent({ ...ok, name: '' }), /name/);
-    bad(() => parseNewAgent({ ...ok, name: 'has space' }), /name/);
-    bad(() => parseNewAgent({ ...ok, name: 'x'.repeat(65) }), /name/);
-    bad(() => parseNewAgent({ ...ok, type: 'martingale' }), /agent type/);
-    bad(() => parseNewAgent({ ...ok, symbol: 'BTCUSDT' }), /symbol/);
-    bad(() => parseNewAgent({ ...ok, timeframe: '2h' }), /timeframe/);
-    bad(() => parseNewAgent({ ...ok, status: 'running' }), /unknown agent field/);
-    bad(() => parseNewAgent({ ...ok, config: [] }), /config must be a JSON object/);
-    bad(() => parseNewAgent('nope'), /JSON object/);
+    bad(() => parseNewAgent({ ...ok, name: '' }, SYMBOLS), /name/);
+    bad(() => parseNewAgent({ ...ok, name: 'has space' }, SYMBOLS), /name/);
+    bad(() => parseNewAgent({ ...ok, name: 'x'.repeat(65) }, SYMBOLS), /name/);
+    bad(() => parseNewAgent({ ...ok, type: 'martingale' }, SYMBOLS), /agent type/);
+    bad(() => parseNewAgent({ ...ok, symbol: 'BTCUSDT' }, SYMBOLS), /symbol/);
+    bad(() => parseNewAgent({ ...ok, symbol: 'FOO/BAR' }, SYMBOLS), /symbol: unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT \(test\)/);
+    bad(() => parseNewAgent({ ...ok, timeframe: '2h' }, SYMBOLS), /timeframe/);
+    bad(() => parseNewAgent({ ...ok, status: 'running' }, SYMBOLS), /unknown agent field/);
+    bad(() => parseNewAgent({ ...ok, config: [] }, SYMBOLS), /config must be a JSON object/);
+    bad(() => parseNewAgent('nope', SYMBOLS), /JSON object/);
   });
 
   it('enforces bounds: leverage 1..10, threshold in (0.5, 1), horizon, and each type’s params', () => {
@@ -96,41 +99,43 @@ describe('patch', () => {
     });
 
   it('merges config, reports what changed, and re-validates', () => {
-    const p = applyAgentPatch(stored(), { config: { rsi_overbought: 80 }, version: 4 });
+    const p = applyAgentPatch(stored(), { config: { rsi_overbought: 80 }, version: 4 }, SYMBOLS);
     expect(p.changes).toEqual(['config']);
     expect(p.expectedVersion).toBe(4);
     expect(p.next.config).toMatchObject({ leverage: 3, rsi_oversold: 25, rsi_overbought: 80 });
-    bad(() => applyAgentPatch(stored(), { config: { rsi_overbought: 120 } }), /rsi_overbought/);
-    bad(() => applyAgentPatch(stored(), { status: 'running' }), /unknown agent field/);
-    bad(() => applyAgentPatch(stored(), { version: 0 }), /version/);
+    bad(() => applyAgentPatch(stored(), { config: { rsi_overbought: 120 } }, SYMBOLS), /rsi_overbought/);
+    bad(() => applyAgentPatch(stored(), { status: 'running' }, SYMBOLS), /unknown agent field/);
+    bad(() => applyAgentPatch(stored(), { version: 0 }, SYMBOLS), /version/);
+    bad(() => applyAgentPatch(stored(), { symbol: 'FOO/BAR' }, SYMBOLS), /unknown symbol FOO\/BAR/);
   });
 
   it('a null key goes back to its default; an identical patch changes nothing', () => {
-    expect(applyAgentPatch(stored(), { config: { rsi_oversold: null } }).next.config).toMatchObject({ rsi_oversold: 30 });
-    expect(applyAgentPatch(stored(), { name: 'eth_mr', config: { leverage: 3 } }).changes).toEqual([]);
+    expect(applyAgentPatch(stored(), { config: { rsi_oversold: null } }, SYMBOLS).next.config).toMatchObject({ rsi_oversold: 30 });
+    expect(applyAgentPatch(stored(), { name: 'eth_mr', config: { leverage: 3 } }, SYMBOLS).changes).toEqual([]);
   });
 
   it('on a type change only leverage and horizon carry over', () => {
-    const p = applyAgentPatch(stored(), { type: 'breakout' });
+    const p = applyAgentPatch(stored(), { type: 'breakout' }, SYMBOLS);
     expect(p.changes).toEqual(['type', 'config']);
     expect(p.next).toMatchObject({ type: 'breakout', config: { leverage: 3, horizon_ms: 4 * 3_600_000, buffer_pct: 0 } });
   });
 
   it('a defaulted horizon follows a timeframe change; an explicit one stays', () => {
-    expect(applyAgentPatch(stored(), { timeframe: '4h' }).next.config.horizon_ms).toBe(4 * 14_400_000);
-    const explicit = applyAgentPatch(stored(), { config: { horizon_ms: 7_200_000 } }).next;
-    expect(applyAgentPatch(explicit, { timeframe: '4h' }).next.config.horizon_ms).toBe(7_200_000);
+    expect(applyAgentPatch(stored(), { timeframe: '4h' }, SYMBOLS).next.config.horizon_ms).toBe(4 * 14_400_000);
+    const explicit = applyAgentPatch(stored(), { config: { horizon_ms: 7_200_000 } }, SYMBOLS).next;
+    expect(applyAgentPatch(explicit, { timeframe: '4h' }, SYMBOLS).next.config.horizon_ms).toBe(7_200_000);
   });
 });
 
 describe('queries and task requests', () => {
   it('list and log queries: defaults, bounds and enums', () => {
-    expect(parseAgentListQuery({})).toEqual({ type: undefined, status: undefined, symbol: undefined, limit: 50, offset: 0 });
-    expect(parseAgentListQuery({ type: 'breakout', status: 'running', limit: '10', offset: '5' })).toMatchObject({ type: 'breakout', status: 'running', limit: 10, offset: 5 });
-    bad(() => parseAgentListQuery({ status: 'paused' }), /status/);
-    bad(() => parseAgentListQuery({ type: 'x' }), /type/);
-    bad(() => parseAgentListQuery({ limit: '0' }), /limit/);
-    bad(() => parseAgentListQuery({ limit: '501' }), /limit/);
+    expect(parseAgentListQuery({}, SYMBOLS)).toEqual({ type: undefined, status: undefined, symbol: undefined, limit: 50, offset: 0 });
+    expect(parseAgentListQuery({ type: 'breakout', status: 'running', limit: '10', offset: '5' }, SYMBOLS)).toMatchObject({ type: 'breakout', status: 'running', limit: 10, offset: 5 });
+    bad(() => parseAgentListQuery({ status: 'paused' }, SYMBOLS), /status/);
+    bad(() => parseAgentListQuery({ type: 'x' }, SYMBOLS), /type/);
+    bad(() => parseAgentListQuery({ symbol: 'FOO/BAR' }, SYMBOLS), /unknown symbol FOO\/BAR/);
+    bad(() => parseAgentListQuery({ limit: '0' }, SYMBOLS), /limit/);
+    bad(() => parseAgentListQuery({ limit: '501' }, SYMBOLS), /limit/);
     expect(parseAgentLogQuery({ level: 'warn' })).toEqual({ level: 'warn', limit: 100, offset: 0 });
     bad(() => parseAgentLogQuery({ level: 'fatal' }), /level/);
     bad(() => parseAgentLogQuery({ offset: '-1' }), /offset/);

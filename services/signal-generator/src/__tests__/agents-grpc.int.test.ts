@@ -9,7 +9,6 @@ import {
   createGrpcServer,
   createLogger,
   createMetrics,
-  createTestDatabase,
   FailedPreconditionError,
   InvalidArgumentError,
   loadProto,
@@ -18,8 +17,9 @@ import {
   type GrpcServerKit,
   type SignalGeneratorClient,
   type SignalGeneratorProtoGrpcType,
-  type TestDatabase,
+  TradableSymbols,
 } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { agentGrpcHandlers } from '../adapters/agent-grpc';
 import { AgentRepository } from '../adapters/agent-repository';
 import { TaskRepository } from '../adapters/task-repository';
@@ -37,7 +37,7 @@ const runtime = new AgentRuntime();
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
-  const agents = new AgentService({ store: new AgentRepository(tdb.db), logger, runtime });
+  const agents = new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'ETH/USDT'], 'test'), logger, runtime });
   tasks = new TaskEngine({
     store: new TaskRepository(tdb.db),
     agents,
@@ -81,6 +81,7 @@ it('CreateAgent / GetAgent / ListAgents with JSON config, int64 times as strings
 
 it('maps errors: INVALID_ARGUMENT, ALREADY_EXISTS (ConflictError), NOT_FOUND', async () => {
   await expect(client.unary('CreateAgent', { name: 'x', type: 'nope', symbol: 'BTC/USDT', timeframe: '1h' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(client.unary('CreateAgent', { name: 'x', type: 'breakout', symbol: 'FOO/BAR', timeframe: '1h' })).rejects.toThrow(/unknown symbol FOO\/BAR/);
   await expect(client.unary('CreateAgent', { name: 'x', type: 'ml_model', symbol: 'BTC/USDT', timeframe: '1h', config_json: '{"threshold":2}' })).rejects.toThrow(/threshold/);
   await expect(client.unary('CreateAgent', { name: 'x', type: 'ml_model', symbol: 'BTC/USDT', timeframe: '1h', config_json: '{oops' })).rejects.toThrow(/config_json is not valid JSON/);
   await expect(client.unary('CreateAgent', { name: 'btc_trend_follower', type: 'breakout', symbol: 'BTC/USDT', timeframe: '1h' })).rejects.toBeInstanceOf(ConflictError);
@@ -145,6 +146,28 @@ it('ExecuteAgent / GetTask / CancelTask', async () => {
   await expect(client.unary('ExecuteAgent', { id, priority: 11 })).rejects.toBeInstanceOf(InvalidArgumentError);
   await expect(client.unary('ExecuteAgent', { id: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(NotFoundError);
   await expect(client.unary('GetTask', { id: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(NotFoundError);
+});
+
+it('hostile input (issue 10): JSON fields nested 45,000 deep and a 200 KB field are INVALID_ARGUMENT naming the field, never INTERNAL', async () => {
+  const { agents } = await client.unary('ListAgents', { type: 'ml_model' });
+  const id = agents[0]!.id;
+  const totalBefore = (await client.unary('ListAgents', {})).total;
+  const deep = `{"x":${'['.repeat(45_000)}0${']'.repeat(45_000)}}`;
+  await expect(client.unary('ExecuteAgent', { id, parameters_json: deep })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'parameters_json is nested deeper than 32 levels' });
+  await expect(client.unary('CreateAgent', { name: 'deep', type: 'ml_model', symbol: 'BTC/USDT', timeframe: '1h', config_json: deep })).rejects.toMatchObject({
+    code: 'INVALID_ARGUMENT',
+    message: 'config_json is nested deeper than 32 levels',
+  });
+  await expect(client.unary('UpdateAgent', { id, config_json: deep })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'config_json is nested deeper than 32 levels' });
+  // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+  const [big, small] = await Promise.allSettled([
+    client.unary('CreateAgent', { name: 'n'.repeat(200 * 1024), type: 'ml_model', symbol: 'BTC/USDT', timeframe: '1h' }),
+    client.unary('ListAgents', {}),
+  ]);
+  expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^name must be/) });
+  expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+  expect(small.status).toBe('fulfilled');
+  expect((await client.unary('ListAgents', {})).total).toBe(totalBefore);
 });
 
 it('DeleteAgent returns the agent, then NOT_FOUND', async () => {

@@ -2,7 +2,8 @@
  * The agent and task REST routes on the kit's HTTP app (port 0, real fetch),
  * backed by real MariaDB: status codes 201/200/202/400/401/404/409 and bodies.
  */
-import { createHttpApp, createLogger, createMetrics, createTestDatabase, Readiness, type HttpServerHandle, type TestDatabase } from '@cte/shared';
+import { createHttpApp, createLogger, createMetrics, Readiness, TradableSymbols, type HttpServerHandle } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { agentRoutes, taskRoutes } from '../adapters/agent-http';
 import { AgentRepository } from '../adapters/agent-repository';
 import { TaskRepository } from '../adapters/task-repository';
@@ -20,7 +21,7 @@ const runtime = new AgentRuntime();
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
-  const agents = new AgentService({ store: new AgentRepository(tdb.db), logger, runtime });
+  const agents = new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'ETH/USDT'], 'test'), logger, runtime });
   tasks = new TaskEngine({
     store: new TaskRepository(tdb.db),
     agents,
@@ -87,6 +88,7 @@ describe('agents', () => {
   it.each([
     ['a bad type', { ...seed, name: 'x1', type: 'martingale' }, /agent type/],
     ['a bad symbol', { ...seed, name: 'x2', symbol: 'BTCUSDT' }, /symbol/],
+    ['a well-formed but unknown symbol', { ...seed, name: 'x2b', symbol: 'FOO/BAR' }, /unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT/],
     ['a bad timeframe', { ...seed, name: 'x3', timeframe: '7m' }, /timeframe/],
     ['leverage out of 1..10', { ...seed, name: 'x4', config: { leverage: 20 } }, /leverage/],
     ['a threshold out of (0.5, 1)', { ...seed, name: 'x5', type: 'ml_model', config: { threshold: 0.3 } }, /threshold/],
@@ -215,6 +217,28 @@ describe('tasks', () => {
     expect((await call('POST', `/agents/${agentId}/execute`, { parameters: 'x' })).status).toBe(400);
     expect((await call('POST', '/agents/00000000-0000-4000-8000-000000000000/execute', {})).status).toBe(404);
     expect((await call('GET', '/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('hostile input (issue 10): a value nested 45,000 deep is a 400 naming the field on every write route, not a 500', async () => {
+    const deep = `${'['.repeat(45_000)}0${']'.repeat(45_000)}`;
+    const routes: Array<[string, string, string, string]> = [
+      ['POST', '/agents', `{"name":"deep_agent","type":"breakout","symbol":"BTC/USDT","timeframe":"1h","config":{"x":${deep}}}`, 'config'],
+      ['PATCH', `/agents/${agentId}`, `{"config":{"x":${deep}}}`, 'config'],
+      ['POST', `/agents/${agentId}/execute`, `{"parameters":{"x":${deep}}}`, 'parameters'],
+    ];
+    for (const [method, path, body, field] of routes) {
+      const res = await fetch(`${base}${path}`, { method, headers: { 'x-trading-api-key': KEY, 'content-type': 'application/json' }, body });
+      expect([method, path, res.status]).toEqual([method, path, 400]);
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        code: 'INVALID_ARGUMENT',
+        message: `${field} is nested deeper than 32 levels`,
+        details: { field, max_depth: 32 },
+      });
+    }
+    expect((await call('GET', '/agents?limit=100')).body).not.toMatchObject({ agents: expect.arrayContaining([expect.objectContaining({ name: 'deep_agent' })]) });
+    const big = await call('POST', '/agents', { ...seed, name: 'n'.repeat(90_000) });
+    expect([big.status, big.body.error?.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(big.body.error?.message.length).toBeLessThanOrEqual(512);
   });
 
   it('POST /tasks/:id/cancel aborts a running task; DELETE cancels a queued one; a finished task → 409', async () => {

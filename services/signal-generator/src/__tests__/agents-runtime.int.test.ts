@@ -2,7 +2,8 @@
  * AgentRuntime (pure: running agents by market → SignalMessages) and the
  * SignalRepository it feeds (real MariaDB: one signal per source and bar).
  */
-import { createLogger, createTestDatabase, parseSignalMessage, type SignalMessage, type TestDatabase } from '@cte/shared';
+import { createLogger, parseSignalMessage, type SignalMessage } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { SignalRepository } from '../adapters/signal-repository';
 import { agentFromStored } from '../agents/agent-input';
 import { AgentRuntime } from '../agents/agent-runtime';

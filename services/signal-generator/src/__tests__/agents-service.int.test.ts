@@ -1,10 +1,12 @@
 /** AgentService + AgentRepository against a real, throw-away MariaDB database. */
-import { ConflictError, createLogger, createTestDatabase, InvalidArgumentError, NotFoundError, type TestDatabase } from '@cte/shared';
+import { ConflictError, createLogger, createMetrics, InvalidArgumentError, NotFoundError, Quarantine, Readiness, TradableSymbols } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { AgentRepository } from '../adapters/agent-repository';
 import { AgentRuntime } from '../agents/agent-runtime';
 import { AgentService } from '../agents/agent-service';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
+const newQuarantine = () => new Quarantine({ logger, registry: createMetrics('test'), readiness: new Readiness() });
 let tdb: TestDatabase;
 
 beforeAll(async () => {
@@ -19,7 +21,7 @@ beforeEach(async () => {
 });
 
 function makeService(runtime = new AgentRuntime()): { service: AgentService; runtime: AgentRuntime } {
-  return { service: new AgentService({ store: new AgentRepository(tdb.db), logger, runtime }), runtime };
+  return { service: new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'ETH/USDT'], 'test'), logger, runtime }), runtime };
 }
 
 const seed = { name: 'btc_trend_follower', type: 'trend_follower', symbol: 'BTC/USDT', timeframe: '1h', config: { leverage: 5 } };
@@ -49,6 +51,34 @@ describe('create, get, list', () => {
     await expect(service.create({ ...seed, name: 'x', config: { leverage: 50 } })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(service.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
     expect((await service.list()).total).toBe(1);
+  });
+
+  it('refuses a well-formed but unknown symbol on create, patch and list, naming it, and writes nothing (issue 10)', async () => {
+    const { service } = makeService();
+    const unknown = /symbol: unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT/;
+    await expect(service.create({ ...seed, symbol: 'FOO/BAR' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(service.create({ ...seed, symbol: 'foo-bar' })).rejects.toThrow(unknown);
+    expect(await tdb.db.query('SELECT id FROM agents')).toEqual([]);
+    expect(await tdb.db.query('SELECT agent_id FROM agent_logs')).toEqual([]);
+    const a = await service.create(seed);
+    await expect(service.update(a.id, { symbol: 'FOO/BAR' })).rejects.toThrow(unknown);
+    expect(await storedStatus(a.id)).toEqual({ status: 'stopped', version: 1 });
+    await expect(service.list({ symbol: 'FOO/BAR' })).rejects.toThrow(unknown);
+  });
+
+  it('an agent stored before its symbol left the tradable set can be read and deleted, not started or restored', async () => {
+    const wider = new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'ETH/USDT', 'SOL/USDT'], 'test'), logger });
+    const sol = await wider.create({ ...seed, name: 'sol_tf', symbol: 'SOL/USDT' });
+    const running = await wider.create({ ...seed, name: 'sol_tf_running', symbol: 'SOL/USDT' });
+    await wider.start(running.id);
+    const { service, runtime } = makeService();
+    expect((await service.get(sol.id)).symbol).toBe('SOL/USDT');
+    await expect(service.start(sol.id)).rejects.toThrow(/agent sol_tf symbol: unknown symbol SOL\/USDT/);
+    expect(await storedStatus(sol.id)).toEqual({ status: 'stopped', version: 1 });
+    expect(await service.restore(newQuarantine())).toEqual([]);
+    expect(runtime.size).toBe(0);
+    expect((await storedStatus(running.id))?.status).toBe('error');
+    await service.delete(sol.id);
   });
 
   it('lists with type/status/symbol filters, pagination and the total', async () => {
@@ -202,7 +232,9 @@ describe('restore after a restart', () => {
     await tdb.db.execute(`UPDATE agents SET config = '{"leverage": 99}' WHERE id = ?`, [broken.id]);
 
     const second = makeService(new AgentRuntime());
-    const restored = await second.service.restore();
+    const quarantine = newQuarantine();
+    const restored = await second.service.restore(quarantine);
+    expect(quarantine.list()).toEqual([expect.objectContaining({ table: 'agents', id: broken.id, action: 'deactivated', reason: 'invalid_value' })]);
     expect(restored.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
     expect(second.runtime.size).toBe(2);
     expect(second.runtime.has(c.id)).toBe(false);

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import Redis from 'ioredis';
-import { createLogger, createTestDatabase, freePort, startService, waitFor, type RunningService, type TestDatabase } from '@cte/shared';
+import { createLogger } from '@cte/shared';
+import { createTestDatabase, freePort, startService, waitFor, type RunningService, type TestDatabase } from '@cte/testkit';
+import type { ModelsSnapshot } from '../adapters/model-registry';
 
 const HOURLY = path.resolve(__dirname, '..', '..', '..', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
 const MODEL_DIR = path.resolve(__dirname, '..', '..', 'models');
@@ -19,6 +21,10 @@ let sg: RunningService | undefined;
 let ps: RunningService | undefined;
 const apiKey = `sg-test-key-${Date.now()}`;
 let psPorts: { http: number; grpc: number };
+
+/** Response bodies as the routes send them; the assertions check the values. */
+interface AgentsBody { total: number; agents: { id: string; name: string; status: string }[] }
+interface TaskBody { status: string; attempts: number; result: { model_version?: unknown } | null }
 
 const api = (svc: RunningService, p: string, init: RequestInit = {}) =>
   fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
@@ -66,16 +72,16 @@ afterAll(async () => {
 it('seeds and runs the default agents for the new market, including ml_model for the shipped model', async () => {
   // Seeding creates each agent, then starts it: wait until all four exist and run.
   const body = await waitFor('4 running agents', async () => {
-    const b = await (await api(sg!, '/agents?limit=50')).json();
-    return b.total === 4 && b.agents.every((a: { status: string }) => a.status === 'running') ? b : undefined;
+    const b = (await (await api(sg!, '/agents?limit=50')).json()) as AgentsBody;
+    return b.total === 4 && b.agents.every((a) => a.status === 'running') ? b : undefined;
   });
-  expect(body.agents.map((a: { name: string }) => a.name).sort()).toEqual([
+  expect(body.agents.map((a) => a.name).sort()).toEqual([
     'btc_breakout_1h',
     'btc_mean_reversion_1h',
     'btc_ml_model_1h',
     'btc_trend_follower_1h',
   ]);
-  expect(body.agents.every((a: { status: string }) => a.status === 'running')).toBe(true);
+  expect(body.agents.every((a) => a.status === 'running')).toBe(true);
 });
 
 it('warms the pipeline from 300 stored bars before the first replayed bar, then the ML agent decides', async () => {
@@ -128,41 +134,40 @@ it('stores every signal in ml_signals and appends the same ones to signals.raw',
   redis.disconnect();
   const streamed = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('envelope') + 1]!).data.id as string);
   expect(new Set(streamed)).toEqual(new Set(rows.map((r) => r.id)));
-  const listed = await (await api(sg!, '/signals?symbol=BTC-USD&limit=5')).json();
+  const listed = (await (await api(sg!, '/signals?symbol=BTC-USD&limit=5')).json()) as { total: number; signals: unknown[] };
   expect(listed.total).toBe(rows.length);
   expect(listed.signals).toHaveLength(Math.min(5, rows.length));
 });
 
 it('lists the shipped model with its metadata, and reloads on request', async () => {
-  const models = await (await api(sg!, '/models')).json();
-  const m = models.models.find((x: { key: string }) => x.key === 'BTC-USD_1h');
-  expect(m).toBeDefined();
-  expect(m.loaded).toBe(true);
+  const models = (await (await api(sg!, '/models')).json()) as ModelsSnapshot;
+  const m = models.models.find((x) => x.key === 'BTC-USD_1h');
+  expect(m?.loaded).toBe(true);
   const reload = await api(sg!, '/models/reload', { method: 'POST' });
   expect(reload.status).toBe(200);
 });
 
 it('executes an agent as a task and reports its outcome, attempts and timings', async () => {
-  const agents = await (await api(sg!, '/agents?type=ml_model')).json();
-  const ml = agents.agents[0];
+  const agents = (await (await api(sg!, '/agents?type=ml_model')).json()) as AgentsBody;
+  const ml = agents.agents[0]!;
   const res = await api(sg!, `/agents/${ml.id}/execute`, { method: 'POST', body: JSON.stringify({ parameters: {} }) });
   expect(res.status).toBe(202);
-  const { taskId } = await res.json();
+  const { taskId } = (await res.json()) as { taskId: string };
   const task = await waitFor('task done', async () => {
-    const t = await (await api(sg!, `/tasks/${taskId}`)).json();
+    const t = (await (await api(sg!, `/tasks/${taskId}`)).json()) as TaskBody;
     return t.status === 'succeeded' || t.status === 'failed' ? t : undefined;
   });
   expect(task.status).toBe('succeeded');
   expect(task.attempts).toBe(1);
   expect(task.result).toMatchObject({ features_warm: true, side: expect.stringMatching(/^(BUY|SELL|HOLD)$/) });
-  expect(task.result.model_version).toEqual(expect.any(String));
+  expect(task.result?.model_version).toEqual(expect.any(String));
   expect((await api(sg!, '/agents/no-such-agent/execute', { method: 'POST', body: '{}' })).status).toBe(404);
 });
 
 it('keeps running agents running across a restart, and exits 0 on SIGTERM', async () => {
   expect(await sg!.stop()).toBe(0);
   sg = await signalGenerator();
-  const body = await (await api(sg, '/agents?status=running&limit=50')).json();
+  const body = (await (await api(sg, '/agents?status=running&limit=50')).json()) as AgentsBody;
   expect(body.total).toBe(4);
   expect(sg.logs()).toMatch(/"agents_restored":4/);
 });

@@ -7,14 +7,14 @@
 import {
   createLogger,
   createMetrics,
-  createTestDatabase,
   FailedPreconditionError,
   InvalidArgumentError,
   lintMetricsText,
   NotFoundError,
   UnavailableError,
-  type TestDatabase,
+  TradableSymbols,
 } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { AgentRepository } from '../adapters/agent-repository';
 import { TaskRepository } from '../adapters/task-repository';
 import { AgentService } from '../agents/agent-service';
@@ -30,7 +30,7 @@ const engines: TaskEngine[] = [];
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
-  agents = new AgentService({ store: new AgentRepository(tdb.db), logger });
+  agents = new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'ETH/USDT'], 'test'), logger });
   agent = await agents.create({ name: 'btc_trend_follower', type: 'trend_follower', symbol: 'BTC/USDT', timeframe: '1h', config: { leverage: 5 } });
 });
 afterEach(async () => {
@@ -121,6 +121,17 @@ it('validates: 404 unknown agent or task, 400 bad body, 503 once closed', async 
   await expect(engine.cancel('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
   await engine.close(0);
   await expect(engine.submit(agent.id, {})).rejects.toBeInstanceOf(UnavailableError);
+});
+
+it('refuses to execute an agent whose symbol is no longer tradable, naming it, and queues nothing (issue 10)', async () => {
+  const wider = new AgentService({ store: new AgentRepository(tdb.db), symbols: TradableSymbols.of(['BTC/USDT', 'SOL/USDT'], 'test'), logger });
+  const sol = await wider.create({ name: 'sol_trend_follower', type: 'trend_follower', symbol: 'SOL/USDT', timeframe: '1h' });
+  let ran = 0;
+  const engine = makeEngine(async () => ++ran);
+  await expect(engine.submit(sol.id, {})).rejects.toThrow(/agent sol_trend_follower symbol: unknown symbol SOL\/USDT: tradable symbols are BTC\/USDT, ETH\/USDT/);
+  expect(await tdb.db.query('SELECT id FROM agent_tasks')).toEqual([]);
+  expect(ran).toBe(0);
+  await agents.delete(sol.id);
 });
 
 it('runs higher priority first, then oldest first', async () => {

@@ -5,22 +5,13 @@
  *
  *   grpcKit.addService(proto.cte.signals.v1.SignalGenerator.service, agentGrpcHandlers(agents, tasks));
  */
-import { InvalidArgumentError, unary, type AgentLogProto, type AgentProto, type SignalGeneratorHandlers, type TaskProto } from '@cte/shared';
+import { parseJsonField, unary, type AgentLogProto, type AgentProto, type SignalGeneratorHandlers, type TaskProto } from '@cte/shared';
 import type { AgentService } from '../agents/agent-service';
 import type { Agent, AgentLog } from '../agents/types';
 import type { TaskEngine } from '../tasks/task-engine';
 import type { Task } from '../tasks/types';
 
 const given = (v: string | number): string | number | undefined => (v === '' || v === 0 || v === '0' ? undefined : v);
-
-function parseJsonField(raw: string | undefined, field: string): unknown {
-  if (raw === undefined || raw === '') return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw new InvalidArgumentError(`${field} is not valid JSON`);
-  }
-}
 
 export function agentGrpcHandlers(agents: AgentService, tasks: TaskEngine): SignalGeneratorHandlers {
   return {

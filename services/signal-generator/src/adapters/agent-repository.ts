@@ -3,7 +3,7 @@
  * agent is an optimistic-locked UPDATE (`WHERE version = ?`) committed in one
  * transaction with its log line, so the audit trail never disagrees with the state.
  */
-import { ConflictError, isDuplicateKeyError, type Database, type Queryable, type SqlParam } from '@cte/shared';
+import { describeValue, ConflictError, isDuplicateKeyError, type Database, type Queryable, type SqlParam } from '@cte/shared';
 import type { Agent, AgentListQuery, AgentLog, AgentLogEntry, AgentLogLevel, AgentLogPage, AgentLogQuery, AgentStatus } from '../agents/types';
 
 /** A row of `agents` as stored; the service validates it into an Agent. */
@@ -156,7 +156,7 @@ async function insertLog(db: Queryable, agentId: string, log: AgentLogEntry, ts:
 }
 
 function nameConflict(err: unknown, name: string): unknown {
-  return isDuplicateKeyError(err) ? new ConflictError(`an agent named ${JSON.stringify(name)} already exists`, { name }) : err;
+  return isDuplicateKeyError(err) ? new ConflictError(`an agent named ${describeValue(name)} already exists`, { name }) : err;
 }
 
 /** A JSON column selected as text (`CAST(col AS CHAR)`), parsed; NULL stays null. */

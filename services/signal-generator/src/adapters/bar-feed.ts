@@ -23,6 +23,8 @@ export class BarFeed {
       logger: Logger;
       onBar: (bar: Bar, origin: BarOrigin) => Promise<void>;
       onRejected?: (reason: string) => void;
+      /** Symbols followed (tradable, and in SYMBOLS when set); bars of others are ignored. */
+      follows?: (symbol: string) => boolean;
     },
   ) {}
 
@@ -43,6 +45,7 @@ export class BarFeed {
       this.o.logger.warn({ err: (err as Error).message }, 'bar rejected');
       return;
     }
+    if (this.o.follows !== undefined && !this.o.follows(bar.symbol)) return;
     const key = `${bar.exchange}|${bar.symbol}|${bar.timeframe}`;
     const next = (this.chains.get(key) ?? Promise.resolve())
       .then(() => this.o.onBar(bar, origin))

@@ -6,7 +6,7 @@
  *   POST /models/reload   re-read MODEL_DIR now; returns what changed and the new list
  */
 import { Router } from 'express';
-import { InvalidArgumentError, NotFoundError } from '@cte/shared';
+import { describeValue, InvalidArgumentError, NotFoundError } from '@cte/shared';
 import type { ModelsSnapshot, ModelStatus, ReloadReport } from './model-registry';
 
 /** What the routes need from the registry. */
@@ -29,7 +29,7 @@ export function modelRoutes(registry: ModelRoutesRegistry): Router {
   });
   router.get('/models/:key', (req, res) => {
     const key = req.params.key;
-    if (!KEY.test(key)) throw new InvalidArgumentError(`invalid model key ${JSON.stringify(key)}: expected e.g. BTC-USD_1h`);
+    if (!KEY.test(key)) throw new InvalidArgumentError(`invalid model key ${describeValue(key)}: expected e.g. BTC-USD_1h`);
     const status = registry.status(key);
     if (status === undefined) throw new NotFoundError(`no model ${key}`);
     res.json(status);

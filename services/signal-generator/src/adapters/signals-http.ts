@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { InvalidArgumentError, parseSymbol } from '@cte/shared';
+import { InvalidArgumentError, type TradableSymbols } from '@cte/shared';
 import type { SignalRepository } from './signal-repository';
 
 const intParam = (raw: unknown, name: string, min: number, max: number, dflt: number): number => {
@@ -10,7 +10,7 @@ const intParam = (raw: unknown, name: string, min: number, max: number, dflt: nu
 };
 
 /** `GET /signals?symbol=&agent=&limit=&offset=`: this service's own signals from `ml_signals`, newest first. */
-export function signalRoutes(signals: SignalRepository): Router {
+export function signalRoutes(signals: SignalRepository, symbols: TradableSymbols): Router {
   const router = Router();
   router.get('/signals', async (req, res) => {
     const q = req.query;
@@ -18,7 +18,7 @@ export function signalRoutes(signals: SignalRepository): Router {
     if (agent !== undefined && (typeof agent !== 'string' || !/^[\w.:-]{1,128}$/.test(agent))) throw new InvalidArgumentError('agent must be an agent id');
     res.json(
       await signals.list({
-        symbol: q.symbol === undefined || q.symbol === '' ? undefined : parseSymbol(q.symbol),
+        symbol: q.symbol === undefined || q.symbol === '' ? undefined : symbols.require(q.symbol),
         agentId: agent,
         limit: intParam(q.limit, 'limit', 1, 1000, 100),
         offset: intParam(q.offset, 'offset', 0, 1_000_000, 0),

@@ -2,7 +2,7 @@
  * Validation of untrusted agent input (REST bodies, gRPC requests, stored rows).
  * Pure; throws InvalidArgumentError naming the field.
  */
-import { InvalidArgumentError, parseSymbol, parseTimeframe, type Symbol, type Timeframe } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol, parseTimeframe, type Symbol, type Timeframe, type TradableSymbols } from '@cte/shared';
 import {
   defaultHorizonMs,
   isAgentType,
@@ -37,7 +37,7 @@ export interface NewAgentInput {
 
 export function parseAgentName(raw: unknown): string {
   if (typeof raw !== 'string' || !AGENT_NAME.test(raw)) {
-    throw new InvalidArgumentError(`name must be 1-64 letters, digits, '_', '.' or '-' (starting with a letter or digit), got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`name must be 1-64 letters, digits, '_', '.' or '-' (starting with a letter or digit), got ${describeValue(raw)}`);
   }
   return raw;
 }
@@ -57,11 +57,11 @@ const CREATE_FIELDS = ['name', 'type', 'symbol', 'timeframe', 'config'] as const
 const PATCH_FIELDS = ['name', 'type', 'symbol', 'timeframe', 'config', 'version'] as const;
 
 /** `{name, type, symbol, timeframe, config?}` → a validated new agent. */
-export function parseNewAgent(raw: unknown): NewAgentInput {
+export function parseNewAgent(raw: unknown, symbols: TradableSymbols): NewAgentInput {
   if (!isPlainObject(raw)) throw new InvalidArgumentError('body must be a JSON object {name, type, symbol, timeframe, config?}');
   rejectUnknown(raw, CREATE_FIELDS, 'agent');
   const name = parseAgentName(raw.name);
-  const symbol = parseSymbol(raw.symbol);
+  const symbol = symbols.require(raw.symbol);
   const timeframe = parseTimeframe(raw.timeframe);
   const strategy = parseAgentStrategy(raw.type, timeframe, raw.config);
   return { name, symbol, timeframe, strategy };
@@ -82,18 +82,18 @@ export interface AgentPatch {
  * its default). On a type change only the common keys carry over. On a
  * timeframe change a defaulted horizon_ms follows the new timeframe.
  */
-export function applyAgentPatch(current: Agent, raw: unknown): AgentPatch {
+export function applyAgentPatch(current: Agent, raw: unknown, symbols: TradableSymbols): AgentPatch {
   if (!isPlainObject(raw)) throw new InvalidArgumentError('body must be a JSON object');
   rejectUnknown(raw, PATCH_FIELDS, 'agent');
   let expectedVersion: number | undefined;
   if (raw.version !== undefined && raw.version !== null) {
     if (typeof raw.version !== 'number' || !Number.isInteger(raw.version) || raw.version < 1) {
-      throw new InvalidArgumentError(`version must be a positive integer, got ${JSON.stringify(raw.version)}`);
+      throw new InvalidArgumentError(`version must be a positive integer, got ${describeValue(raw.version)}`);
     }
     expectedVersion = raw.version;
   }
   const name = raw.name === undefined ? current.name : parseAgentName(raw.name);
-  const symbol = raw.symbol === undefined ? current.symbol : parseSymbol(raw.symbol);
+  const symbol = raw.symbol === undefined ? current.symbol : symbols.require(raw.symbol);
   const timeframe = raw.timeframe === undefined ? current.timeframe : parseTimeframe(raw.timeframe);
   const type: unknown = raw.type === undefined ? current.type : raw.type;
   if (raw.config !== undefined && !isPlainObject(raw.config)) throw new InvalidArgumentError('config must be a JSON object');
@@ -145,14 +145,14 @@ export function agentFromStored(row: {
 
 export function parseStatus(raw: unknown): AgentStatus {
   if (typeof raw !== 'string' || !(AGENT_STATUSES as readonly string[]).includes(raw)) {
-    throw new InvalidArgumentError(`status must be one of ${AGENT_STATUSES.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`status must be one of ${AGENT_STATUSES.join(', ')}, got ${describeValue(raw)}`);
   }
   return raw as AgentStatus;
 }
 
 export function parseLogLevel(raw: unknown): AgentLogLevel {
   if (typeof raw !== 'string' || !(AGENT_LOG_LEVELS as readonly string[]).includes(raw)) {
-    throw new InvalidArgumentError(`level must be one of ${AGENT_LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`level must be one of ${AGENT_LOG_LEVELS.join(', ')}, got ${describeValue(raw)}`);
   }
   return raw as AgentLogLevel;
 }
@@ -174,16 +174,16 @@ export interface RawAgentLogQuery {
 
 const given = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
-export function parseAgentListQuery(q: RawAgentListQuery): AgentListQuery {
+export function parseAgentListQuery(q: RawAgentListQuery, symbols: TradableSymbols): AgentListQuery {
   let type: AgentType | undefined;
   if (given(q.type)) {
-    if (!isAgentType(q.type)) throw new InvalidArgumentError(`type must be one of ml_model, trend_follower, mean_reversion, breakout, got ${JSON.stringify(q.type)}`);
+    if (!isAgentType(q.type)) throw new InvalidArgumentError(`type must be one of ml_model, trend_follower, mean_reversion, breakout, got ${describeValue(q.type)}`);
     type = q.type;
   }
   return {
     type,
     status: given(q.status) ? parseStatus(q.status) : undefined,
-    symbol: given(q.symbol) ? parseSymbol(q.symbol) : undefined,
+    symbol: given(q.symbol) ? symbols.require(q.symbol) : undefined,
     limit: optionalInt(q.limit, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT,
     offset: optionalInt(q.offset, 'offset', 0, MAX_OFFSET) ?? 0,
   };
@@ -201,7 +201,7 @@ export function optionalInt(raw: unknown, field: string, min: number, max: numbe
   if (!given(raw)) return undefined;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${describeValue(raw)}`);
   }
   return n;
 }

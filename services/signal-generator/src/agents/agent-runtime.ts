@@ -9,7 +9,7 @@
  * is ignored, so a replayed bar neither advances state nor repeats a signal.
  */
 import { randomUUID } from 'node:crypto';
-import { numberToDecimalString, type SignalMessage, type Symbol, type Timeframe } from '@cte/shared';
+import { isMessageTraceId, numberToDecimalString, type SignalMessage, type Symbol, type Timeframe } from '@cte/shared';
 import {
   evaluateStrategy,
   initialStrategyState,
@@ -49,8 +49,6 @@ interface Armed {
   state: StrategyState;
   lastBarTime: number | undefined;
 }
-
-const TRACE_ID = /^[A-Za-z0-9-]{8,64}$/;
 
 export class AgentRuntime implements AgentRuntimeHooks {
   private readonly byId = new Map<string, Armed>();
@@ -133,7 +131,7 @@ export class AgentRuntime implements AgentRuntimeHooks {
     const out: SignalMessage[] = [];
     const createdAt = this.now();
     const price = typeof bar.close === 'number' ? numberToDecimalString(bar.close) : bar.close;
-    const traceId = bar.traceId !== undefined && TRACE_ID.test(bar.traceId) ? bar.traceId : undefined;
+    const traceId = isMessageTraceId(bar.traceId) ? bar.traceId : undefined;
     for (const id of ids) {
       const armed = this.byId.get(id) as Armed;
       if (armed.lastBarTime !== undefined && bar.openTime <= armed.lastBarTime) continue;

@@ -8,7 +8,7 @@
  * to the runtime (arm/disarm), so a running agent runs its current definition.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, type Logger } from '@cte/shared';
+import { ConflictError, NotFoundError, restoreRows, type Logger, type Quarantine, type TradableSymbols } from '@cte/shared';
 import type { AgentRow, AgentStore } from '../adapters/agent-repository';
 import {
   agentFromStored,
@@ -24,6 +24,8 @@ import type { Agent, AgentList, AgentLogEntry, AgentLogLevel, AgentLogPage, Agen
 
 export interface AgentServiceOptions {
   store: AgentStore;
+  /** The fleet's tradable symbols: agents are created for, moved to, started and executed on these only. */
+  symbols: TradableSymbols;
   logger: Logger;
   /** Told about every agent that starts, changes while running, or stops. */
   runtime?: AgentRuntimeHooks | undefined;
@@ -38,6 +40,7 @@ type Mutation = { next: Agent; log: AgentLogEntry; after?: (agent: Agent) => voi
 
 export class AgentService {
   private readonly store: AgentStore;
+  private readonly symbols: TradableSymbols;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -45,6 +48,7 @@ export class AgentService {
 
   constructor(opts: AgentServiceOptions) {
     this.store = opts.store;
+    this.symbols = opts.symbols;
     this.logger = opts.logger.child({ component: 'agents' });
     this.runtime = opts.runtime;
     this.now = opts.now ?? Date.now;
@@ -58,7 +62,7 @@ export class AgentService {
 
   /** `{name, type, symbol, timeframe, config?}` → the stored agent (status stopped). 400 invalid, 409 duplicate name. */
   async create(raw: unknown): Promise<Agent> {
-    const input = parseNewAgent(raw);
+    const input = parseNewAgent(raw, this.symbols);
     const ts = this.now();
     const agent = {
       id: this.newId(),
@@ -77,7 +81,7 @@ export class AgentService {
   }
 
   async list(raw: RawAgentListQuery = {}): Promise<AgentList> {
-    const q = parseAgentListQuery(raw);
+    const q = parseAgentListQuery(raw, this.symbols);
     const { rows, total } = await this.store.list(q);
     return { agents: rows.map((r) => this.hydrate(r)), total };
   }
@@ -91,7 +95,7 @@ export class AgentService {
     const id = parseId(rawId);
     let clientVersion: number | undefined;
     const agent = await this.mutate(id, (current) => {
-      const patch = applyAgentPatch(current, raw);
+      const patch = applyAgentPatch(current, raw, this.symbols);
       clientVersion = patch.expectedVersion;
       if (patch.expectedVersion !== undefined && patch.expectedVersion !== current.version) {
         throw new ConflictError(`agent ${id} is at version ${current.version}, not ${patch.expectedVersion}; reload and retry`, {
@@ -119,13 +123,22 @@ export class AgentService {
     const arm = (a: Agent): void => this.runtime?.arm(a);
     return this.mutate(
       id,
-      (current) =>
-        current.status === 'running'
-          ? undefined
-          : { next: { ...current, status: 'running' }, log: { level: 'info', message: 'agent started', data: { previous_status: current.status } }, after: arm },
+      (current) => {
+        if (current.status === 'running') return undefined;
+        this.checkExecutable(current);
+        return { next: { ...current, status: 'running' }, log: { level: 'info', message: 'agent started', data: { previous_status: current.status } }, after: arm };
+      },
       undefined,
       arm,
     );
+  }
+
+  /**
+   * An agent stored before its symbol left TRADABLE_SYMBOLS can still be read, stopped and deleted,
+   * but not started or executed: throws InvalidArgumentError naming the symbol.
+   */
+  checkExecutable(agent: Agent): void {
+    this.symbols.check(agent.symbol, `agent ${agent.name} symbol`);
   }
 
   /** Stops an agent (idempotent): status stopped in MySQL, and disarmed. */
@@ -184,25 +197,29 @@ export class AgentService {
   /**
    * Agents whose stored status is running, for the runtime to re-arm after a
    * restart (armed here too when a runtime is attached). A stored agent whose
-   * config no longer validates is set to error instead, with the reason logged.
+   * config no longer validates, or whose symbol is no longer tradable, is set to
+   * error instead, with the reason logged.
    */
-  async restore(): Promise<Agent[]> {
+  /**
+   * Re-arms the agents stored as running. One whose stored definition no longer validates is
+   * quarantined: set to status error (with an agent log line), counted and shown in /ready.
+   */
+  async restore(quarantine: Quarantine): Promise<Agent[]> {
     const rows = await this.store.listByStatus('running');
-    const restored: Agent[] = [];
-    for (const row of rows) {
-      let agent: Agent;
-      try {
-        agent = agentFromStored(row);
-      } catch (err) {
-        const reason = (err as Error).message;
-        const ts = this.now();
-        await this.store.setStatus(row.id, 'error', row.version, { level: 'error', message: `agent not restored: ${reason}` }, ts);
-        this.logger.error({ agent_id: row.id, name: row.name, reason }, 'agent not restored: invalid stored definition');
-        continue;
-      }
-      this.runtime?.arm(agent);
-      restored.push(agent);
-    }
+    const restored = await restoreRows(rows, {
+      table: 'agents',
+      quarantine,
+      idOf: (row) => row.id,
+      restore: (row) => {
+        const agent = agentFromStored(row);
+        this.checkExecutable(agent);
+        this.runtime?.arm(agent);
+        return agent;
+      },
+      deactivate: async (row, reason) => {
+        await this.store.setStatus(row.id, 'error', row.version, { level: 'error', message: `agent not restored: ${reason}` }, this.now());
+      },
+    });
     this.logger.info({ agents: restored.length }, 'running agents restored');
     return restored;
   }

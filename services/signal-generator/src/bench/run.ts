@@ -4,7 +4,8 @@
  * XGBoost inference on a 100-tree depth-6 model, each next to a floor measured in the same run.
  */
 import path from 'node:path';
-import { benchRow, reportBench, type Bar } from '@cte/shared';
+import { type Bar } from '@cte/shared';
+import { benchRow, reportBench } from '@cte/bench';
 import { readAnyFile } from '@cte/price-stream/dist/adapters/readers';
 import { benchmarkFeatures } from '../engine/features/bench';
 import { benchmarkXgb } from '../engine/xgboost';

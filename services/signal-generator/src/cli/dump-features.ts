@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DomainError, TIMEFRAMES, isTimeframe, parseSymbol, timeframeMs, type Bar, type Timeframe } from '@cte/shared';
+import { describeValue, DomainError, TIMEFRAMES, isTimeframe, parseSymbol, timeframeMs, type Bar, type Timeframe } from '@cte/shared';
 import { readAnyFile } from '@cte/price-stream/dist/adapters/readers';
 import { aggregateBars } from '@cte/price-stream/dist/engine/bar-aggregator';
 import { FEATURE_NAMES, WARMUP_BARS, computeFeaturesBatch } from '../engine/features';
@@ -77,7 +77,7 @@ export function parseDumpArgs(argv: readonly string[]): { kind: 'help' } | { kin
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const name = FLAGS[flag];
-    if (name === undefined) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    if (name === undefined) throw new UsageError(`unknown argument ${describeValue(arg)}`);
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
     if (name === 'inputs') inputs.push(...value.split(',').filter((s) => s !== ''));

@@ -20,11 +20,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  describeValue,
   DomainError,
   FailedPreconditionError,
+  InvalidArgumentError,
   NotFoundError,
+  restoreRows,
   UnavailableError,
   type Logger,
+  type Quarantine,
 } from '@cte/shared';
 import type { Registry } from 'prom-client';
 import type { TaskStore } from '../adapters/task-repository';
@@ -156,7 +160,8 @@ export class TaskEngine {
     if (this.depth() >= this.cfg.maxQueued) {
       throw new FailedPreconditionError(`task queue is full (${this.cfg.maxQueued} waiting); retry later`);
     }
-    await this.agents.get(agentId);
+    const agent = await this.agents.get(agentId);
+    this.agents.checkExecutable?.(agent);
     const entry: Entry = {
       id: this.newId(),
       agentId,
@@ -234,10 +239,27 @@ export class TaskEngine {
    * by the restart, are queued again with that attempt counted, or failed when
    * it was their last. Returns how many were queued.
    */
-  async recover(): Promise<number> {
-    const tasks = await this.store.listUnfinished();
-    let queued = 0;
+  async recover(quarantine?: Quarantine): Promise<number> {
+    const stored = await this.store.listUnfinished();
     const now = this.now();
+    // A stored task the API would not accept (timeout 0, no attempts, parameters not an object...) is
+    // quarantined: cancelled, never run, never a reason not to start.
+    const tasks = quarantine
+      ? await restoreRows(stored, {
+          table: 'agent_tasks',
+          quarantine,
+          idOf: (t) => t.id,
+          restore: (t) => {
+            parseId(t.agent_id, 'agent_id');
+            const defaults = { timeoutMs: this.cfg.defaultTimeoutMs, maxAttempts: this.cfg.maxAttempts };
+            parseTaskRequest({ parameters: t.parameters, priority: t.priority, timeout_ms: t.timeout_ms, max_attempts: t.max_attempts }, defaults);
+            if (!Number.isSafeInteger(t.attempts) || t.attempts < 0) throw new InvalidArgumentError(`attempts ${t.attempts} is not a count`);
+            return t;
+          },
+          deactivate: async (t) => void (await this.store.cancel(t.id, now)),
+        })
+      : stored;
+    let queued = 0;
     for (const t of tasks) {
       if (this.isKnown(t.id)) continue;
       let status = t.status;
@@ -452,11 +474,7 @@ function isPermanent(err: unknown): boolean {
 function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
-  try {
-    return JSON.stringify(err) ?? String(err);
-  } catch {
-    return String(err);
-  }
+  return describeValue(err, 500);
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

@@ -1,5 +1,5 @@
 /** Validation of `POST /agents/:id/execute` bodies (and the gRPC ExecuteAgent request). Pure. */
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 import { optionalInt } from '../agents/agent-input';
 import { isPlainObject } from '../engine/strategies/params';
 import type { TaskParameters } from './types';
@@ -44,6 +44,6 @@ export function parseTaskRequest(raw: unknown, defaults: { timeoutMs: number; ma
 /** Like optionalInt, but a JSON body must carry numbers, not numeric strings. */
 function strictInt(v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number') throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number') throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}, got ${describeValue(v)}`);
   return optionalInt(v, field, min, max);
 }

@@ -52,6 +52,8 @@ export type TaskExecutor = (agent: Agent, parameters: TaskParameters, signal: Ab
 export interface TaskAgentDirectory {
   /** The agent; throws NotFoundError when it does not exist. */
   get(agentId: string): Promise<Agent>;
+  /** Throws (e.g. InvalidArgumentError) when the agent may not run, such as a symbol no longer tradable; optional. */
+  checkExecutable?(agent: Agent): void;
   /** Appends to the agent's log (agent_logs); optional. */
   log?(agentId: string, level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): Promise<void>;
 }

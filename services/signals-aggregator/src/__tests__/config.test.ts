@@ -9,7 +9,6 @@ describe('signals-aggregator config', () => {
     expect(cfg).toMatchObject({
       signalsStream: 'signals.raw',
       consensusChannel: 'signals.consensus',
-      symbols: [],
       priceTimeframe: '1m',
       priceTicks: false,
       halfLifeMs: 900_000,
@@ -29,14 +28,14 @@ describe('signals-aggregator config', () => {
     const cfg = readConfig({
       ...KEY,
       SOURCE_WEIGHTS: 'ml_model=1.5, trend_follower=1,btc_trend_follower=0',
-      SYMBOLS: 'btc-usd,ETH/USD',
+      TRADABLE_SYMBOLS: 'btc-usd,ETH/USD',
       CONSENSUS_MIN_QUORUM: '3',
       CONSENSUS_MIN_AGREEMENT: '0.75',
       PRICE_TIMEFRAME: '5m',
       PRICE_TICKS: 'true',
     });
     expect(cfg.sourceWeights).toEqual({ ml_model: 1.5, trend_follower: 1, btc_trend_follower: 0 });
-    expect(cfg.symbols).toEqual(['BTC/USD', 'ETH/USD']);
+    expect(cfg.tradableSymbols.list()).toEqual(['BTC/USD', 'ETH/USD']);
     expect(cfg).toMatchObject({ minQuorum: 3, minAgreement: 0.75, priceTimeframe: '5m', priceTicks: true });
   });
 
@@ -52,7 +51,7 @@ describe('signals-aggregator config', () => {
     ['TRACK_RECORD_PRIOR', { TRACK_RECORD_PRIOR: '2' }],
     ['TRACK_RECORD_PRIOR_WEIGHT', { TRACK_RECORD_PRIOR_WEIGHT: '0' }],
     ['PRICE_TIMEFRAME', { PRICE_TIMEFRAME: '7m' }],
-    ['SYMBOLS', { SYMBOLS: 'BTCUSD' }],
+    ['TRADABLE_SYMBOLS', { TRADABLE_SYMBOLS: 'BTCUSD' }],
     ['SIGNALS_STREAM', { SIGNALS_STREAM: 'bad stream name' }],
     ['TRADING_API_KEY', { TRADING_API_KEY: 'short' }],
   ])('fails fast naming %s', (name, env) => {

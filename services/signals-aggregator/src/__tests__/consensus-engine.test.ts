@@ -1,3 +1,4 @@
+import { TradableSymbols } from '@cte/shared';
 import { ConsensusEngine, signalAsOf, signalDueAt, type ConsensusOptions } from '../engine/consensus-engine';
 import { MIN, T0, WALL, sig } from './helpers/signals';
 
@@ -226,6 +227,18 @@ describe('ConsensusEngine: bad signals', () => {
     expect(e.validate(sig({ bar_time: T0 + 170 * MIN }), WALL)).toMatchObject({ ok: true });
     expect(e.validate(sig({ bar_time: T0 }), WALL)).toMatchObject({ ok: false, reason: 'stale' });
     expect(e.validate(sig({ bar_time: T0 + 59 * MIN }), WALL)).toMatchObject({ ok: true });
+  });
+
+  it('with the fleet\'s tradable symbols, only those are known: others are refused naming them, their prices ignored', () => {
+    const e = engine({ tradable: new TradableSymbols(['BTC/USD', 'ETH/USD'], 'TRADABLE_SYMBOLS') });
+    expect(e.validate(sig({ symbol: 'ETH/USD' }), WALL)).toMatchObject({ ok: true });
+    expect(e.onPrice('FOO/BAR', '1', T0)).toEqual([]);
+    expect(e.isKnownSymbol('FOO/BAR')).toBe(false);
+    expect(e.validate(sig({ symbol: 'FOO/BAR' }), WALL)).toMatchObject({
+      ok: false,
+      reason: 'unknown_symbol',
+      message: 'signal.symbol: unknown symbol FOO/BAR: tradable symbols are BTC/USD, ETH/USD (TRADABLE_SYMBOLS)',
+    });
   });
 
   it('symbols become known from prices', () => {

@@ -1,5 +1,6 @@
 /** AggregatorRepository against a real MariaDB: idempotent stores, scoring writes, restore queries, trimming. */
-import { createLogger, createTestDatabase, type TestDatabase } from '@cte/shared';
+import { createLogger } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { ConsensusEngine } from '../engine/consensus-engine';
 import { AggregatorRepository } from '../adapters/repository';
 import type { ConsensusRecord } from '../adapters/records';

@@ -13,7 +13,6 @@ import mysql from 'mysql2/promise';
 import {
   createGrpcClient,
   createLogger,
-  createTestDatabase,
   lintMetricsText,
   loadProto,
   RedisBus,
@@ -21,8 +20,8 @@ import {
   type ConsensusProtoGrpcType,
   type SignalMessage,
   type SignalsAggregatorClient,
-  type TestDatabase,
 } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { metricValue, startAggregator, waitFor, type RunningService } from './helpers/service-process';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,6 +33,8 @@ const tag = randomBytes(4).toString('hex').toUpperCase();
 const SYM = `QA${tag}/USD`;
 const SYM_KEY = `QA${tag}-USD`;
 const SYM2 = `QB${tag}/USD`;
+/** Tradable, but nothing ever arrives for it. */
+const SYM3 = `QC${tag}/USD`;
 const STREAM = `test.signals.${tag}`;
 const CONSENSUS = `test.consensus.${tag}`;
 /** Its own bus namespace as well, so parallel test files sharing the machine's Redis never hear each other. */
@@ -57,6 +58,7 @@ const env = (): Record<string, string> => ({
   CONSENSUS_MIN_QUORUM: '2',
   CONSENSUS_MIN_AGREEMENT: '0.6',
   STATS_FLUSH_MS: '50',
+  TRADABLE_SYMBOLS: `${SYM},${SYM2},${SYM3}`,
 });
 
 const api = (p: string) => fetch(`${svc.httpUrl}${p}`, { headers: { 'X-TRADING-API-KEY': svc.apiKey } });
@@ -224,9 +226,15 @@ describe('consensus', () => {
       expect([p, res.status]).toEqual([p, 400]);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT');
     }
-    expect((await api('/consensus/ZZZ-USD')).status).toBe(404);
+    // A well-formed symbol outside TRADABLE_SYMBOLS is 400 naming it; a tradable one without consensus is 404.
+    const unknown = await api('/consensus/ZZZ-USD');
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/unknown symbol ZZZ\/USD: tradable symbols are/);
+    expect((await api('/signals?symbol=ZZZ/USD')).status).toBe(400);
+    expect((await api(`/consensus/${SYM3.replace('/', '-')}`)).status).toBe(404);
     await expect(client.unary('GetConsensus', { symbol: '???' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(client.unary('GetConsensus', { symbol: 'ZZZ/USD' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.unary('GetConsensus', { symbol: 'ZZZ/USD' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(client.unary('GetConsensus', { symbol: SYM3 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const proto = loadProto<ConsensusProtoGrpcType>('cte/consensus/v1/consensus.proto');
     const raw = new proto.cte.consensus.v1.SignalsAggregator(svc.grpcAddress, grpc.credentials.createInsecure());
     const md = new grpc.Metadata();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, parseSymbol, type Symbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, NotFoundError, type Symbol, type TradableSymbols } from '@cte/shared';
 import type { ConsensusEngine, SourceWeight } from '../engine/consensus-engine';
 import type { ConsensusBoard } from './consensus-board';
 import type { ConsensusRecord, StoredSignal } from './records';
@@ -42,12 +42,14 @@ export class AggregatorApi {
     private readonly o: {
       engine: ConsensusEngine;
       board: ConsensusBoard;
+      /** The fleet's tradable symbols: a query naming another is refused (400) naming it. */
+      symbols: TradableSymbols;
       repo: Pick<AggregatorRepository, 'listConsensus' | 'listSignals'>;
     },
   ) {}
 
   getConsensus(rawSymbol: unknown): ConsensusRecord {
-    const symbol = parseSymbol(rawSymbol);
+    const symbol = this.o.symbols.require(rawSymbol);
     const c = this.o.board.get(symbol);
     if (!c) throw new NotFoundError(`no consensus for ${symbol}`);
     return c;
@@ -55,7 +57,7 @@ export class AggregatorApi {
 
   /** Consensus history (every stored consensus), newest first. */
   async listConsensus(q: RawListQuery): Promise<{ consensus: ConsensusRecord[]; limit: number; offset: number }> {
-    const symbol = optionalSymbol(q.symbol);
+    const symbol = this.optionalSymbol(q.symbol);
     const limit = optionalInt(q.limit, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;
     const offset = optionalInt(q.offset, 'offset', 0, MAX_OFFSET) ?? 0;
     return { consensus: await this.o.repo.listConsensus({ symbol, limit, offset }), limit, offset };
@@ -63,10 +65,10 @@ export class AggregatorApi {
 
   /** Stored signals, newest first. */
   async listSignals(q: RawListQuery): Promise<{ signals: StoredSignal[]; limit: number; offset: number }> {
-    const symbol = optionalSymbol(q.symbol);
+    const symbol = this.optionalSymbol(q.symbol);
     let agentId: string | undefined;
     if (q.agent !== undefined && q.agent !== '') {
-      if (typeof q.agent !== 'string' || !AGENT_ID.test(q.agent)) throw new InvalidArgumentError(`invalid agent ${JSON.stringify(q.agent)}`);
+      if (typeof q.agent !== 'string' || !AGENT_ID.test(q.agent)) throw new InvalidArgumentError(`invalid agent ${describeValue(q.agent)}`);
       agentId = q.agent;
     }
     const limit = optionalInt(q.limit, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;
@@ -83,7 +85,12 @@ export class AggregatorApi {
     if (raw === undefined || raw === null) return new Set();
     if (!Array.isArray(raw)) throw new InvalidArgumentError('symbols must be a list');
     if (raw.length > MAX_STREAM_SYMBOLS) throw new InvalidArgumentError(`at most ${MAX_STREAM_SYMBOLS} symbols`);
-    return new Set(raw.map((s) => parseSymbol(s)));
+    return new Set(raw.map((s) => this.o.symbols.require(s, 'symbols')));
+  }
+
+  private optionalSymbol(raw: unknown): Symbol | undefined {
+    if (raw === undefined || raw === '') return undefined;
+    return this.o.symbols.require(raw);
   }
 
   snapshot(filter: ReadonlySet<string>): ConsensusRecord[] {
@@ -108,15 +115,10 @@ function toSourceView(s: SourceWeight): SourceInfo {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-function optionalSymbol(raw: unknown): Symbol | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  return parseSymbol(raw);
-}
-
 function optionalInt(raw: unknown, name: string, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const s = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof s !== 'string' || !/^\d{1,9}$/.test(s)) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  if (typeof s !== 'string' || !/^\d{1,9}$/.test(s)) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${describeValue(raw)}`);
   const n = Number(s);
   if (n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${n}`);
   return n;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** signals-aggregator benchmark (part of `make bench`): consensus throughput next to parsing alone. */
-import { benchRow, reportBench } from '@cte/shared';
+import { benchRow, reportBench } from '@cte/bench';
 import { benchmarkConsensus } from '../engine/bench';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

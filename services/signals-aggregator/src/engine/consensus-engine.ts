@@ -22,7 +22,7 @@
  * Pure and deterministic: no I/O, no clock, no randomness. Sources are summed in agent-id
  * order, so the same signals give bit-identical results whatever order state was rebuilt in.
  */
-import { timeframeMs, type SignalMessage, type SignalSide, type Symbol } from '@cte/shared';
+import { timeframeMs, type SignalMessage, type SignalSide, type Symbol, type TradableSymbols } from '@cte/shared';
 import { RecentSet } from './recent-set';
 import { TrackRecord, type PendingSignal, type ScoredSignal, type SourceView, type TrackRecordOptions } from './track-record';
 import { validateSignalShape, type SignalValidation } from './validation';
@@ -45,6 +45,12 @@ export interface ConsensusOptions {
   maxClockSkewMs?: number;
   /** Symbols accepted before any price is seen. */
   symbols?: readonly Symbol[];
+  /**
+   * The fleet's tradable symbols (TRADABLE_SYMBOLS). When given, they are the known symbols: prices
+   * of others are ignored and a signal for another is refused naming it. Without it (backtests),
+   * prices make symbols known.
+   */
+  tradable?: TradableSymbols;
   /** Bound on known symbols (prices for further symbols are ignored). Default 10,000. */
   maxSymbols?: number;
   /** How many recent signal ids are remembered so that re-applying one is a no-op. Default 100,000. */
@@ -116,7 +122,8 @@ export function signalDueAt(s: Pick<SignalMessage, 'bar_time' | 'timeframe' | 'h
 
 export class ConsensusEngine {
   readonly trackRecord: TrackRecord;
-  readonly options: Readonly<Required<Omit<ConsensusOptions, 'trackRecord' | 'symbols'>>>;
+  readonly options: Readonly<Required<Omit<ConsensusOptions, 'trackRecord' | 'symbols' | 'tradable'>>>;
+  private readonly tradable: TradableSymbols | undefined;
   private readonly weights: ReadonlyMap<string, number>;
   private readonly states = new Map<string, SymbolState>();
   private readonly known = new Set<string>();
@@ -152,7 +159,9 @@ export class ConsensusEngine {
     this.weights = new Map(Object.entries(o.baseWeights));
     this.trackRecord = new TrackRecord(opts.trackRecord);
     this.seen = new RecentSet(o.maxRememberedIds);
+    this.tradable = opts.tradable;
     for (const s of opts.symbols ?? []) this.known.add(s);
+    for (const s of opts.tradable?.list() ?? []) this.known.add(s);
   }
 
   // -------------------------------------------------------------------------
@@ -167,6 +176,9 @@ export class ConsensusEngine {
     const v = validateSignalShape(raw, nowMs, this.options.maxClockSkewMs);
     if (!v.ok) return v;
     const s = v.signal;
+    if (this.tradable !== undefined && !this.tradable.has(s.symbol)) {
+      return { ok: false, reason: 'unknown_symbol', message: this.tradable.unknown(s.symbol, 'signal.symbol').message };
+    }
     if (!this.known.has(s.symbol)) {
       return { ok: false, reason: 'unknown_symbol', message: `signal.symbol ${s.symbol} is not a known symbol` };
     }
@@ -220,7 +232,7 @@ export class ConsensusEngine {
    */
   onPrice(symbol: Symbol, price: string, ts: number): ScoredSignal[] {
     if (!this.known.has(symbol)) {
-      if (this.known.size >= this.options.maxSymbols) return [];
+      if (this.tradable !== undefined || this.known.size >= this.options.maxSymbols) return [];
       this.known.add(symbol);
     }
     const st = this.state(symbol);

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import Redis from 'ioredis';
-import { createLogger, createTestDatabase, freePort, peerAddressEnv, SERVICES, startService, waitFor, type RunningService, type ServiceName, type TestDatabase } from '@cte/shared';
+import { createLogger, SERVICES, type ServiceName } from '@cte/shared';
+import { createTestDatabase, freePort, peerAddressEnv, startService, waitFor, type RunningService, type TestDatabase } from '@cte/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');

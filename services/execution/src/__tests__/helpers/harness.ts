@@ -8,17 +8,17 @@ import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import {
   createLogger,
-  createTestDatabase,
   Dec,
   RedisBus,
   tickChannel,
   TRADING_CHANNELS,
+  TradableSymbols,
   type FillMessage,
   type Symbol,
-  type TestDatabase,
   type TradingStateMessage,
   type TradingStateName,
 } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { ExecutionService } from '../../adapters/execution-service';
 import { createExecutionMetrics, type ExecutionMetrics } from '../../adapters/metrics';
 import { MockVenue } from '../../adapters/mock-venue';
@@ -122,7 +122,6 @@ export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     onChange: (next, prev) => svc.onTradingState(next, prev),
   });
-  const known = new Set<string>(o.symbols ?? ['BTC/USD', 'ETH/USD']);
   const traceTimes = new TraceTimes();
   const svc: ExecutionService = new ExecutionService({
     repo,
@@ -130,7 +129,7 @@ export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
     bus,
     relay,
     tradingState: guard,
-    validation: { isKnownSymbol: (s) => known.has(s), precision },
+    validation: { symbols: new TradableSymbols(o.symbols ?? ['BTC/USD', 'ETH/USD'], 'TRADABLE_SYMBOLS'), precision },
     metrics,
     traceTimes,
     logger,

@@ -1,6 +1,6 @@
-import { startService, type RunningService } from '@cte/shared';
+import { startService, type RunningService } from '@cte/testkit';
 
-export { freePort, waitFor, type RunningService } from '@cte/shared';
+export { freePort, waitFor, type RunningService } from '@cte/testkit';
 
 /** Starts the compiled price-stream (`npm run build` first) as a real process and waits for /ready. */
 export function startPriceStream(env: Record<string, string>): Promise<RunningService> {

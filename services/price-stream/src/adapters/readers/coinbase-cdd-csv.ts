@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseSymbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol } from '@cte/shared';
 import type { Bar, Symbol } from '@cte/shared';
 import { readTextFile } from './file-text';
 import { inferTimeframe, requirePairSymbol } from './market-names';
@@ -49,7 +49,7 @@ export function parseCoinbaseCddCsv(text: string, file: string, options: CddOpti
     const fields = lines[i]!.split(',');
     if (fields.length < 7) throw rowError(file, lineNo, `expected at least 7 fields, got ${fields.length}`);
     const openTime = parseCddDate(fields[0]!);
-    if (openTime === undefined) throw rowError(file, lineNo, `unrecognised date ${JSON.stringify(fields[0])}`);
+    if (openTime === undefined) throw rowError(file, lineNo, `unrecognised date ${describeValue(fields[0])}`);
     let symbol = fixedSymbol;
     if (symbol === undefined) {
       const pair = fields[1]!.trim();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import AdmZip from 'adm-zip';
-import { InvalidArgumentError, parseSymbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol } from '@cte/shared';
 import type { Bar, Symbol, Timeframe } from '@cte/shared';
 import { requirePairSymbol } from './market-names';
 import { checkOhlcv, makeBar, parseNumberField, rowError, sortByTimeUnique, splitLines } from './parse-helpers';
@@ -52,7 +52,7 @@ export function parseLeanZipPath(filePath: string, options: LeanOptions = {}): L
   const resolution = (day !== null ? parts[parts.length - 3] : parts[parts.length - 2])?.toLowerCase() ?? '';
   const timeframe = RESOLUTIONS[resolution];
   if (timeframe === undefined) {
-    throw new InvalidArgumentError(`${filePath}: unsupported Lean resolution folder ${JSON.stringify(resolution)} (minute, hour or daily)`);
+    throw new InvalidArgumentError(`${filePath}: unsupported Lean resolution folder ${describeValue(resolution)} (minute, hour or daily)`);
   }
   if ((timeframe === '1m') !== (day !== null)) {
     throw new InvalidArgumentError(`${filePath}: ${resolution} files are named ${timeframe === '1m' ? 'YYYYMMDD_trade.zip' : '<pair>_trade.zip'}`);
@@ -90,7 +90,7 @@ export function parseLeanCsv(text: string, file: string, info: LeanZipInfo): Bar
       openTime = info.dayStartMs + offset;
     } else {
       const m = HOUR_TIME.exec(fields[0]!.trim());
-      if (m === null) throw rowError(file, lineNo, `time must be "YYYYMMDD HH:mm", got ${JSON.stringify(fields[0])}`);
+      if (m === null) throw rowError(file, lineNo, `time must be "YYYYMMDD HH:mm", got ${describeValue(fields[0])}`);
       if (Number(m[4]) > 23 || Number(m[5]) > 59) throw rowError(file, lineNo, `invalid time ${fields[0]}`);
       openTime = dayStart(m[1]!, m[2]!, m[3]!, `${file}:${lineNo}`) + Number(m[4]) * 3_600_000 + Number(m[5]) * 60_000;
     }

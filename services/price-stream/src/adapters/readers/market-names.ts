@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { InvalidArgumentError, TIMEFRAMES, parseSymbol, timeframeMs } from '@cte/shared';
+import { describeValue, InvalidArgumentError, TIMEFRAMES, parseSymbol, timeframeMs } from '@cte/shared';
 import type { Symbol, Timeframe } from '@cte/shared';
 
 /** Quote currencies recognised when splitting a concatenated pair; longer ones are tried first. */
@@ -29,7 +29,7 @@ export function pairToSymbol(pair: string): Symbol | undefined {
 export function requirePairSymbol(pair: string, where: string): Symbol {
   const symbol = pairToSymbol(pair);
   if (symbol === undefined) {
-    throw new InvalidArgumentError(`${where}: cannot tell base from quote in ${JSON.stringify(pair)}; pass the symbol explicitly`);
+    throw new InvalidArgumentError(`${where}: cannot tell base from quote in ${describeValue(pair)}; pass the symbol explicitly`);
   }
   return symbol;
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isSide, parseSymbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, isSide, parseSymbol } from '@cte/shared';
 import type { Bar, Symbol, Tick, Timeframe } from '@cte/shared';
 import { readTextFile } from './file-text';
 import { inferMarketFromFileName, inferTimeframe } from './market-names';
@@ -88,7 +88,7 @@ function parseTime(raw: string | undefined, file: string, line: number): number 
     const t = parseUtcDateTime(s);
     if (t !== undefined) return t;
   }
-  throw rowError(file, line, `time must be epoch s/ms/µs/ns or a UTC date-time, got ${JSON.stringify(raw ?? '')}`);
+  throw rowError(file, line, `time must be epoch s/ms/µs/ns or a UTC date-time, got ${describeValue(raw ?? '')}`);
 }
 
 function symbolFor(file: string, options: CsvOptions): { exchange: string; symbol: Symbol } {
@@ -152,7 +152,7 @@ export function parseTradesCsv(text: string, file: string, options: CsvOptions =
     if (layout.side !== undefined) {
       const side = (fields[layout.side] ?? '').trim().toLowerCase();
       if (isSide(side)) tick.side = side;
-      else if (side !== '') throw rowError(file, lineNo, `side must be buy or sell, got ${JSON.stringify(side)}`);
+      else if (side !== '') throw rowError(file, lineNo, `side must be buy or sell, got ${describeValue(side)}`);
     }
     if (ticks.length > 0 && ts < ticks[ticks.length - 1]!.ts) sorted = false;
     ticks.push(tick);

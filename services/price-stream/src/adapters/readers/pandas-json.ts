@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseSymbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol } from '@cte/shared';
 import type { Bar, Timeframe } from '@cte/shared';
 import { readTextFile } from './file-text';
 import { inferMarketFromFileName, inferTimeframe } from './market-names';
@@ -30,7 +30,7 @@ export function parsePandasColumnsJson(text: string, file: string, options: Pand
   if (!isRecord(doc)) throw new InvalidArgumentError(`${file}: expected a JSON object of columns`, { file });
   const columns = COLUMNS.map((name) => {
     const col = doc[name];
-    if (!isRecord(col)) throw new InvalidArgumentError(`${file}: missing column ${JSON.stringify(name)}`, { file });
+    if (!isRecord(col)) throw new InvalidArgumentError(`${file}: missing column ${describeValue(name)}`, { file });
     return col;
   });
   const [dates, opens, highs, lows, closes, volumes] = columns as [
@@ -47,7 +47,7 @@ export function parsePandasColumnsJson(text: string, file: string, options: Pand
   const num = (col: Record<string, unknown>, key: string, name: string): number => {
     const v = col[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidArgumentError(`${file}:[${key}]: ${name} must be a number, got ${JSON.stringify(v)}`, { file, row: key });
+      throw new InvalidArgumentError(`${file}:[${key}]: ${name} must be a number, got ${describeValue(v)}`, { file, row: key });
     }
     return v;
   };

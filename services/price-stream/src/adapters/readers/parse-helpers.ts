@@ -1,4 +1,4 @@
-import { InvalidArgumentError, timeframeMs } from '@cte/shared';
+import { describeValue, InvalidArgumentError, timeframeMs } from '@cte/shared';
 import type { Bar, Symbol, Timeframe } from '@cte/shared';
 
 /** Where a value came from, for error messages: `file:line`. */
@@ -22,9 +22,9 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /** Parses a plain numeric CSV field; throws with file:line when it is not a finite number. */
 export function parseNumberField(raw: string | undefined, name: string, file: string, line: number): number {
   const s = raw?.trim() ?? '';
-  if (!NUMBER.test(s)) throw rowError(file, line, `${name} is not a number: ${JSON.stringify(raw ?? '')}`);
+  if (!NUMBER.test(s)) throw rowError(file, line, `${name} is not a number: ${describeValue(raw ?? '')}`);
   const n = Number(s);
-  if (!Number.isFinite(n)) throw rowError(file, line, `${name} is not finite: ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n)) throw rowError(file, line, `${name} is not finite: ${describeValue(raw)}`);
   return n;
 }
 

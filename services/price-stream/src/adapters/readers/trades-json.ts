@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isSide, parseSymbol } from '@cte/shared';
+import { describeValue, InvalidArgumentError, isSide, parseSymbol } from '@cte/shared';
 import type { Symbol, Tick } from '@cte/shared';
 import { readTextFile } from './file-text';
 import { inferMarketFromFileName } from './market-names';
@@ -39,12 +39,12 @@ export function parseTradesJson(text: string, file: string, options: TradesFileO
     const row: unknown = rows[i];
     if (!Array.isArray(row) || row.length < 6) throw rowFail(file, i, 'expected [ts_ms, id, order, side, price, amount, cost]');
     const [ts, id, , side, price, amount] = row as unknown[];
-    if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) throw rowFail(file, i, `ts must be epoch ms, got ${JSON.stringify(ts)}`);
-    if (typeof price !== 'number' || !(price > 0) || !Number.isFinite(price)) throw rowFail(file, i, `price must be > 0, got ${JSON.stringify(price)}`);
+    if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) throw rowFail(file, i, `ts must be epoch ms, got ${describeValue(ts)}`);
+    if (typeof price !== 'number' || !(price > 0) || !Number.isFinite(price)) throw rowFail(file, i, `price must be > 0, got ${describeValue(price)}`);
     if (typeof amount !== 'number' || !(amount >= 0) || !Number.isFinite(amount)) {
-      throw rowFail(file, i, `amount must be >= 0, got ${JSON.stringify(amount)}`);
+      throw rowFail(file, i, `amount must be >= 0, got ${describeValue(amount)}`);
     }
-    if (side !== null && side !== undefined && !isSide(side)) throw rowFail(file, i, `side must be buy, sell or null, got ${JSON.stringify(side)}`);
+    if (side !== null && side !== undefined && !isSide(side)) throw rowFail(file, i, `side must be buy, sell or null, got ${describeValue(side)}`);
     const tick: Tick = { exchange, symbol, ts, price, qty: amount };
     if (isSide(side)) tick.side = side;
     if (typeof id === 'string' || typeof id === 'number') tick.tradeId = String(id);

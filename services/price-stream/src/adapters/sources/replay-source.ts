@@ -10,7 +10,7 @@ export interface ReplayOptions {
   startMs?: number | undefined;
   endMs?: number | undefined;
   loop: boolean;
-  /** Only these symbols; empty = all. */
+  /** Only these symbols (the tracked subset of TRADABLE_SYMBOLS); empty = all. */
   symbols: readonly Symbol[];
   exchange: string;
   logger: Logger;
@@ -32,9 +32,13 @@ export class ReplaySource implements MarketSource {
   private readonly ticks: Tick[];
 
   constructor(private readonly opts: ReplayOptions) {
-    this.ticks = loadTicks(opts);
+    const { ticks, skipped } = loadTicks(opts);
+    this.ticks = ticks;
+    if (skipped.size > 0) {
+      opts.logger.warn({ skipped: [...skipped].sort().slice(0, 20), tracked: opts.symbols }, 'replay data of symbols outside TRADABLE_SYMBOLS (or SYMBOLS) skipped');
+    }
     if (this.ticks.length === 0) {
-      throw new InvalidArgumentError('replay has no ticks: check REPLAY_FILES, SYMBOLS, REPLAY_START and REPLAY_END');
+      throw new InvalidArgumentError('replay has no ticks: check REPLAY_FILES, TRADABLE_SYMBOLS, SYMBOLS, REPLAY_START and REPLAY_END');
     }
     this.dataNow = this.ticks[0]!.ts;
     const symbols = [...new Set(this.ticks.map((t) => t.symbol))];
@@ -95,19 +99,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function loadTicks(opts: ReplayOptions): Tick[] {
+function loadTicks(opts: ReplayOptions): { ticks: Tick[]; skipped: Set<string> } {
   const wanted = new Set(opts.symbols);
+  const skipped = new Set<string>();
   const all: Tick[] = [];
   for (const file of opts.files) {
     const data = readAnyFile(file, { exchange: opts.exchange });
     const ticks = data.kind === 'ticks' ? data.ticks : data.bars.flatMap((b) => barToTicks(b, b.exchange));
     for (const t of ticks) {
-      if (wanted.size > 0 && !wanted.has(t.symbol)) continue;
+      if (wanted.size > 0 && !wanted.has(t.symbol)) {
+        skipped.add(t.symbol);
+        continue;
+      }
       if (opts.startMs !== undefined && t.ts < opts.startMs) continue;
       if (opts.endMs !== undefined && t.ts > opts.endMs) continue;
       all.push(t);
     }
   }
   // Stable sort keeps each file's order for equal timestamps.
-  return all.sort((a, b) => a.ts - b.ts);
+  return { ticks: all.sort((a, b) => a.ts - b.ts), skipped };
 }

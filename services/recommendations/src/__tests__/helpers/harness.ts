@@ -8,23 +8,27 @@ import {
   CHANNELS,
   createGrpcClient,
   createLogger,
-  createTestDatabase,
   loadProto,
   RedisBus,
-  startService,
   TRADING_CHANNELS,
-  waitFor,
   type ConsensusMessage,
   type GrpcClient,
   type OrderEventMessage,
   type RecommendationsClient,
   type RecommendationsProtoGrpcType,
+} from '@cte/shared';
+import {
+  createTestDatabase,
+  startService,
+  waitFor,
   type RunningService,
   type TestDatabase,
-} from '@cte/shared';
+} from '@cte/testkit';
 import { PeerDoubles, type BarDouble } from './peers';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Tradable test symbols each harness declares in TRADABLE_SYMBOLS (symbol() hands them out). */
+const SYMBOL_POOL = 100;
 const HOUR = 3_600_000;
 
 export interface RecRow {
@@ -67,6 +71,7 @@ export class Harness {
   svc!: RunningService;
   client!: GrpcClient<RecommendationsClient>;
   private n = 0;
+  private symbols = 0;
   private ports: { httpPort?: number; grpcPort?: number } = {};
 
   constructor(private readonly envOverrides: Record<string, string> = {}) {}
@@ -99,6 +104,7 @@ export class Harness {
       ORDER_POLL_AFTER_MS: '500',
       SWEEP_INTERVAL_MS: '100',
       SHUTDOWN_GRACE_MS: '5000',
+      TRADABLE_SYMBOLS: ['BTC/USD', 'ETH/USD', ...Array.from({ length: SYMBOL_POOL }, (_, i) => this.poolSymbol(i + 1))].join(','),
       ...this.envOverrides,
     };
   }
@@ -120,9 +126,14 @@ export class Harness {
     await this.tdb?.drop();
   }
 
-  /** A symbol no other test uses. */
+  /** A tradable symbol no other test uses (from the pool the service is started with). */
   symbol(): string {
-    return `R${this.tag}${++this.n}/USD`;
+    if (this.symbols >= SYMBOL_POOL) throw new Error(`more than ${SYMBOL_POOL} test symbols: raise SYMBOL_POOL`);
+    return this.poolSymbol(++this.symbols);
+  }
+
+  private poolSymbol(i: number): string {
+    return `R${this.tag}S${i}/USD`;
   }
 
   consensus(over: Partial<ConsensusMessage> = {}): ConsensusMessage {
@@ -211,7 +222,7 @@ export class Harness {
 }
 
 /** The value of one sample in a Prometheus exposition, 0 when absent. */
-export { metricValue } from '@cte/shared';
+export { metricValue } from '@cte/testkit';
 
 /** A DECIMAL column as a plain decimal string without trailing zeros. */
 export const dec = (s: string | null): string | null => (s === null ? null : s.includes('.') ? s.replace(/\.?0+$/, '') : s);

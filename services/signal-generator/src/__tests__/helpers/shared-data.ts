@@ -1,6 +1,6 @@
-import { findSharedDataDir, sharedData } from '@cte/shared';
+import { findSharedDataDir, sharedData } from '@cte/testkit';
 
-/** The real-market-data folder, located once by the kit's test support (see shared/src/testing/shared-data.ts). */
+/** The real-market-data folder, located once by the test kit (see tools/testkit/src/shared-data.ts). */
 export const SHARED_DATA_DIR = findSharedDataDir();
 export { sharedData };
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 
 /**
  * The feature vector's layout: name, bars needed before the feature is
@@ -158,7 +158,7 @@ export const FEATURE_COUNT = FEATURE_NAMES.length;
 /** Slot of a named feature; throws InvalidArgumentError for an unknown name. */
 export function featureIndex(name: string): number {
   const i = INDEX.get(name);
-  if (i === undefined) throw new InvalidArgumentError(`unknown feature ${JSON.stringify(name)}`, { name });
+  if (i === undefined) throw new InvalidArgumentError(`unknown feature ${describeValue(name)}`, { name });
   return i;
 }
 

@@ -2,7 +2,7 @@
  * A registry model ready to serve: the XGBoost model, its metadata, and the
  * mapping from the feature pipeline's vector onto the model's columns. Pure.
  */
-import { FailedPreconditionError, InvalidArgumentError } from '@cte/shared';
+import { describeValue, FailedPreconditionError, InvalidArgumentError } from '@cte/shared';
 import { loadXgbModel, type XgbModel } from '../xgboost';
 import { modelKey, type ModelMeta } from './meta';
 
@@ -43,7 +43,7 @@ export function mapFeatures(modelFeatures: readonly string[], pipelineFeatures: 
   });
   const unknown = modelFeatures.filter((n) => !index.has(n));
   if (unknown.length > 0) {
-    const shown = unknown.slice(0, 10).map((n) => JSON.stringify(n)).join(', ');
+    const shown = unknown.slice(0, 10).map((n) => describeValue(n)).join(', ');
     throw new InvalidArgumentError(
       `model features not computed by the feature pipeline (${unknown.length} of ${modelFeatures.length}): ${shown}${unknown.length > 10 ? ', …' : ''}`,
       { unknown_features: unknown },
@@ -99,7 +99,7 @@ export function createLoadedModel(input: CreateLoadedModelInput): LoadedModel {
     const i = model.featureNames.findIndex((n, j) => n !== meta.featureNames[j]);
     if (i >= 0) {
       throw new InvalidArgumentError(
-        `model.json feature ${i} is ${JSON.stringify(model.featureNames[i])} but meta.json says ${JSON.stringify(meta.featureNames[i])}`,
+        `model.json feature ${i} is ${describeValue(model.featureNames[i])} but meta.json says ${describeValue(meta.featureNames[i])}`,
       );
     }
   }

@@ -4,7 +4,7 @@
  * data, and how well it did on held-out data. JSON is snake_case; the parsed
  * form is camelCase. Pure.
  */
-import { InvalidArgumentError, parseSymbol, parseTimeframe, symbolToChannelKey, type Symbol, type Timeframe } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol, parseTimeframe, symbolToChannelKey, type Symbol, type Timeframe } from '@cte/shared';
 
 /** Metrics of one data split; any may be absent (e.g. AUC when a split has one class). */
 export interface ModelSplitMetrics {
@@ -80,20 +80,20 @@ function field(o: Obj, key: string, path: string): unknown {
 
 function string(o: Obj, key: string, path: string): string {
   const v = field(o, key, path);
-  if (typeof v !== 'string' || v === '') bad(`${path}${key}`, `must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '') bad(`${path}${key}`, `must be a non-empty string, got ${describeValue(v)}`);
   return v;
 }
 
 function number(o: Obj, key: string, path: string): number {
   const v = field(o, key, path);
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${path}${key}`, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${path}${key}`, `must be a finite number, got ${describeValue(v)}`);
   return v;
 }
 
 function optNumber(o: Obj, key: string, path: string): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${path}${key}`, `must be a finite number or null, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${path}${key}`, `must be a finite number or null, got ${describeValue(v)}`);
   return v;
 }
 
@@ -151,9 +151,9 @@ export function parseModelMeta(json: unknown): ModelMeta {
     bad('symbol/timeframe', (e as Error).message);
   }
   const version = string(json, 'version', '');
-  if (!VERSION.test(version)) bad('version', `must match ${VERSION.source}, got ${JSON.stringify(version)}`);
+  if (!VERSION.test(version)) bad('version', `must match ${VERSION.source}, got ${describeValue(version)}`);
   const createdAt = string(json, 'created_at', '');
-  if (Number.isNaN(Date.parse(createdAt))) bad('created_at', `must be an ISO-8601 time, got ${JSON.stringify(createdAt)}`);
+  if (Number.isNaN(Date.parse(createdAt))) bad('created_at', `must be an ISO-8601 time, got ${describeValue(createdAt)}`);
   const objective = string(json, 'objective', '');
 
   const names = field(json, 'feature_names', '');
@@ -163,7 +163,7 @@ export function parseModelMeta(json: unknown): ModelMeta {
   const featureNames = Object.freeze([...(names as string[])]);
   const seen = new Set<string>();
   for (const n of featureNames) {
-    if (seen.has(n)) bad('feature_names', `lists ${JSON.stringify(n)} twice`);
+    if (seen.has(n)) bad('feature_names', `lists ${describeValue(n)} twice`);
     seen.add(n);
   }
 

@@ -6,7 +6,7 @@
  * horizon_ms) and its type's parameters; every key has a default and bounds,
  * and unknown keys are rejected.
  */
-import { InvalidArgumentError, timeframeMs, type Timeframe } from '@cte/shared';
+import { describeValue, InvalidArgumentError, timeframeMs, type Timeframe } from '@cte/shared';
 import { BREAKOUT_FEATURES, BREAKOUT_PARAMS, evaluateBreakout, parseBreakoutParams, type BreakoutParams } from './breakout';
 import {
   evaluateMeanReversion,
@@ -42,7 +42,7 @@ export function isAgentType(x: unknown): x is AgentType {
 }
 
 export function parseAgentType(x: unknown): AgentType {
-  if (!isAgentType(x)) throw new InvalidArgumentError(`invalid agent type ${JSON.stringify(x)}: expected one of ${AGENT_TYPES.join(', ')}`);
+  if (!isAgentType(x)) throw new InvalidArgumentError(`invalid agent type ${describeValue(x)}: expected one of ${AGENT_TYPES.join(', ')}`);
   return x;
 }
 

@@ -3,7 +3,7 @@
  * a value out of bounds, of the wrong type, or an unknown key is an
  * InvalidArgumentError naming the field (400 / INVALID_ARGUMENT at the edges).
  */
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 
 export type RawParams = Readonly<Record<string, unknown>>;
 
@@ -41,7 +41,7 @@ export function readNumber(raw: RawParams, key: string, b: NumberBounds, prefix 
   const v = raw[key];
   if (v === undefined || v === null) return b.default;
   const field = `${prefix}.${key}`;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${field} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${field} must be a number, got ${describeValue(v)}`);
   if (b.integer && !Number.isInteger(v)) throw new InvalidArgumentError(`${field} must be an integer, got ${v}`);
   const lowOk = b.exclusiveMin ? v > b.min : v >= b.min;
   const highOk = b.exclusiveMax ? v < b.max : v <= b.max;
@@ -56,7 +56,7 @@ export function readNumber(raw: RawParams, key: string, b: NumberBounds, prefix 
 export function readBoolean(raw: RawParams, key: string, dflt: boolean, prefix = 'config'): boolean {
   const v = raw[key];
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${prefix}.${key} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${prefix}.${key} must be true or false, got ${describeValue(v)}`);
   return v;
 }
 
@@ -64,7 +64,7 @@ export function readOptionalString(raw: RawParams, key: string, pattern: RegExp,
   const v = raw[key];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string' || !pattern.test(v)) {
-    throw new InvalidArgumentError(`${prefix}.${key} must match ${pattern.source}, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(`${prefix}.${key} must match ${pattern.source}, got ${describeValue(v)}`);
   }
   return v;
 }

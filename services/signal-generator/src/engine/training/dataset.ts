@@ -7,7 +7,7 @@
  * the H bars ahead are not exactly H periods (a gap in the data would stretch
  * the horizon).
  */
-import { InvalidArgumentError, type Bar } from '@cte/shared';
+import { describeValue, InvalidArgumentError, type Bar } from '@cte/shared';
 
 export interface LabelSpec {
   /** H: bars ahead. */
@@ -113,7 +113,7 @@ export function buildTrainingRows(
 /** `open_time,<features...>,fwd_return,label`. */
 export function trainingCsvHeader(featureNames: readonly string[]): string {
   for (const n of featureNames) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(n)) throw new InvalidArgumentError(`feature name ${JSON.stringify(n)} cannot be a CSV column`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(n)) throw new InvalidArgumentError(`feature name ${describeValue(n)} cannot be a CSV column`);
   }
   return ['open_time', ...featureNames, 'fwd_return', 'label'].join(',');
 }

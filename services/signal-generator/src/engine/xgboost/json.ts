@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 
 /** Small typed accessors over parsed JSON; every failure names the JSON path. */
 
@@ -38,7 +38,7 @@ export function str(parent: JsonObject, key: string, path: string): string {
 export function numLike(parent: JsonObject, key: string, path: string): number {
   const v = parent[key];
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) fail(`${path}.${key}`, `expected a number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n)) fail(`${path}.${key}`, `expected a number, got ${describeValue(v)}`);
   return n;
 }
 
@@ -62,7 +62,7 @@ export function numArray(parent: JsonObject, key: string, path: string, length?:
     const v = a[i];
     // Old XGBoost versions write default_left as booleans.
     const n = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : NaN;
-    if (!Number.isFinite(n)) fail(`${path}.${key}[${i}]`, `expected a finite number, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(n)) fail(`${path}.${key}[${i}]`, `expected a finite number, got ${describeValue(v)}`);
     out[i] = n;
   }
   return out;

@@ -20,7 +20,7 @@
  * absolute child index) laid out so the right child follows the left one, and
  * walked four trees at a time with branch-free steps.
  */
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 import { applyTransform, baseScoreToMargin, objectiveSpec, type XgbTransform } from './objectives';
 import {
   arr,
@@ -415,17 +415,17 @@ function parseTrees(
 function parseBaseScore(raw: unknown, numOutputs: number, objective: string, path: string): Float64Array {
   const spec = objectiveSpec(objective);
   const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
-  if (text === undefined) fail(path, `expected a string, got ${JSON.stringify(raw)}`);
+  if (text === undefined) fail(path, `expected a string, got ${describeValue(raw)}`);
   let values: number[];
   if (text.startsWith('[')) {
-    if (!text.endsWith(']')) fail(path, `malformed vector ${JSON.stringify(text)}`);
+    if (!text.endsWith(']')) fail(path, `malformed vector ${describeValue(text)}`);
     const parts = text.slice(1, -1).split(',').map((s) => s.trim());
     values = parts.map(Number);
-    if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) fail(path, `malformed vector ${JSON.stringify(text)}`);
+    if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) fail(path, `malformed vector ${describeValue(text)}`);
     if (values.length !== 1 && values.length !== numOutputs) fail(path, `has ${values.length} entries, expected 1 or ${numOutputs}`);
   } else {
     const p = text === '' ? NaN : Number(text);
-    if (!Number.isFinite(p)) fail(path, `expected a number, got ${JSON.stringify(text)}`);
+    if (!Number.isFinite(p)) fail(path, `expected a number, got ${describeValue(text)}`);
     values = [p];
   }
   const out = new Float64Array(numOutputs);
@@ -483,7 +483,7 @@ export function loadXgbModel(json: unknown): XgbModel {
       return new LinearModel(common, weights);
     }
     default:
-      throw new InvalidArgumentError(`unsupported XGBoost booster ${JSON.stringify(kind)}: expected gbtree, dart or gblinear`, { booster: kind });
+      throw new InvalidArgumentError(`unsupported XGBoost booster ${describeValue(kind)}: expected gbtree, dart or gblinear`, { booster: kind });
   }
 }
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared';
 
 /**
  * How an objective turns margins into predictions (`PredTransform`) and how a
@@ -43,7 +43,7 @@ export function objectiveSpec(name: string): XgbObjectiveSpec {
   const spec = Object.prototype.hasOwnProperty.call(XGB_OBJECTIVES, name) ? XGB_OBJECTIVES[name] : undefined;
   if (spec === undefined) {
     throw new InvalidArgumentError(
-      `unsupported XGBoost objective ${JSON.stringify(name)}: supported are ${Object.keys(XGB_OBJECTIVES).join(', ')}`,
+      `unsupported XGBoost objective ${describeValue(name)}: supported are ${Object.keys(XGB_OBJECTIVES).join(', ')}`,
       { objective: name },
     );
   }

@@ -1,0 +1,15 @@
+/** The DECIMAL column declarations input is validated against match the migrated schema. */
+import { createLogger, decimalColumnMismatches } from '@cte/shared';
+import { createTestDatabase, type TestDatabase } from '@cte/testkit';
+import { PRICE_STREAM_DECIMAL_COLUMNS } from '../adapters/columns';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase(createLogger({ service: 'test', level: 'silent' }));
+});
+afterAll(() => t?.drop());
+
+it('declares every DECIMAL column of price-stream tables exactly as migrated', async () => {
+  expect(PRICE_STREAM_DECIMAL_COLUMNS.length).toBeGreaterThan(0);
+  expect(await decimalColumnMismatches(t.db, PRICE_STREAM_DECIMAL_COLUMNS)).toEqual([]);
+});

@@ -1,2 +1,0 @@
-export * from './service-process';
-export * from './shared-data';

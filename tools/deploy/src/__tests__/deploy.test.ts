@@ -1,0 +1,455 @@
+/**
+ * Deployment files are generated from the one declaration (shared/src/services.ts): they must not
+ * drift, must render with kustomize (overlays and `kubectl apply -k k8s/`), validate against the
+ * Kubernetes schemas (kubernetes-models), be hardened, open exactly the declared network flows,
+ * give shutdown its drain delay and grace period, and render the Deployment once for kustomize
+ * and Helm.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
+import { DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceName } from '@cte/shared';
+import { ALERTMANAGER_PORT, declaredGrpcFlows, DEFAULT_OVERLAY, generateAll, helmDeploymentTemplate, helmValues, helmValuesSchema, killAfterSeconds, npmWorkspaces, SERVICE_NAMES } from '../index';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; [k: string]: any };
+
+const workspaces = npmWorkspaces(ROOT);
+const generated = generateAll(workspaces);
+
+function listFiles(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)));
+}
+
+describe('generated deployment files', () => {
+  it('equal the committed files byte for byte (run `make generate` after changing services.ts)', () => {
+    const drifted = Object.entries(generated)
+      .filter(([rel, text]) => !fs.existsSync(path.join(ROOT, rel)) || fs.readFileSync(path.join(ROOT, rel), 'utf8') !== text)
+      .map(([rel]) => rel);
+    expect(drifted).toEqual([]);
+  });
+
+  it('leave no stale file behind in the generated folders', () => {
+    const topOfK8s = fs.readdirSync(path.join(ROOT, 'k8s'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => `k8s/${d.name}`);
+    const onDisk = [...topOfK8s, ...listFiles('k8s/base'), ...listFiles('k8s/overlays'), ...listFiles('charts/crypto-trading-engine')];
+    expect(onDisk.filter((f) => !(f in generated))).toEqual([]);
+  });
+
+  it('include the Dockerfile, Prometheus scrape config and k8s/kustomization.yaml', () => {
+    expect(Object.keys(generated)).toEqual(expect.arrayContaining(['Dockerfile', 'k8s/monitoring/prometheus.yml', 'k8s/kustomization.yaml']));
+  });
+});
+
+// ---------------------------------------------------------------- Dockerfile
+
+describe('Dockerfile', () => {
+  const text = generated.Dockerfile!;
+  const stages = text.split(/^FROM /m).slice(1);
+  const stage = (name: string) => stages.find((s) => s.split('\n')[0]!.endsWith(` AS ${name}`))!;
+  const copiedManifests = (body: string) => [...body.matchAll(/^COPY (?:--from=build \/app\/)?(\S+)\/package\.json \1\/$/gm)].map((m) => m[1]);
+
+  it('copies the manifest of every npm workspace before `npm ci`, in the build and prod-deps stages', () => {
+    expect(workspaces).toEqual(expect.arrayContaining(['shared', 'tools/deploy', ...SERVICE_NAMES.map((n) => `services/${n}`)]));
+    for (const name of ['build', 'prod-deps']) {
+      const body = stage(name);
+      expect({ name, manifests: copiedManifests(body) }).toEqual({ name, manifests: workspaces });
+      expect(body.indexOf('package.json services/')).toBeLessThan(body.indexOf('RUN npm ci'));
+    }
+  });
+
+  it('ships no tooling: the runtime stage copies shared and the one service, nothing from tools/', () => {
+    const runtime = stage('runtime');
+    expect(runtime).not.toMatch(/tools\//);
+    expect(runtime).toMatch(/COPY --from=build --chown=root:root \/app\/shared\/dist \.\/shared\/dist/);
+    expect(fs.existsSync(path.join(ROOT, 'shared', 'src', 'deploy'))).toBe(false);
+    expect(fs.existsSync(path.join(ROOT, 'shared', 'src', 'bin', 'gen-deploy.ts'))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- shutdown timing
+
+describe('shutdown timing in the deployments', () => {
+  it('keeps serving longer than endpoint removal takes, and lets the orchestrators wait for drain delay + grace', () => {
+    // Endpoint removal reaches kube-proxy and ingress controllers within 1-3 s.
+    expect(SHUTDOWN_TIMING.drainDelayMs).toBeGreaterThanOrEqual(3_000);
+    expect(killAfterSeconds() * 1000).toBeGreaterThanOrEqual(SHUTDOWN_TIMING.drainDelayMs + SHUTDOWN_TIMING.graceMs + 3_000);
+    const common = parseAllDocuments(generated['k8s/base/configmap.yaml']!).map((d) => d.toJS() as K8sObject).find((o) => o.metadata.name === 'cte-common')!;
+    expect(common.data).toMatchObject({ SHUTDOWN_DRAIN_DELAY_MS: String(SHUTDOWN_TIMING.drainDelayMs), SHUTDOWN_GRACE_MS: String(SHUTDOWN_TIMING.graceMs) });
+    for (const name of SERVICE_NAMES) {
+      const deployment = parseAllDocuments(generated[`k8s/base/${name}.yaml`]!).map((d) => d.toJS() as K8sObject).find((o) => o.kind === 'Deployment')!;
+      const pod = deployment.spec.template.spec;
+      expect({ name, grace: pod.terminationGracePeriodSeconds }).toEqual({ name, grace: killAfterSeconds() });
+      // The process drains by itself after SIGTERM: a preStop sleep would only add to the wait.
+      expect({ name, preStop: pod.containers[0].lifecycle?.preStop }).toEqual({ name, preStop: undefined });
+    }
+    expect(helmValues().terminationGracePeriodSeconds).toBe(killAfterSeconds());
+  });
+});
+
+describe('the declaration', () => {
+  it('lists as `calls` exactly the peers each service reads a <PEER>_GRPC_ADDR for', () => {
+    for (const name of SERVICE_NAMES) {
+      const srcDir = path.join(ROOT, 'services', name, 'src');
+      const used = new Set<ServiceName>();
+      for (const rel of listFiles(path.relative(ROOT, srcDir))) {
+        if (rel.includes('__tests__') || !rel.endsWith('.ts')) continue;
+        const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+        for (const peer of SERVICE_NAMES) if (text.includes(`'${envPrefix(peer)}_GRPC_ADDR'`)) used.add(peer);
+      }
+      expect({ name, calls: [...SERVICES[name].calls].sort() }).toEqual({ name, calls: [...used].sort() });
+    }
+  });
+
+  it('gives every heap cap room below the memory limit', () => {
+    for (const name of SERVICE_NAMES) {
+      const { nodeOptions, resources } = SERVICES[name];
+      const heap = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1] ?? 0);
+      expect(resources.limits.memoryMi).toBeGreaterThanOrEqual(heap + 128);
+      expect(resources.requests.memoryMi).toBeLessThanOrEqual(resources.limits.memoryMi);
+    }
+  });
+
+  it('keeps the stateful singletons at one replica', () => {
+    for (const name of ['risk', 'execution', 'portfolio', 'signals-aggregator'] as const) expect(SERVICES[name].replicas).toBe(1);
+  });
+});
+
+// ---------------------------------------------------------------- Kubernetes
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const TARGETS = ['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/prod', 'k8s'];
+
+function render(dir: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', path.join(ROOT, dir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject).filter(Boolean);
+}
+
+/**
+ * Validates objects against the Kubernetes OpenAPI schemas bundled in kubernetes-models (ESM-only,
+ * so it runs in a child node process). Returns one message per invalid object.
+ */
+function validateK8s(objects: K8sObject[]): string[] {
+  const script = `
+    const objects = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    const errors = [];
+    for (const o of objects) {
+      try {
+        const mod = await import('kubernetes-models/' + o.apiVersion + '/' + o.kind);
+        new mod[o.kind](o).validate();
+      } catch (e) { errors.push(o.kind + '/' + (o.metadata && o.metadata.name) + ': ' + e.message); }
+    }
+    process.stdout.write(JSON.stringify(errors));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/'); ${script}`], {
+    cwd: ROOT,
+    input: JSON.stringify(objects),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`validator failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
+const describeK8s = hasKubectl ? describe : describe.skip;
+if (!hasKubectl) console.warn('kubectl not found: skipping kustomize render and schema validation tests');
+
+describeK8s('kustomize base and overlays', () => {
+  const rendered = new Map<string, K8sObject[]>();
+  beforeAll(() => {
+    for (const t of TARGETS) rendered.set(t, render(t));
+  });
+
+  it(`\`kubectl apply -k k8s/\` applies the ${DEFAULT_OVERLAY} overlay`, () => {
+    expect(rendered.get('k8s')).toEqual(rendered.get(`k8s/overlays/${DEFAULT_OVERLAY}`));
+  });
+
+  it('render, and every object validates against the Kubernetes schemas', () => {
+    for (const t of TARGETS) {
+      const objects = rendered.get(t)!;
+      expect(objects.length).toBeGreaterThan(30);
+      expect({ t, errors: validateK8s(objects) }).toEqual({ t, errors: [] });
+    }
+  });
+
+  it('the validator rejects an invalid object (it is not a no-op)', () => {
+    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' }, spec: { ports: [{ port: 'eighty' }] } };
+    expect(validateK8s([bad as unknown as K8sObject])).toHaveLength(1);
+  });
+
+  it('put everything in one namespace, ship only a placeholder Secret in base and none in prod', () => {
+    for (const t of TARGETS) {
+      for (const o of rendered.get(t)!) if (o.kind !== 'Namespace') expect(o.metadata).toHaveProperty('namespace', 'crypto-trading');
+    }
+    const secrets = rendered.get('k8s/base')!.filter((o) => o.kind === 'Secret');
+    expect(secrets).toHaveLength(1);
+    for (const v of Object.values(secrets[0].stringData as Record<string, string>)) expect(v).toContain('CHANGE_ME');
+    expect(rendered.get('k8s/overlays/prod')!.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  it('harden every workload: non-root, read-only root fs, no escalation, caps dropped, seccomp, probes, requests/limits', () => {
+    for (const t of TARGETS) {
+      const workloads = rendered.get(t)!.filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
+      expect(workloads.map((w) => w.metadata.name).sort()).toEqual([...SERVICE_NAMES, 'migrate'].sort());
+      for (const w of workloads) {
+        const pod = w.spec.template.spec;
+        expect(pod.securityContext.runAsNonRoot).toBe(true);
+        expect(pod.automountServiceAccountToken).toBe(false);
+        for (const c of pod.containers) {
+          const sc = c.securityContext;
+          const where = `${t} ${w.kind}/${w.metadata.name}`;
+          expect({ where, runAsNonRoot: sc.runAsNonRoot, ro: sc.readOnlyRootFilesystem, esc: sc.allowPrivilegeEscalation, drop: sc.capabilities?.drop, seccomp: sc.seccompProfile?.type ?? pod.securityContext.seccompProfile?.type })
+            .toEqual({ where, runAsNonRoot: true, ro: true, esc: false, drop: ['ALL'], seccomp: 'RuntimeDefault' });
+          for (const k of ['requests', 'limits']) {
+            expect(c.resources[k].cpu).toBeDefined();
+            expect(c.resources[k].memory).toBeDefined();
+          }
+          if (w.kind === 'Deployment') {
+            const name = w.metadata.name as ServiceName;
+            expect(c.livenessProbe.httpGet.path).toBe('/health');
+            expect(c.readinessProbe.httpGet.path).toBe('/ready');
+            expect(c.startupProbe.httpGet).toBeDefined();
+            expect(w.spec.replicas).toBe(SERVICES[name].replicas);
+            expect(c.ports.map((p: any) => [p.name, p.containerPort])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
+            expect(c.resources.limits.memory).toBe(`${SERVICES[name].resources.limits.memoryMi}Mi`);
+          }
+        }
+      }
+    }
+  });
+
+  it('give every service a ServiceAccount, a Service with named http and grpc ports, and a PodDisruptionBudget', () => {
+    const objects = rendered.get('k8s/base')!;
+    for (const name of SERVICE_NAMES) {
+      const of = (kind: string) => objects.filter((o) => o.kind === kind && o.metadata.name === name);
+      expect(of('ServiceAccount')).toHaveLength(1);
+      expect(of('PodDisruptionBudget')).toHaveLength(1);
+      const [svc] = of('Service');
+      expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
+    }
+  });
+
+  it('wire peers through <PEER>_GRPC_ADDR at their Service DNS names', () => {
+    const cms = rendered.get('k8s/base')!.filter((o) => o.kind === 'ConfigMap');
+    for (const name of SERVICE_NAMES) {
+      const data = cms.find((c) => c.metadata.name === name)!.data ?? {};
+      const addrs = Object.entries(data as Record<string, string>).filter(([k]) => k.endsWith('_GRPC_ADDR'));
+      expect(addrs.sort()).toEqual(SERVICES[name].calls.map((p) => [`${envPrefix(p)}_GRPC_ADDR`, `${p}:${SERVICES[p].grpcPort}`]).sort());
+    }
+  });
+
+  it('NetworkPolicies deny by default and allow exactly the declared flows', () => {
+    for (const t of TARGETS) {
+      const policies = rendered.get(t)!.filter((o) => o.kind === 'NetworkPolicy');
+      const deny = policies.find((p) => p.metadata.name === 'default-deny')!;
+      expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+
+      const grpcPorts = new Map(SERVICE_NAMES.map((n) => [SERVICES[n].grpcPort, n]));
+      const egress = new Set<string>();
+      const ingress = new Set<string>();
+      const sharedEgressPorts = new Set<string>();
+      for (const p of policies) {
+        const self = p.spec.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+        for (const rule of p.spec.egress ?? []) {
+          const ports = (rule.ports ?? []).map((x: any) => `${x.protocol}/${x.port}`);
+          if (!rule.to) {
+            // Destination-free egress is only allowed for DNS and the datastores, for the whole fleet.
+            expect(p.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'crypto-trading-engine' } });
+            for (const x of ports) sharedEgressPorts.add(x);
+            continue;
+          }
+          for (const to of rule.to) for (const x of rule.ports) egress.add(`${self}->${to.podSelector.matchLabels['app.kubernetes.io/name']}:${x.port}`);
+        }
+        for (const rule of p.spec.ingress ?? []) {
+          for (const x of rule.ports) {
+            if (grpcPorts.get(x.port) === self) {
+              for (const from of rule.from) ingress.add(`${from.podSelector.matchLabels['app.kubernetes.io/name']}->${self}:${x.port}`);
+            } else {
+              // The only other ingress: the service's own HTTP port (REST API, /metrics).
+              expect(x.port).toBe(SERVICES[self as ServiceName].httpPort);
+            }
+          }
+        }
+      }
+      const expected = declaredGrpcFlows().map((f) => `${f.from}->${f.to}:${f.port}`).sort();
+      expect([...egress].sort()).toEqual(expected);
+      expect([...ingress].sort()).toEqual(expected);
+      expect([...sharedEgressPorts].sort()).toEqual(
+        ['UDP/53', 'TCP/53', `TCP/${DATASTORES.mysql.port}`, `TCP/${DATASTORES.redis.port}`].sort(),
+      );
+    }
+  });
+});
+
+// ---------------------------------------------------------------- compose
+
+describe('docker-compose.trading-complete.yml', () => {
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as { services: Record<string, any> };
+
+  it('runs the seven services, the datastores, migrate, Prometheus, Alertmanager and Grafana', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES, 'mysql', 'redis', 'migrate', 'prometheus', 'alertmanager', 'grafana'].sort());
+  });
+
+  it('gives services time to drain before SIGKILL, and Prometheus sends alerts to the Alertmanager', () => {
+    for (const name of SERVICE_NAMES) expect({ name, stop: compose.services[name].stop_grace_period }).toEqual({ name, stop: `${killAfterSeconds()}s` });
+    const prometheus = parse(generated['k8s/monitoring/prometheus.yml']!) as { alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } };
+    expect(prometheus.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))).toEqual([`alertmanager:${ALERTMANAGER_PORT}`]);
+    expect(compose.services.alertmanager.volumes).toContain('./k8s/monitoring/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro');
+    expect(compose.services.alertmanager.ports).toEqual([`127.0.0.1:${ALERTMANAGER_PORT}:${ALERTMANAGER_PORT}`]);
+  });
+
+  it('gives every service a memory limit, and every long-running one a healthcheck', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect({ name, mem: typeof s.mem_limit }).toEqual({ name, mem: 'string' });
+      if (name !== 'migrate') expect({ name, hc: Array.isArray(s.healthcheck?.test) }).toEqual({ name, hc: true });
+    }
+  });
+
+  it('starts services only after their dependencies are healthy (and migrations done)', () => {
+    for (const name of [...SERVICE_NAMES, 'grafana', 'migrate']) {
+      const deps = compose.services[name].depends_on as Record<string, { condition: string }>;
+      expect(Object.keys(deps).length).toBeGreaterThan(0);
+      for (const [dep, { condition }] of Object.entries(deps)) {
+        expect({ name, dep, condition }).toEqual({ name, dep, condition: dep === 'migrate' ? 'service_completed_successfully' : 'service_healthy' });
+      }
+    }
+    for (const name of SERVICE_NAMES) {
+      const s = compose.services[name];
+      for (const peer of SERVICES[name].dependsOn) expect(s.depends_on[peer]).toEqual({ condition: 'service_healthy' });
+      expect(s.build).toEqual(expect.objectContaining({ context: '.', args: expect.objectContaining({ SERVICE: name }) }));
+      expect(s.mem_limit).toBe(`${SERVICES[name].resources.limits.memoryMi}m`);
+    }
+  });
+});
+
+describe('docker-compose.trading-complete.yml mounts', () => {
+  it('refer only to files that exist in the repository (k8s/monitoring)', () => {
+    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as { services: Record<string, any> };
+    const binds = Object.values(compose.services).flatMap((s) => (s.volumes ?? []) as string[]).filter((v) => v.startsWith('./'));
+    expect(binds.length).toBeGreaterThan(0);
+    for (const v of binds) expect({ v, exists: fs.existsSync(path.join(ROOT, v.split(':')[0])) }).toEqual({ v, exists: true });
+  });
+});
+
+// ---------------------------------------------------------------- Helm
+
+/**
+ * Renders the few Go-template constructs the generated Deployment template uses (no helm binary
+ * here): `$name`, `$svc.<path>`, `$.Values.<path>`, `$.Release.Name`, `int`, `add`, `div`, `eq`,
+ * `quote`, pipes, parentheses and `if eq … else … end`. Anything else throws, so a template change
+ * beyond this subset fails the test instead of passing unrendered.
+ */
+function renderHelmDeployment(template: string, values: any, release: string): Map<string, K8sObject> {
+  const head = '{{- range $name, $svc := .Values.services }}\n---\n';
+  const tail = '{{- end }}\n';
+  if (!template.startsWith(head) || !template.endsWith(tail)) throw new Error('unexpected range around the Deployment template');
+  const body = template.slice(head.length, -tail.length);
+  const out = new Map<string, K8sObject>();
+  for (const [name, svc] of Object.entries(values.services as Record<string, unknown>)) {
+    const lookup = (ref: string): unknown => {
+      const [root, ...rest] = ref.split('.');
+      let v: unknown = root === '$name' ? name : root === '$svc' ? svc : root === '$' ? { Values: values, Release: { Name: release } } : undefined;
+      if (v === undefined) throw new Error(`unknown variable ${ref}`);
+      for (const k of rest) v = (v as Record<string, unknown>)[k];
+      if (v === undefined) throw new Error(`${ref} is not set`);
+      return v;
+    };
+    const evaluate = (expr: string): unknown => {
+      const tokens = expr.match(/\(|\)|\||[^\s()|]+/g) ?? [];
+      let i = 0;
+      const operand = (): unknown => {
+        const t = tokens[i++];
+        if (t === '(') {
+          const v = pipeline();
+          if (tokens[i++] !== ')') throw new Error(`unbalanced ( in ${expr}`);
+          return v;
+        }
+        if (t === undefined) throw new Error(`incomplete ${expr}`);
+        if (/^-?\d+$/.test(t)) return Number(t);
+        if (t.startsWith('$')) return lookup(t);
+        throw new Error(`unsupported operand ${t} in ${expr}`);
+      };
+      const call = (fn: string, args: unknown[]): unknown => {
+        const n = (x: unknown) => {
+          if (typeof x !== 'number' || !Number.isInteger(x)) throw new Error(`${fn}: ${String(x)} is not an integer`);
+          return x;
+        };
+        switch (fn) {
+          case 'int': return n(args[0]);
+          case 'add': return n(args[0]) + n(args[1]);
+          case 'div': return Math.trunc(n(args[0]) / n(args[1]));
+          case 'eq': return args[0] === args[1];
+          case 'quote': return JSON.stringify(String(args[0]));
+          default: throw new Error(`unsupported function ${fn}`);
+        }
+      };
+      const command = (piped: unknown[] = []): unknown => {
+        const t = tokens[i];
+        if (t !== undefined && /^[a-z]+$/.test(t)) {
+          i++;
+          const args: unknown[] = [];
+          while (i < tokens.length && tokens[i] !== ')' && tokens[i] !== '|') args.push(operand());
+          return call(t, [...args, ...piped]);
+        }
+        if (piped.length) throw new Error(`cannot pipe into ${t}`);
+        return operand();
+      };
+      const pipeline = (): unknown => {
+        let v = command();
+        while (tokens[i] === '|') {
+          i++;
+          v = command([v]);
+        }
+        return v;
+      };
+      const v = pipeline();
+      if (i !== tokens.length) throw new Error(`trailing tokens in ${expr}`);
+      return v;
+    };
+    const text = body
+      .replace(/\{\{ if (.+?) \}\}(.*?)\{\{ else \}\}(.*?)\{\{ end \}\}/g, (_m, cond: string, a: string, b: string) => (evaluate(cond) ? a : b))
+      .replace(/\{\{ (.+?) \}\}/g, (_m, expr: string) => String(evaluate(expr)));
+    if (text.includes('{{')) throw new Error(`unrendered action in ${text}`);
+    out.set(name, parse(text) as K8sObject);
+  }
+  return out;
+}
+
+describe('Helm chart', () => {
+  it('renders the Deployment kustomize gets, from the same object (plus the release label)', () => {
+    const template = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/deployment.yaml'), 'utf8');
+    expect(template).toBe(helmDeploymentTemplate());
+    const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8'));
+    const rendered = renderHelmDeployment(template, values, 'cte');
+    expect([...rendered.keys()].sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const name of SERVICE_NAMES) {
+      const fromKustomize = parseAllDocuments(generated[`k8s/base/${name}.yaml`]!).map((d) => d.toJS() as K8sObject).find((o) => o.kind === 'Deployment')!;
+      const expected = structuredClone(fromKustomize);
+      expected.metadata.labels!['app.kubernetes.io/instance'] = 'cte';
+      expected.spec.template.metadata.labels['app.kubernetes.io/instance'] = 'cte';
+      expect(rendered.get(name)).toEqual(expected);
+    }
+    // The renderer is not a no-op: other values give another Deployment.
+    const scaled = structuredClone(values);
+    scaled.services['price-stream'].replicas = 2;
+    expect(renderHelmDeployment(template, scaled, 'cte').get('price-stream')!.spec.strategy).toEqual({ type: 'RollingUpdate' });
+  });
+
+  const chart = path.join(ROOT, 'charts/crypto-trading-engine');
+
+  it('values.yaml equals the generator output and validates against values.schema.json', () => {
+    const values = parse(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8'));
+    expect(values).toEqual(helmValues());
+    const schema = JSON.parse(fs.readFileSync(path.join(chart, 'values.schema.json'), 'utf8'));
+    expect(schema).toEqual(helmValuesSchema());
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(values) ? [] : validate.errors).toEqual([]);
+    // The schema is not a no-op: a string replica count is rejected.
+    const bad = structuredClone(values);
+    bad.services.risk.replicas = 'one';
+    expect(validate(bad)).toBe(false);
+  });
+});

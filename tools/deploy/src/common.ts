@@ -1,0 +1,105 @@
+/** What every generator shares: names, labels, hardening, environment, YAML output. */
+import { COMMON_ENV, DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceDeclaration, type ServiceName } from '@cte/shared';
+import { stringify } from 'yaml';
+
+export const NAMESPACE = 'crypto-trading';
+export const PART_OF = 'crypto-trading-engine';
+export const IMAGE_PREFIX = 'crypto-trading-engine';
+export const IMAGE_TAG = '0.1.0';
+export const SECRET_NAME = 'cte-secrets';
+export const COMMON_CONFIGMAP = 'cte-common';
+/** UID of the `node` user in node:20-bookworm-slim (the Dockerfile runs as it). */
+export const RUN_AS_USER = 1000;
+export const REDIS_URL = `redis://${DATASTORES.redis.host}:${DATASTORES.redis.port}`;
+
+export const GENERATOR = 'node tools/deploy/dist/gen-deploy.js';
+export const HEADER = `# GENERATED from shared/src/services.ts by \`make generate\` (${GENERATOR}). Do not edit.\n`;
+
+export type Obj = Record<string, unknown>;
+
+export const SERVICE_NAMES = Object.keys(SERVICES) as ServiceName[];
+
+export function yaml(doc: unknown): string {
+  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+export function yamlFile(...docs: unknown[]): string {
+  return HEADER + docs.map(yaml).join('---\n');
+}
+
+export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function imageFor(name: ServiceName): string {
+  return `${IMAGE_PREFIX}/${name}`;
+}
+
+/** `<PEER>_GRPC_ADDR` for every peer a service dials: the peer's Service/compose DNS name. */
+export function peerEnv(decl: ServiceDeclaration): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const peer of decl.calls) out[`${envPrefix(peer)}_GRPC_ADDR`] = `${peer}:${SERVICES[peer].grpcPort}`;
+  return out;
+}
+
+/** Non-secret environment of one service (common + declared + peers + NODE_OPTIONS). */
+export function serviceEnv(name: ServiceName): Record<string, string> {
+  const decl = SERVICES[name];
+  const env: Record<string, string> = { ...COMMON_ENV, ...decl.env, ...peerEnv(decl) };
+  if (decl.nodeOptions) env.NODE_OPTIONS = decl.nodeOptions;
+  return sortKeys(env);
+}
+
+/** serviceEnv without what the common ConfigMap / commonEnv already carries. */
+export function ownEnv(name: ServiceName): Record<string, string> {
+  const env = serviceEnv(name);
+  for (const k of Object.keys(COMMON_ENV)) delete env[k];
+  return env;
+}
+
+/** Reverse of `calls`: who dials this service over gRPC. */
+export function grpcCallers(name: ServiceName): ServiceName[] {
+  return SERVICE_NAMES.filter((s) => SERVICES[s].calls.includes(name));
+}
+
+/** Every declared flow: caller → callee gRPC port. */
+export function declaredGrpcFlows(): { from: ServiceName; to: ServiceName; port: number }[] {
+  return SERVICE_NAMES.flatMap((from) => SERVICES[from].calls.map((to) => ({ from, to, port: SERVICES[to].grpcPort })));
+}
+
+/**
+ * Seconds an orchestrator waits after SIGTERM before SIGKILL: the drain delay, the grace period,
+ * and a margin for the lifecycle's per-phase overrun allowance (1 s per phase) and process exit.
+ */
+export function killAfterSeconds(): number {
+  return Math.ceil((SHUTDOWN_TIMING.drainDelayMs + SHUTDOWN_TIMING.graceMs) / 1000) + 5;
+}
+
+export function labels(name: string, component = 'service'): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/component': component };
+}
+export function selector(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': PART_OF };
+}
+
+export function containerSecurityContext(runAsUser: number | string): Obj {
+  return {
+    runAsNonRoot: true,
+    runAsUser,
+    runAsGroup: runAsUser,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+export function podSecurityContext(runAsUser: number | string): Obj {
+  return { runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+export function resources(decl: ServiceDeclaration): { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } } {
+  const r = decl.resources;
+  return {
+    requests: { cpu: r.requests.cpu, memory: `${r.requests.memoryMi}Mi` },
+    limits: { cpu: r.limits.cpu, memory: `${r.limits.memoryMi}Mi` },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The Deployment of a service, written once. kustomize's base gets it with the declared values;
+ * the Helm chart gets the very same object with Helm template actions in place of the values
+ * (see HelmActions), rendered inside a `range` over `.Values.services`.
+ */
+import { PROBES, SERVICES, type ServiceName } from '@cte/shared';
+import {
+  COMMON_CONFIGMAP,
+  containerSecurityContext,
+  IMAGE_TAG,
+  imageFor,
+  killAfterSeconds,
+  labels,
+  type Obj,
+  podSecurityContext,
+  resources,
+  RUN_AS_USER,
+  SECRET_NAME,
+  selector,
+  yaml,
+} from './common';
+
+/** A concrete value (kustomize) or a placeholder for a Helm template action. */
+export type Value = string | number;
+
+export interface DeploymentParams {
+  name: Value;
+  /** Labels of the Deployment and its pods, beyond the selector's. */
+  labels: Record<string, Value>;
+  selector: Record<string, Value>;
+  replicas: Value;
+  strategyType: Value;
+  image: Value;
+  pullPolicy: Value;
+  httpPort: Value;
+  grpcPort: Value;
+  resources: { requests: { cpu: Value; memory: Value }; limits: { cpu: Value; memory: Value } };
+  startupFailureThreshold: Value;
+  runAsUser: Value;
+  secretName: Value;
+  terminationGracePeriodSeconds: Value;
+}
+
+export function deploymentObject(p: DeploymentParams): Obj {
+  const probe = (path: string) => ({ httpGet: { path, port: 'http' } });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: p.name, labels: p.labels },
+    spec: {
+      replicas: p.replicas,
+      // Singletons must never run twice, even during a rollout.
+      strategy: { type: p.strategyType },
+      selector: { matchLabels: p.selector },
+      template: {
+        metadata: { labels: p.labels },
+        spec: {
+          serviceAccountName: p.name,
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(p.runAsUser),
+          // Covers the drain delay and grace period of SHUTDOWN_TIMING. No preStop hook: the process
+          // itself keeps serving for the drain delay after SIGTERM (shared/src/lifecycle.ts).
+          terminationGracePeriodSeconds: p.terminationGracePeriodSeconds,
+          containers: [
+            {
+              name: p.name,
+              image: p.image,
+              imagePullPolicy: p.pullPolicy,
+              ports: [
+                { name: 'http', containerPort: p.httpPort, protocol: 'TCP' },
+                { name: 'grpc', containerPort: p.grpcPort, protocol: 'TCP' },
+              ],
+              envFrom: [{ configMapRef: { name: COMMON_CONFIGMAP } }, { configMapRef: { name: p.name } }, { secretRef: { name: p.secretName } }],
+              resources: p.resources,
+              startupProbe: { ...probe(PROBES.liveness), periodSeconds: 5, failureThreshold: p.startupFailureThreshold },
+              livenessProbe: { ...probe(PROBES.liveness), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+              readinessProbe: { ...probe(PROBES.readiness), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+              securityContext: containerSecurityContext(p.runAsUser),
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+        },
+      },
+    },
+  };
+}
+
+/** kustomize base: the declared values. */
+export function k8sDeploymentParams(name: ServiceName): DeploymentParams {
+  const decl = SERVICES[name];
+  return {
+    name,
+    labels: labels(name),
+    selector: selector(name),
+    replicas: decl.replicas,
+    strategyType: decl.replicas === 1 ? 'Recreate' : 'RollingUpdate',
+    image: `${imageFor(name)}:${IMAGE_TAG}`,
+    pullPolicy: 'IfNotPresent',
+    httpPort: decl.httpPort,
+    grpcPort: decl.grpcPort,
+    resources: resources(decl),
+    startupFailureThreshold: Math.ceil(decl.startupSeconds / 5),
+    runAsUser: RUN_AS_USER,
+    secretName: SECRET_NAME,
+    terminationGracePeriodSeconds: killAfterSeconds(),
+  };
+}
+
+/**
+ * Placeholders for Helm template actions: plain YAML scalars (so the YAML writer neither quotes
+ * nor escapes them) that `render` replaces with the action text.
+ */
+export class HelmActions {
+  private readonly actions: string[] = [];
+
+  /** `text` is the action as it must appear in the template, e.g. `{{ $svc.replicas }}`. */
+  action(text: string): string {
+    this.actions.push(text);
+    return `__helm_action_${this.actions.length - 1}__`;
+  }
+
+  render(doc: unknown): string {
+    return yaml(doc).replace(/__helm_action_(\d+)__/g, (_m, i: string) => this.actions[Number(i)]!);
+  }
+}
+
+/** The Helm chart: the same Deployment, values from `.Values` (inside `range $name, $svc := .Values.services`). */
+export function helmDeploymentTemplate(): string {
+  const h = new HelmActions();
+  const name = h.action('{{ $name }}');
+  const svc = (path: string, quote = false) => h.action(`{{ $svc.${path}${quote ? ' | quote' : ''} }}`);
+  const params: DeploymentParams = {
+    name,
+    labels: { ...labels(name), 'app.kubernetes.io/instance': h.action('{{ $.Release.Name }}') },
+    selector: selector(name),
+    replicas: svc('replicas'),
+    strategyType: h.action('{{ if eq (int $svc.replicas) 1 }}Recreate{{ else }}RollingUpdate{{ end }}'),
+    image: h.action('"{{ $.Values.image.repositoryPrefix }}/{{ $name }}:{{ $.Values.image.tag }}"'),
+    pullPolicy: h.action('{{ $.Values.image.pullPolicy }}'),
+    httpPort: svc('httpPort'),
+    grpcPort: svc('grpcPort'),
+    resources: {
+      requests: { cpu: svc('resources.requests.cpu', true), memory: svc('resources.requests.memory', true) },
+      limits: { cpu: svc('resources.limits.cpu', true), memory: svc('resources.limits.memory', true) },
+    },
+    // ceil(startupSeconds / 5), as for kustomize.
+    startupFailureThreshold: h.action('{{ div (add $svc.startupSeconds 4) 5 }}'),
+    runAsUser: h.action('{{ $.Values.runAsUser }}'),
+    secretName: h.action('{{ $.Values.secretName }}'),
+    terminationGracePeriodSeconds: h.action('{{ $.Values.terminationGracePeriodSeconds }}'),
+  };
+  return `{{- range $name, $svc := .Values.services }}\n---\n${h.render(deploymentObject(params))}{{- end }}\n`;
+}

@@ -1,0 +1,3 @@
+export { startOrder } from './fleet';
+export { formatMessage, isHold } from './watch';
+export * from './demo-report';

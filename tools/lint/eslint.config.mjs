@@ -1,0 +1,37 @@
+// ESLint over every TypeScript file of the repository (run from the root: `npm run lint`, `make lint`).
+// Type-aware rules read the program of tsconfig.check.json (the same strict options as the build,
+// tests included).
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// typescript-eslint needs the TypeScript 5 compiler API, which TypeScript 7 (the build's compiler,
+// node_modules/typescript) no longer has. This workspace pins TypeScript 5.9, but npm hoists
+// ts-api-utils (peer range "typescript >=4.8.4") to the root, where it would load TypeScript 7.
+// So in the lint process every require('typescript') gets this workspace's TypeScript 5.9.
+const require = createRequire(import.meta.url);
+const typescript5 = require.resolve('typescript');
+const { version } = require('typescript/package.json');
+if (!version.startsWith('5.')) throw new Error(`tools/lint needs TypeScript 5 for typescript-eslint, found ${version}`);
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === 'typescript' ? typescript5 : resolveFilename.call(this, request, ...rest);
+};
+const { default: tseslint } = await import('typescript-eslint');
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/gen/**', '**/node_modules/**', '**/coverage/**', '.cache/**'] },
+  {
+    files: ['shared/**/*.ts', 'services/**/*.ts', 'tools/**/*.ts', 'tests/**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { project: [path.join(root, 'tsconfig.check.json')], tsconfigRootDir: root },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+);

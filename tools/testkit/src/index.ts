@@ -1,0 +1,3 @@
+export * from './service-process';
+export * from './shared-data';
+export * from './test-database';
