@@ -7,7 +7,7 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores build test demo fleet bench migrate train clean
+.PHONY: help deps datastores python-xgboost build typecheck lint test demo fleet bench migrate train clean
 
 MODEL_DIR ?= services/signal-generator/models
 TRAIN_DIR := .cache/train
@@ -28,7 +28,16 @@ build: deps ## generate proto types and compile every workspace (tsc -b, strict)
 migrate: build datastores ## apply pending SQL migrations from shared/migrations to MYSQL_URL
 	node shared/dist/bin/migrate.js
 
-test: build datastores ## run every test against real MariaDB and Redis
+python-xgboost: ## install Debian's python3-xgboost when missing (the XGBoost reference test and make train use it)
+	@bash scripts/ensure-python-xgboost.sh
+
+typecheck: build ## type-check every file, tests included, with the build's strict options (tsconfig.check.json)
+	npm run typecheck
+
+lint: build ## ESLint: typescript-eslint's type-checked rules and no floating promises (tools/lint/eslint.config.mjs)
+	npm run lint
+
+test: build datastores python-xgboost typecheck lint ## type-check, lint, then run every test against real MariaDB and Redis
 	@bash scripts/ensure-promtool.sh >/dev/null
 	@bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool >/dev/null
 	npx jest --ci
@@ -48,7 +57,7 @@ bench: build datastores ## run the benchmarks; prints tables and writes bench-re
 	node tools/bench/dist/bench-pipeline.js
 
 train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost
-	@$(PYTHON3) -c 'import xgboost' 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-xgboost; else sudo apt-get install -y python3-xgboost; fi; }
+	@CTE_PYTHON3=$(PYTHON3) bash scripts/ensure-python-xgboost.sh
 	node services/signal-generator/dist/cli/dump-features.js --input services/price-stream/data/replay/coinbase_btcusd_1h.csv \
 		--timeframe 1h --horizon 4 --threshold 0 --out $(TRAIN_DIR)/BTC-USD_1h.csv
 	$(PYTHON3) services/signal-generator/scripts/train.py --data $(TRAIN_DIR)/BTC-USD_1h.csv --model-dir $(MODEL_DIR)

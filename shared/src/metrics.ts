@@ -32,7 +32,7 @@ function histogram<L extends string>(registry: Registry, name: string, help: str
   const existing = registry.getSingleMetric(name);
   if (existing) {
     if (!(existing instanceof Histogram)) throw new Error(`metric ${name} is registered but is not a histogram`);
-    return existing as Histogram<L>;
+    return existing;
   }
   return new Histogram<L>({ name, help, labelNames, buckets: [...LATENCY_BUCKETS_SECONDS], registers: [registry] });
 }

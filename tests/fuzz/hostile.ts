@@ -199,7 +199,7 @@ export function hostileValues(kind: Kind): H[] {
     case 'json':
       return [s('x'), n(1), raw('[]'), raw('[1,2]'), raw('true'), raw(`{"a":${deepArray(45_000)}}`), raw(`{"a":${deepObject(10_000)}}`), raw(`{"a":${deepArray(1_000)}}`), ...DEEP];
     case 'bool':
-      return [s('true'), s('yes'), n(1), raw('[]'), raw('{}'), ...DEEP];
+      return [s('yes'), s('TRUE '), s('1'), n(1), raw('[]'), raw('{}'), ...garbage(), ...DEEP];
     case 'weights':
       return [
         raw('{"FOO/BAR":0.5}'),
@@ -224,6 +224,33 @@ export function hostileValues(kind: Kind): H[] {
 /** One hostile value of `kind`. */
 export function mustReject(kind: Kind): fc.Arbitrary<H> {
   return fc.constantFrom(...hostileValues(kind));
+}
+
+/** What a value becomes in a protobuf string field: its text (a number 1 is the string "1"). */
+function protoText(h: H): string | undefined {
+  return h.t === 'str' || h.t === 'raw' ? h.v : h.t === 'num' ? String(h.v) : undefined;
+}
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+
+/**
+ * The hostile values of `kind` that stay hostile in a protobuf string field, where there are no
+ * JSON types: the number 1 sent as a name is the valid name "1", and `true` is fine text.
+ */
+export function protoHostileValues(kind: Kind): H[] {
+  const all = hostileValues(kind);
+  if (kind.k === 'text') {
+    return all.filter((h) => {
+      const t = protoText(h);
+      return t !== undefined && (t.length > 1_000 || (kind.required === true && t.trim() === ''));
+    });
+  }
+  if (kind.k === 'new-id') return all.filter((h) => !IDENTIFIER.test(protoText(h) ?? '\u0000'));
+  return all;
+}
+
+/** One hostile value of `kind` for a gRPC field. */
+export function mustRejectProto(kind: Kind): fc.Arbitrary<H> {
+  return fc.constantFrom(...protoHostileValues(kind));
 }
 
 /** Keys that pollute prototypes when merged carelessly; added to JSON bodies next to the hostile field. */

@@ -61,17 +61,22 @@ function float64(h: H): number | undefined {
 }
 
 /**
- * The wire bytes of field `field` (number `num`, type `type`) carrying `h`, or undefined when the
- * value would decode as the field's default (0, false): the server could not tell it from "not set".
+ * The wire bytes of field number `num` (of `type`) carrying `h`, or undefined when the value would
+ * decode as the field's default (0, false), which a server cannot tell from "not set". With
+ * `typed`, only what a client library could send: a value the field's type cannot carry (a word in
+ * a number field, a wrong wire type) is undefined too.
  */
-export function encodeField(num: number, type: FieldType, repeated: boolean, h: H): Buffer | undefined {
+export function encodeField(num: number, type: FieldType, repeated: boolean, h: H, typed = false): Buffer | undefined {
+  const mistyped = (): Buffer | undefined => (typed ? undefined : lenDelimited(num, text(h)));
   if (h.t === 'wire') {
+    if (typed) return undefined;
     // A string or message gets a varint; a number gets a length-delimited blob.
     return type === 'TYPE_STRING' || type === 'TYPE_BYTES' || type === 'TYPE_MESSAGE' ? Buffer.concat([tag(num, WIRE_VARINT), varint(1n)]) : lenDelimited(num, Buffer.from('x'));
   }
   if (h.t === 'list') {
-    if (!repeated) return encodeField(num, type, false, { t: 'raw', v: text(h).toString('utf8') });
-    const parts = h.v.map((x) => encodeField(num, type, false, x)).filter((b): b is Buffer => b !== undefined);
+    if (!repeated) return encodeField(num, type, false, { t: 'raw', v: text(h).toString('utf8') }, typed);
+    const parts = h.v.map((x) => encodeField(num, type, false, x, typed)).filter((b): b is Buffer => b !== undefined);
+    if (parts.length === 0) return undefined;
     return Buffer.concat(parts);
   }
   switch (type) {
@@ -80,7 +85,7 @@ export function encodeField(num: number, type: FieldType, repeated: boolean, h: 
       return lenDelimited(num, text(h));
     case 'TYPE_DOUBLE': {
       const v = float64(h);
-      if (v === undefined) return lenDelimited(num, text(h));
+      if (v === undefined) return mistyped();
       if (Object.is(v, 0)) return undefined;
       const b = Buffer.alloc(8);
       b.writeDoubleLE(v);
@@ -88,7 +93,7 @@ export function encodeField(num: number, type: FieldType, repeated: boolean, h: 
     }
     case 'TYPE_FLOAT': {
       const v = float64(h);
-      if (v === undefined) return lenDelimited(num, text(h));
+      if (v === undefined) return mistyped();
       if (Object.is(v, 0)) return undefined;
       const b = Buffer.alloc(4);
       b.writeFloatLE(v);
@@ -100,7 +105,7 @@ export function encodeField(num: number, type: FieldType, repeated: boolean, h: 
     case 'TYPE_UINT64':
     case 'TYPE_ENUM': {
       const v = integer(h);
-      if (v === undefined) return lenDelimited(num, text(h));
+      if (v === undefined) return mistyped();
       const width = type === 'TYPE_INT32' || type === 'TYPE_UINT32' || type === 'TYPE_ENUM' ? 32n : 64n;
       // What the decoder will see: uint32 keeps the low 32 bits, int32/int64 are two's complement.
       const seen = type === 'TYPE_UINT32' ? v & 0xffffffffn : v;
@@ -108,7 +113,8 @@ export function encodeField(num: number, type: FieldType, repeated: boolean, h: 
       return Buffer.concat([tag(num, WIRE_VARINT), varint(type === 'TYPE_UINT32' ? seen : v)]);
     }
     case 'TYPE_BOOL':
-      return Buffer.concat([tag(num, WIRE_VARINT), varint(2n)]);
+      // Any varint is a valid bool; only a wrong wire type is hostile.
+      return typed ? undefined : Buffer.concat([tag(num, WIRE_LEN), varint(1n), Buffer.from('x')]);
     default:
       return lenDelimited(num, text(h));
   }

@@ -1,9 +1,9 @@
 /**
  * The fleet the fuzz suite attacks: the seven services as real processes (their real HTTP and gRPC
- * servers), each on its own throw-away MariaDB database so the rows a service holds can be
- * fingerprinted without another service's writes in the way, on the shared Redis under a private
+ * servers) on one throw-away MariaDB database, as deployed, and the shared Redis under a private
  * bus namespace. Nothing is seeded that would make the fleet busy: no agents run, the price replay
- * is a few bars long, so between two requests no table changes unless a request changed it.
+ * is a few bars long, so between two requests no table changes unless a request changed it (the
+ * suite sends one request at a time, so a change is the last request's doing).
  */
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -19,9 +19,6 @@ export const ALL_SERVICES: readonly ServiceName[] = ['price-stream', 'signal-gen
 export interface FuzzTarget {
   name: ServiceName;
   svc: RunningService;
-  tdb: TestDatabase;
-  /** Base tables of its database (schema_migrations aside). */
-  tables: string[];
 }
 
 export class FuzzFleet {
@@ -29,7 +26,9 @@ export class FuzzFleet {
   readonly busNamespace = `fuzz-${Math.random().toString(36).slice(2)}:`;
   readonly targets = new Map<ServiceName, FuzzTarget>();
   private readonly ports = new Map<ServiceName, { http: number; grpc: number }>();
-  private readonly dbs: TestDatabase[] = [];
+  private tdb: TestDatabase | undefined;
+  /** Base tables of the database (schema_migrations aside). */
+  private tables: string[] = [];
 
   private env(name: ServiceName, tdb: TestDatabase): Record<string, string> {
     return {
@@ -49,17 +48,17 @@ export class FuzzFleet {
 
   async start(): Promise<void> {
     for (const n of ALL_SERVICES) this.ports.set(n, { http: await freePort(), grpc: await freePort() });
-    const dbs = await Promise.all(ALL_SERVICES.map(() => createTestDatabase()));
-    this.dbs.push(...dbs);
+    const tdb = await createTestDatabase();
+    this.tdb = tdb;
+    const rows = await tdb.db.query<{ t: string }>(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> 'schema_migrations' ORDER BY TABLE_NAME",
+    );
+    this.tables = rows.map((r) => r.t);
     const started = await Promise.allSettled(
-      ALL_SERVICES.map(async (name, i) => {
-        const tdb = dbs[i]!;
+      ALL_SERVICES.map(async (name) => {
         const p = this.ports.get(name)!;
         const svc = await startService(name, { apiKey: this.apiKey, httpPort: p.http, grpcPort: p.grpc, env: this.env(name, tdb), readyTimeoutMs: 60_000 });
-        const rows = await tdb.db.query<{ t: string }>(
-          "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> 'schema_migrations' ORDER BY TABLE_NAME",
-        );
-        this.targets.set(name, { name, svc, tdb, tables: rows.map((r) => r.t) });
+        this.targets.set(name, { name, svc });
       }),
     );
     const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -73,17 +72,17 @@ export class FuzzFleet {
   }
 
   /**
-   * A fingerprint of every row the service stores: CHECKSUM TABLE (content, so an UPDATE shows
-   * as well as an INSERT) and the row count of each table.
+   * A fingerprint of every row the fleet stores: CHECKSUM TABLE (content, so an UPDATE shows as
+   * well as an INSERT) and the row count of each table.
    */
-  async fingerprint(name: ServiceName): Promise<Record<string, string>> {
-    const t = this.target(name);
-    const quoted = t.tables.map((x) => `\`${x}\``);
-    const sums = await t.tdb.db.query<{ Table: string; Checksum: string | number | null }>(`CHECKSUM TABLE ${quoted.join(', ')}`);
-    const counts = await t.tdb.db.query<Record<string, number | string>>(`SELECT ${quoted.map((q, i) => `(SELECT COUNT(*) FROM ${q}) AS c${i}`).join(', ')}`);
+  async fingerprint(): Promise<Record<string, string>> {
+    const db = this.tdb!.db;
+    const quoted = this.tables.map((x) => `\`${x}\``);
+    const sums = await db.query<{ Table: string; Checksum: string | number | null }>(`CHECKSUM TABLE ${quoted.join(', ')}`);
+    const counts = await db.query<Record<string, number | string>>(`SELECT ${quoted.map((q, i) => `(SELECT COUNT(*) FROM ${q}) AS c${i}`).join(', ')}`);
     const out: Record<string, string> = {};
     for (const row of sums) out[row.Table.split('.').pop()!] = `sum=${String(row.Checksum)}`;
-    t.tables.forEach((x, i) => (out[x] = `${out[x] ?? ''} rows=${String(counts[0]![`c${i}`])}`));
+    this.tables.forEach((x, i) => (out[x] = `${out[x] ?? ''} rows=${String(counts[0]![`c${i}`])}`));
     return out;
   }
 
@@ -121,7 +120,7 @@ export class FuzzFleet {
 
   async stop(): Promise<void> {
     await Promise.all([...this.targets.values()].map((t) => t.svc.stop()));
-    await Promise.all(this.dbs.map((d) => d.drop()));
+    await this.tdb?.drop();
   }
 }
 

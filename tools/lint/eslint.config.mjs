@@ -32,6 +32,19 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
+      // As the build's noUnusedLocals/noUnusedParameters: a leading underscore marks a name that is
+      // there on purpose (an unused handler argument, an `infer _Req`, a property left out of a rest).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      // Off: implementations of Promise-returning contracts (venues, gRPC handlers through unary(),
+      // repositories' test doubles) are `async` without awaiting so that a synchronous throw becomes
+      // a rejection; the rule would have them drop `async` and throw synchronously instead.
+      '@typescript-eslint/require-await': 'off',
+      // A handle declared before the shutdown hooks that close it and assigned once it exists is read
+      // (in those hooks) before its one assignment: `let` is right there.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
 );

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
+import { findPromtool } from '@cte/testkit';
 import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors';
 import { createHttpApp, type HttpServerHandle } from '../http';
 import { createLogger, type Logger } from '../logger';
@@ -313,13 +314,10 @@ describe('HTTP app', () => {
   });
 
   it('promtool check metrics finds nothing beyond prom-client default-metric warnings', async () => {
-    const which = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-    if (which.error || which.status !== 0) {
-      console.log('promtool not on PATH: skipping `promtool check metrics` (the pure-TS lint above still ran)');
-      return;
-    }
+    const promtool = findPromtool();
+    if (!promtool) return;
     const r = await request(port, '/metrics');
-    const out = spawnSync('promtool', ['check', 'metrics'], { input: r.text, encoding: 'utf8' });
+    const out = spawnSync(promtool, ['check', 'metrics'], { input: r.text, encoding: 'utf8' });
     const problems = `${out.stdout}\n${out.stderr}`
       .split('\n')
       .map((l) => l.trim())

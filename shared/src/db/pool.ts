@@ -95,7 +95,7 @@ function toSqlValue(v: SqlScalar): SqlScalar {
   }
   if (typeof v === 'bigint') return v.toString();
   if (Decimal.isDecimal(v)) {
-    const d = v as Decimal;
+    const d = v;
     if (!d.isFinite()) throw new InvalidArgumentError(`SQL parameter must be finite, got ${d.toString()}`);
     return d.toFixed();
   }

@@ -69,14 +69,15 @@ export class TradableSymbols {
 
   /**
    * Parses `input` (any form parseSymbol accepts) and checks that it is tradable. Throws
-   * InvalidArgumentError naming `field` and the symbol when it is malformed or unknown.
+   * InvalidArgumentError naming `field` (unless it is just `symbol`, which the message names
+   * anyway) and the symbol when it is malformed or unknown.
    */
   require(input: unknown, field = 'symbol'): Symbol {
     let symbol: Symbol;
     try {
       symbol = parseSymbol(input);
     } catch (err) {
-      throw new InvalidArgumentError(`${field}: ${(err as Error).message}`, { field });
+      throw new InvalidArgumentError(`${prefix(field)}${(err as Error).message}`, { field });
     }
     if (!this.set.has(symbol)) throw this.unknown(symbol, field);
     return symbol;
@@ -90,7 +91,7 @@ export class TradableSymbols {
 
   /** The error for an unknown symbol, for callers that test with `has` first. */
   unknown(symbol: Symbol, field = 'symbol'): InvalidArgumentError {
-    return new InvalidArgumentError(`${field}: unknown symbol ${symbol}: tradable symbols are ${this.describe()}`, { field, symbol });
+    return new InvalidArgumentError(`${prefix(field)}unknown symbol ${symbol}: tradable symbols are ${this.describe()}`, { field, symbol });
   }
 
   /** `BTC/USD, ETH/USD` — at most LISTED_IN_ERRORS symbols, then `and N more (TRADABLE_SYMBOLS)`. */
@@ -99,4 +100,8 @@ export class TradableSymbols {
     const more = this.sorted.length - LISTED_IN_ERRORS;
     return more > 0 ? `${shown} and ${more} more (${this.origin})` : `${shown} (${this.origin})`;
   }
+}
+
+function prefix(field: string): string {
+  return field === 'symbol' ? '' : `${field}: `;
 }

@@ -70,7 +70,7 @@ async function tailStream(url: string, stream: string, stop: () => boolean): Pro
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   let last = '$';
   while (!stop()) {
-    const res = (await redis.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last)) as [string, [string, string[]][]][] | null;
+    const res = await redis.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last);
     for (const [, entries] of res ?? []) {
       for (const [id, fields] of entries) {
         last = id;

@@ -1,3 +1,5 @@
+export * from './needs';
 export * from './service-process';
 export * from './shared-data';
 export * from './test-database';
+export * from './quarantine';

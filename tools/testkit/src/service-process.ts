@@ -64,8 +64,8 @@ export async function startService(name: ServiceName, o: StartServiceOptions = {
     env: { ...process.env, [`${prefix}_PORT`]: String(httpPort), [`${prefix}_GRPC_PORT`]: String(grpcPort), TRADING_API_KEY: apiKey, LOG_LEVEL: 'info', SHUTDOWN_DRAIN_DELAY_MS: '0', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
@@ -102,7 +102,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
+    if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

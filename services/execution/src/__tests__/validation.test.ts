@@ -45,7 +45,7 @@ describe('validateOrderRequest', () => {
     ['huge qty', { ...good, qty: '10000000000000000' }, /qty must be at most/],
     ['limit without price', { ...good, limit_price: undefined }, /limit_price is required/],
     ['market with price', { ...good, type: 'market' }, /limit_price is only allowed/],
-    ['unknown symbol', { ...good, symbol: 'DOGE/USD' }, /symbol: unknown symbol DOGE\/USD: tradable symbols are BTC\/USD, XRP\/ETH \(TRADABLE_SYMBOLS\)/],
+    ['unknown symbol', { ...good, symbol: 'DOGE/USD' }, /^unknown symbol DOGE\/USD: tradable symbols are BTC\/USD, XRP\/ETH \(TRADABLE_SYMBOLS\)/],
     ['malformed symbol', { ...good, symbol: 'BTCUSD' }, /symbol is invalid/],
     ['unknown side', { ...good, side: 'hold' }, /side must be buy or sell/],
     ['unknown type', { ...good, type: 'stop' }, /type must be market or limit/],
@@ -94,6 +94,10 @@ describe('config', () => {
     expect(c).toMatchObject({ tradingMode: 'mock', riskGrpcAddr: '127.0.0.1:9027', httpPort: 8024, grpcPort: 9024, haltCancelsOpeningOrders: true });
     expect(c.mock.slippageBps.toFixed()).toBe('5');
     expect(c.mock.liquidityNotional.toFixed()).toBe('100000');
+  });
+
+  it('MARKET_PRECISION may only name tradable symbols', () => {
+    expect(() => readConfig({ ...base, MARKET_PRECISION: 'FOO/BAR:qty=2' })).toThrow(/MARKET_PRECISION: unknown symbol FOO\/BAR/);
   });
 
   it('TRADING_MODE=live fails fast saying live trading arrives later', () => {

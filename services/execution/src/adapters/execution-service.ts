@@ -16,6 +16,7 @@ import {
   ConflictError,
   Dec,
   FailedPreconditionError,
+  ID_RE,
   InvalidArgumentError,
   isDuplicateKeyError,
   messageTraceId,
@@ -301,7 +302,7 @@ export class ExecutionService {
     const f: TradeFilter = { ...page(q.limit, q.offset) };
     if (!absent(q.symbol)) f.symbol = this.symbols.require(q.symbol, 'symbol');
     if (!absent(q.order_id)) {
-      if (typeof q.order_id !== 'string' || q.order_id.length > 36) throw new InvalidArgumentError('order_id is invalid', { field: 'order_id' });
+      if (typeof q.order_id !== 'string' || q.order_id.length > 36 || !ID_RE.test(q.order_id)) throw new InvalidArgumentError('order_id is invalid', { field: 'order_id' });
       f.orderId = q.order_id;
     }
     return this.o.repo.listTrades(f);

@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import Redis from 'ioredis';
 import {
@@ -31,6 +30,7 @@ import {
   type UnaryRequest,
 } from '@cte/shared';
 import {
+  findPromtool,
   createTestDatabase,
   freePort,
   waitFor,
@@ -345,7 +345,7 @@ describe('metrics', () => {
     expect(problems.filter((p) => !UNITLESS_MONEY_METRICS.some((m) => p.startsWith(`${m}:`)))).toEqual([]);
     // The only findings are the two names the issue fixes (money has no unit suffix).
     expect(problems.map((p) => p.slice(0, p.indexOf(':'))).sort()).toEqual(['cte_equity', 'cte_unrealized_pnl']);
-    const promtool = ['promtool', path.resolve(__dirname, '../../../../.cache/bin/promtool')].find((p) => spawnSync(p, ['--version']).status === 0);
+    const promtool = findPromtool();
     if (promtool) {
       const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
       const findings = `${res.stdout}${res.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^(process_|nodejs_)/.test(l));

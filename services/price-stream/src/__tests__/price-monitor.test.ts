@@ -184,7 +184,7 @@ describe('validateMonitorInput', () => {
     const knownSymbols = new Set(['BTC/USDT']);
     expect(validateMonitorInput(valid, { tradable, knownSymbols }).symbol).toBe('BTC/USDT');
     expect(() => validateMonitorInput({ ...valid, symbol: 'DOGE/USDT' }, { tradable, knownSymbols })).toThrow(
-      /symbol: unknown symbol DOGE\/USDT: tradable symbols are BTC\/USDT, ETH\/USDT \(TRADABLE_SYMBOLS\)/,
+      /^unknown symbol DOGE\/USDT: tradable symbols are BTC\/USDT, ETH\/USDT \(TRADABLE_SYMBOLS\)/,
     );
     expect(() => validateMonitorInput({ ...valid, symbol: 'ETH/USDT' }, { tradable, knownSymbols })).toThrow(/ETH\/USDT is not followed by this price-stream/);
   });

@@ -16,7 +16,7 @@ import {
   type MarketProtoGrpcType,
   type PriceStreamClient,
 } from '@cte/shared';
-import { createTestDatabase, type TestDatabase } from '@cte/testkit';
+import { findPromtool, createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { BarAggregator } from '../engine/bar-aggregator';
 import { barToTicks } from '../engine/replay-path';
 import { readAnyFile } from '../adapters/readers';
@@ -101,13 +101,8 @@ describe('probes and auth', () => {
   });
 
   it('passes promtool check metrics, apart from prom-client default-metric lint warnings', async () => {
-    const promtool = ['promtool', path.resolve(__dirname, '../../../../.cache/bin/promtool')].find(
-      (p) => spawnSync(p, ['--version']).status === 0,
-    );
-    if (!promtool) {
-      console.warn('promtool not installed (scripts/ensure-promtool.sh fetches it); the built-in lint above still ran');
-      return;
-    }
+    const promtool = findPromtool();
+    if (!promtool) return;
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     const problems = `${res.stdout}${res.stderr}`

@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { InvalidArgumentError } from '@cte/shared';
 import type { PriceStreamApi } from './price-stream-api';
 
 /** REST routes; mounted on the kit's protected router (API key, JSON body limit, JSON errors). */
@@ -18,7 +19,9 @@ export function mountPriceStreamRoutes(router: Router, api: PriceStreamApi): voi
     res.status(201).json(await api.startMonitor(req.body));
   });
   router.get('/monitors', async (req, res) => {
-    const includeInactive = req.query.include_inactive === 'true';
+    const flag = req.query.include_inactive;
+    if (flag !== undefined && flag !== '' && flag !== 'true' && flag !== 'false') throw new InvalidArgumentError('include_inactive must be true or false');
+    const includeInactive = flag === 'true';
     res.json({ monitors: await api.listMonitors(includeInactive) });
   });
   router.get('/monitors/:id', async (req, res) => {

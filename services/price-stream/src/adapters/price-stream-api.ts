@@ -14,7 +14,7 @@ import {
   type TradableSymbols,
 } from '@cte/shared';
 import type { MarketDataEngine } from '../engine/market-data-engine';
-import { validateMonitorInput, type MonitorSpec } from '../engine/price-monitor';
+import { EXCHANGE_ID, validateMonitorInput, type MonitorSpec } from '../engine/price-monitor';
 import type { BarPage, BarRepository } from './bar-repository';
 import { MONITOR_ID_MAX_LENGTH, PRICE_MONITORS } from './columns';
 import { toPriceMessage, type PriceMessage } from './dto/messages';
@@ -99,7 +99,9 @@ export class PriceStreamApi {
     }
     const limit = optionalInt(q.limit, 'limit', 1, MAX_BARS_LIMIT) ?? DEFAULT_BARS_LIMIT;
     const cursor = optionalString(q.cursor, 'cursor', 64);
-    const exchange = optionalString(q.exchange, 'exchange', 32) ?? this.o.engine.latestPrice(symbol)?.exchange ?? this.o.defaultExchange;
+    const exchangeRaw = optionalString(q.exchange, 'exchange', 32)?.toLowerCase();
+    if (exchangeRaw !== undefined && !EXCHANGE_ID.test(exchangeRaw)) throw new InvalidArgumentError(`exchange must be an exchange id such as "coinbase", got ${describeValue(q.exchange)}`, { field: 'exchange' });
+    const exchange = exchangeRaw ?? this.o.engine.latestPrice(symbol)?.exchange ?? this.o.defaultExchange;
     return this.o.bars.getBars({ exchange, symbol, timeframe, fromMs, toMs, limit, cursor });
   }
 
@@ -212,9 +214,10 @@ function optionalInt(raw: unknown, field: string, min: number, max: number): num
 }
 
 function optionalEpochMs(raw: unknown, field: string): number | undefined {
-  if (typeof raw === 'string' && raw !== '' && !/^\d+$/.test(raw)) {
+  // An ISO date (Date.parse alone also takes "-1" as the year -1, and much else).
+  if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}/.test(raw)) {
     const ms = Date.parse(raw);
-    if (Number.isFinite(ms)) return ms;
+    if (Number.isFinite(ms) && ms >= 0) return ms;
   }
   return optionalInt(raw, field, 0, 8_640_000_000_000);
 }

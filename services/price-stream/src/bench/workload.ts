@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Symbol, Tick } from '@cte/shared';
+import type { Tick } from '@cte/shared';
 import { barToTicks } from '../engine/replay-path';
 import { readAnyFile } from '../adapters/readers';
 
@@ -26,5 +26,5 @@ export function makeTickMessages(count: number, symbols: number, stepMs = 10): s
 /** The parse step of ingest: wire JSON to a Tick. */
 export function parseTickMessage(raw: string): Tick {
   const m = JSON.parse(raw) as { exchange: string; symbol: string; ts: number; price: string; qty: string };
-  return { exchange: m.exchange, symbol: m.symbol as Symbol, ts: m.ts, price: Number(m.price), qty: Number(m.qty) };
+  return { exchange: m.exchange, symbol: m.symbol, ts: m.ts, price: Number(m.price), qty: Number(m.qty) };
 }

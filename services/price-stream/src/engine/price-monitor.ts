@@ -42,7 +42,7 @@ export interface MonitorValidationOptions {
 }
 
 const MONITOR_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const EXCHANGE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const EXCHANGE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
 const INTEGER = /^\d+$/;
 

@@ -31,6 +31,7 @@ describe('config', () => {
 
   it('parses per-symbol quantity precision', () => {
     expect(readConfig({ ...KEY, QTY_DECIMALS_BY_SYMBOL: 'btc-usd=5, ETH/USD=4' }).kelly.qtyDecimals).toEqual({ 'BTC/USD': 5, 'ETH/USD': 4 });
+    expect(() => readConfig({ ...KEY, QTY_DECIMALS_BY_SYMBOL: 'FOO/BAR=5' })).toThrow(/QTY_DECIMALS_BY_SYMBOL: unknown symbol FOO\/BAR/);
   });
 
   it('names every bad variable', () => {

@@ -1,3 +1,4 @@
+import { TradableSymbols } from '@cte/shared';
 import { validateConsensus } from '../engine/consensus';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -22,6 +23,16 @@ describe('consensus validation', () => {
 
   it('normalises the symbol', () => {
     expect(validateConsensus({ ...good(), symbol: 'btc-usd' }, NOW)).toMatchObject({ ok: true, consensus: { symbol: 'BTC/USD' } });
+  });
+
+  it('with the tradable symbols, refuses a consensus for another symbol as `symbol`, naming it', () => {
+    const tradable = new TradableSymbols(['BTC/USD', 'ETH/USD'], 'TRADABLE_SYMBOLS');
+    expect(validateConsensus(good(), NOW, 60_000, tradable)).toMatchObject({ ok: true });
+    expect(validateConsensus({ ...good(), symbol: 'FOO/BAR' }, NOW, 60_000, tradable)).toEqual({
+      ok: false,
+      reason: 'symbol',
+      message: 'consensus.symbol: unknown symbol FOO/BAR: tradable symbols are BTC/USD, ETH/USD (TRADABLE_SYMBOLS)',
+    });
   });
 
   it.each([

@@ -320,13 +320,15 @@ describe('bad and repeated consensus', () => {
     await h.publishConsensus({ ...good, confidence: 7 });
     await h.publishConsensus({ ...good, side: 'MOON' });
     await h.publishConsensus('not an object');
+    await h.publishConsensus({ ...good, id: `${good.id}-foo`, symbol: 'FOO/BAR' });
     await h.publishConsensus({ ...good, id: `${good.id}-hold`, side: 'HOLD' });
     await waitFor('invalid consensus counted', async () => {
       const m = await h.metrics();
       const d = (reason: string) => metricValue(m, 'cte_consensus_invalid_total', { reason }) - metricValue(before, 'cte_consensus_invalid_total', { reason });
-      return d('price') >= 1 && d('confidence') >= 1 && d('side') >= 1 && d('malformed') >= 1 && metricValue(m, 'cte_consensus_received_total', { outcome: 'hold' }) > metricValue(before, 'cte_consensus_received_total', { outcome: 'hold' });
+      return d('price') >= 1 && d('confidence') >= 1 && d('side') >= 1 && d('malformed') >= 1 && d('symbol') >= 1 && metricValue(m, 'cte_consensus_received_total', { outcome: 'hold' }) > metricValue(before, 'cte_consensus_received_total', { outcome: 'hold' });
     });
     expect(await h.rowsOf(symbol)).toEqual([]);
+    expect(await h.rowsOf('FOO/BAR')).toEqual([]);
     // The service is still fine: a valid one goes through.
     await h.publishConsensus(good, good.trace_id);
     await h.waitStatus(good.id, 'submitted');
@@ -367,6 +369,7 @@ describe('Propose', () => {
     const ok = { symbol, side: 'buy', qty: '1', source: 'manual', reason: '', idempotency_key: `k-${h.tag}-bad`, trace_id: '' };
     for (const [bad, field] of [
       [{ symbol: 'nope' }, 'symbol'],
+      [{ symbol: 'FOO/BAR' }, 'unknown symbol FOO/BAR: tradable symbols are BTC/USD, ETH/USD'],
       [{ side: 'long' }, 'side'],
       [{ qty: '0' }, 'qty'],
       [{ qty: '-1' }, 'qty'],
@@ -417,6 +420,8 @@ describe('queries', () => {
     expect(g.recommendations.map((r) => r.id)).toEqual([ids[2], ids[1], ids[0]]);
 
     expect((await h.api('/recommendations?status=nope')).status).toBe(400);
+    expect((await h.json('/recommendations?symbol=FOO-BAR')).error.message).toContain('unknown symbol FOO/BAR');
+    await expect(h.client.unary('ListRecommendations', { symbol: 'FOO/BAR' })).rejects.toBeInstanceOf(InvalidArgumentError);
     expect((await h.json('/recommendations?limit=0')).error.message).toContain('limit');
     expect((await h.api('/recommendations/does-not-exist')).status).toBe(404);
     await expect(h.client.unary('GetRecommendation', { id: 'does-not-exist' })).rejects.toBeInstanceOf(NotFoundError);

@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '@cte/shared';
-import { INVALID_CONSENSUS_REASONS, type InvalidConsensusReason } from '../engine/consensus';
+import { INVALID_CONSENSUS_REASONS } from '../engine/consensus';
 import { STATUSES } from '../engine/state-machine';
 
 export const CONSENSUS_OUTCOMES = ['sized', 'hold', 'invalid', 'duplicate', 'open', 'cooldown', 'overloaded', 'abandoned', 'failed'] as const;
@@ -46,7 +46,7 @@ export function createRecommendationsMetrics(registry: Registry): Recommendation
     labelNames: ['reason'],
     registers: [registry],
   });
-  for (const reason of INVALID_CONSENSUS_REASONS) consensusInvalid.inc({ reason: reason as InvalidConsensusReason }, 0);
+  for (const reason of INVALID_CONSENSUS_REASONS) consensusInvalid.inc({ reason: reason }, 0);
   const orderEvents = new Counter<'outcome'>({
     name: 'cte_order_events_received_total',
     help: 'Order events from execution, by outcome: applied, unknown (not ours), invalid, failed.',

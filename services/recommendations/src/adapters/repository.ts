@@ -134,7 +134,7 @@ export class RecommendationRepository {
       if (isDuplicateKeyError(err)) return undefined;
       throw err;
     }
-    return (await this.get(rec.id)) as RecommendationRecord;
+    return await this.get(rec.id);
   }
 
   async get(id: string): Promise<RecommendationRecord | undefined> {
@@ -272,7 +272,7 @@ function patchSql(patch: RecordPatch): [string, SqlParam[]] {
   for (const [key, col] of PATCH_COLUMNS) {
     if (!(key in patch) || patch[key] === undefined) continue;
     sets += `, ${col} = ?`;
-    params.push(key === 'reasons' ? JSON.stringify(patch.reasons) : (patch[key] as string | null));
+    params.push(key === 'reasons' ? JSON.stringify(patch.reasons) : patch[key]);
   }
   return [sets, params];
 }

@@ -2,7 +2,7 @@
  * Validation of a consensus from the bus (`signals.consensus`, untrusted input), with a small
  * fixed set of reasons (the label of `cte_consensus_invalid_total`).
  */
-import { describeValue, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type SignalSide, type TradableSymbols } from '@cte/shared';
+import { describeValue, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type TradableSymbols } from '@cte/shared';
 
 export const INVALID_CONSENSUS_REASONS = ['malformed', 'id', 'symbol', 'side', 'confidence', 'agreement', 'sources', 'price', 'timestamp', 'future', 'trace_id'] as const;
 export type InvalidConsensusReason = (typeof INVALID_CONSENSUS_REASONS)[number];
@@ -80,7 +80,7 @@ function parse(raw: unknown, latest: number, tradable: TradableSymbols | undefin
   return {
     id: r.id,
     symbol,
-    side: side as SignalSide,
+    side: side,
     confidence,
     agreement,
     sources: r.sources,

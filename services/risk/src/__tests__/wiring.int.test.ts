@@ -192,7 +192,7 @@ describe('bus inputs', () => {
       expect(riskBus.malformed).toBe(1);
       const redis = new Redis(REDIS_URL);
       try {
-        await waitFor('acked', async () => Number(((await redis.xpending(`${NS}events.fills`, 'risk')) as unknown[])[0]) === 0);
+        await waitFor('acked', async () => Number(((await redis.xpending(`${NS}events.fills`, 'risk')))[0]) === 0);
         expect(await redis.exists(`${NS}events.fills.dlq`)).toBe(0);
       } finally {
         redis.disconnect();

@@ -39,7 +39,7 @@ describe('AgentRuntime', () => {
         symbol: 'BTC/USDT',
         timeframe: '1h',
         side: 'BUY',
-        confidence: expect.any(Number) as unknown as number,
+        confidence: expect.any(Number),
         horizon_ms: 4 * H,
         price: '101.25',
         bar_time: T0 + H,

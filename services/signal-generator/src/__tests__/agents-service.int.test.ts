@@ -55,7 +55,7 @@ describe('create, get, list', () => {
 
   it('refuses a well-formed but unknown symbol on create, patch and list, naming it, and writes nothing (issue 10)', async () => {
     const { service } = makeService();
-    const unknown = /symbol: unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT/;
+    const unknown = /^unknown symbol FOO\/BAR: tradable symbols are BTC\/USDT, ETH\/USDT/;
     await expect(service.create({ ...seed, symbol: 'FOO/BAR' })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(service.create({ ...seed, symbol: 'foo-bar' })).rejects.toThrow(unknown);
     expect(await tdb.db.query('SELECT id FROM agents')).toEqual([]);

@@ -83,7 +83,7 @@ describe('trend_follower (EMA 12/26 cross, ADX filter)', () => {
     const state: TrendFollowerState = {};
     evaluateTrendFollower(bar(99, 100), tf, state);
     const cold = evaluateTrendFollower(bar(Number.NaN, 100), tf, state);
-    expect(cold).toEqual({ side: 'HOLD', confidence: 0, reason: expect.stringMatching(/not warm/) as unknown as string });
+    expect(cold).toEqual({ side: 'HOLD', confidence: 0, reason: expect.stringMatching(/not warm/) });
     expect(state.relation).toBeUndefined();
     expect(evaluateTrendFollower(bar(101, 100), tf, state).side).toBe('HOLD');
     // ADX not warm on the cross bar: hold.

@@ -2,12 +2,14 @@
  * XGBoost inference against Debian's python3-xgboost (1.7): scripts/xgb_reference.py
  * trains small models on synthetic data with a fixed seed and writes their JSON,
  * inputs and predictions to a temp dir; the TypeScript predictions must agree to 1e-5.
- * Skipped (with a note) when /usr/bin/python3 cannot import xgboost.
+ * `make test` installs python3-xgboost (scripts/ensure-python-xgboost.sh); without it the suite says
+ * why it skips, and fails in CI.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { describeNeeding } from '@cte/testkit';
 import { loadXgbModel } from '../engine/xgboost';
 import { findReferenceCases, maxAbsDiff, readReferenceCase } from './helpers/xgb-reference';
 
@@ -18,11 +20,11 @@ const TOLERANCE = 1e-5;
 
 const probe = spawnSync(PYTHON, ['-c', 'import xgboost; print(xgboost.__version__)'], { encoding: 'utf8' });
 const xgboostVersion = probe.status === 0 ? probe.stdout.trim() : undefined;
-if (xgboostVersion === undefined) {
-  // eslint-disable-next-line no-console
-  console.log(`xgboost-python.test: skipped, ${PYTHON} cannot import xgboost (apt-get install -y python3-xgboost)`);
-}
-const describeWithPython = xgboostVersion !== undefined ? describe : describe.skip;
+const describeWithPython = describeNeeding(
+  `python3-xgboost for ${PYTHON}`,
+  xgboostVersion !== undefined,
+  'make python-xgboost, or apt-get install -y python3-xgboost',
+);
 
 const EXPECTED_CASES = [
   'py_dart_binary_logistic',

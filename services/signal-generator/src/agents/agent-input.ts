@@ -105,7 +105,7 @@ export function applyAgentPatch(current: Agent, raw: unknown, symbols: TradableS
   const merged = { ...base, ...(isPlainObject(raw.config) ? raw.config : {}) };
   const strategy = parseAgentStrategy(type, timeframe, merged);
 
-  const next = { ...current, name, symbol, timeframe, ...strategy } as Agent;
+  const next = { ...current, name, symbol, timeframe, ...strategy };
   const changes: string[] = [];
   if (name !== current.name) changes.push('name');
   if (strategy.type !== current.type) changes.push('type');
@@ -140,7 +140,7 @@ export function agentFromStored(row: {
     updated_at: row.updated_at,
     version: row.version,
     ...strategy,
-  } as Agent;
+  };
 }
 
 export function parseStatus(raw: unknown): AgentStatus {

@@ -266,7 +266,7 @@ export class AgentService {
         return current;
       }
       const ts = this.now();
-      const next = { ...m.next, updated_at: Math.max(ts, current.updated_at), version: current.version + 1 } as Agent;
+      const next = { ...m.next, updated_at: Math.max(ts, current.updated_at), version: current.version + 1 };
       if (await this.store.update(next, current.version, m.log, ts)) {
         this.logger[m.log.level]({ agent_id: id, name: next.name, status: next.status, version: next.version, ...(m.log.data ? { data: m.log.data } : {}) }, m.log.message);
         m.after?.(next);

@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import Redis from 'ioredis';
 import mysql from 'mysql2/promise';
@@ -21,7 +20,7 @@ import {
   type SignalMessage,
   type SignalsAggregatorClient,
 } from '@cte/shared';
-import { createTestDatabase, type TestDatabase } from '@cte/testkit';
+import { findPromtool, createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { metricValue, startAggregator, waitFor, type RunningService } from './helpers/service-process';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -156,20 +155,22 @@ describe('consensus', () => {
   const b = signal({ agent_id: 'agent_trend', source_type: 'trend_follower', side: 'BUY', confidence: 0.6 });
   const c = signal({ agent_id: 'agent_contra', source_type: 'trend_follower', side: 'SELL', confidence: 0.9 });
 
-  it('signals for a symbol nobody priced yet are rejected as unknown_symbol', async () => {
-    const early = signal({ agent_id: 'early' });
+  it('signals for a symbol outside TRADABLE_SYMBOLS are rejected as unknown_symbol, and stored nowhere (issue 10)', async () => {
+    const early = signal({ agent_id: 'early', symbol: 'FOO/BAR' });
     await append(early, early.trace_id);
     await waitFor('unknown_symbol counted', async () => metricValue(await metrics(), 'cte_signals_rejected_total', { reason: 'unknown_symbol' }) >= 1);
+    expect(await tdb.db.query("SELECT id FROM aggregator_signals WHERE symbol = 'FOO/BAR'")).toEqual([]);
+    expect(seen.some((m) => m.symbol === 'FOO/BAR')).toBe(false);
   });
 
   it('a consensus per accepted signal, in MySQL, on the bus, over REST and gRPC', async () => {
-    // The symbol becomes known from its first closed bar (data time T0 + 1 min, price 100).
+    // The symbol's data time and price come from its first closed bar (T0 + 1 min, price 100).
     await publishBar(T0 + MIN, '100', `bar-trace-${tag}`);
     await waitFor('the bar', async () => {
       const probe = signal({ agent_id: 'probe', side: 'HOLD', confidence: 0 });
       await append(probe, probe.trace_id);
       await new Promise((r) => setTimeout(r, 100));
-      return seen.some((m) => m.trace_id === probe.trace_id);
+      return seen.some((m) => m.trace_id === probe.trace_id && m.price === '100');
     });
     const before = seen.length;
     for (const s of [a, b, c]) await append(s, s.trace_id);
@@ -245,6 +246,16 @@ describe('consensus', () => {
   });
 });
 
+describe('hostile input (issue 10)', () => {
+  it('GetConsensus with a 200 KB symbol: a bounded INVALID_ARGUMENT, and a concurrent call on the connection is served', async () => {
+    // Before the cap the status trailer never arrived: both calls on the connection waited for the deadline.
+    const [big, small] = await Promise.allSettled([client.unary('GetConsensus', { symbol: 'S'.repeat(200 * 1024) }), client.unary('ListSources', {})]);
+    expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/symbol/) });
+    expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+    expect(small.status).toBe('fulfilled');
+  });
+});
+
 describe('bad signals', () => {
   it('are counted by reason, acked, kept out of MySQL and the consensus, and never crash the service', async () => {
     const m0 = await metrics();
@@ -277,7 +288,7 @@ describe('bad signals', () => {
     const badIds = bad.map(([, d]) => (typeof d === 'object' && d !== null ? (d as SignalMessage).id : undefined)).filter(Boolean);
     const consensus = seen.find((x) => x.trace_id === sentinel.trace_id)!;
     expect(consensus.signal_ids.filter((id) => badIds.includes(id) && id !== dup.id)).toEqual([]);
-    const stored = await tdb.db.query<{ id: string; side: string }>('SELECT id, side FROM aggregator_signals WHERE id IN (?)', [badIds as string[]]);
+    const stored = await tdb.db.query<{ id: string; side: string }>('SELECT id, side FROM aggregator_signals WHERE id IN (?)', [badIds]);
     // Only the first copy of the duplicate is stored.
     expect(stored).toEqual([{ id: dup.id, side: 'SELL' }]);
     expect(svc.child.exitCode).toBeNull();
@@ -326,7 +337,7 @@ describe('track record', () => {
     expect(metricValue(text, 'cte_pipeline_latency_seconds_count', { stage: 'consensus' })).toBeGreaterThanOrEqual(4);
     expect(metricValue(text, 'cte_signals_scored_total', { outcome: 'hit' })).toBeGreaterThanOrEqual(2);
     expect(lintMetricsText(text, { units: ['signals'] })).toEqual([]);
-    const promtool = ['promtool', path.resolve(__dirname, '../../../../.cache/bin/promtool')].find((p) => spawnSync(p, ['--version']).status === 0);
+    const promtool = findPromtool();
     if (promtool) {
       const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
       const problems = `${res.stdout}${res.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^(process_|nodejs_)/.test(l));

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '@cte/shared';
-import { REJECT_REASONS, type RejectReason } from '../engine/validation';
+import { REJECT_REASONS } from '../engine/validation';
 
 export interface AggregatorMetrics {
   received: Counter<'source_type'>;
@@ -32,7 +32,7 @@ export function createAggregatorMetrics(registry: Registry, probes: AggregatorMe
     registers: [registry],
   });
   // Every reason is exported from the start (at 0), so dashboards and alerts see the series.
-  for (const reason of REJECT_REASONS) rejected.inc({ reason: reason as RejectReason }, 0);
+  for (const reason of REJECT_REASONS) rejected.inc({ reason: reason }, 0);
   registerGauges(registry, probes);
   const labels = new Set<string>();
   return {

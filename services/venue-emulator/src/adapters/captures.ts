@@ -160,8 +160,8 @@ export function readCoinbasePro(text: string, file: string): CaptureSource {
         c.add(m, Number.isFinite(ts) ? book(ts, bids, asks, false) : undefined);
         break;
       }
-      case 'match':
-      case 'last_match': {
+      // last_match repeats an earlier trade (its time precedes the session): not replayed.
+      case 'match': {
         // Coinbase Pro's `side` is the maker's; the canonical side is the taker's.
         const taker = j['side'] === 'sell' ? 'buy' : j['side'] === 'buy' ? 'sell' : undefined;
         c.add(m, trade(Date.parse(str(j['time']) ?? ''), j['trade_id'], j['price'], j['size'], taker));

@@ -14,7 +14,76 @@ import { DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceName } fr
 import { ALERTMANAGER_PORT, declaredGrpcFlows, DEFAULT_OVERLAY, generateAll, helmDeploymentTemplate, helmValues, helmValuesSchema, killAfterSeconds, npmWorkspaces, SERVICE_NAMES } from '../index';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; [k: string]: any };
+
+/** The parts of Kubernetes objects these tests read. */
+interface Probe {
+  httpGet: { path: string; port: string };
+}
+interface Container {
+  name: string;
+  ports: Array<{ name: string; containerPort: number }>;
+  resources: Record<'requests' | 'limits', { cpu?: string; memory?: string }>;
+  securityContext: {
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+    seccompProfile?: { type: string };
+  };
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  startupProbe: Probe;
+  lifecycle?: { preStop?: unknown };
+}
+interface PodSpec {
+  securityContext: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+  containers: Container[];
+}
+interface Selector {
+  matchLabels: Record<string, string>;
+}
+interface PolicyPeer {
+  podSelector: Selector;
+  namespaceSelector?: Selector;
+}
+interface PolicyRule {
+  from: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports: Array<{ port: number; protocol: string }>;
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec: {
+    replicas?: number;
+    strategy?: { type: string };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    ports: Array<{ name: string; port: number }>;
+    podSelector?: Selector;
+    policyTypes?: string[];
+    ingress?: PolicyRule[];
+    egress?: PolicyRule[];
+  };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+interface ComposeService {
+  build?: { context: string; args: Record<string, string> };
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: unknown };
+  mem_limit?: string;
+  stop_grace_period?: string;
+  volumes?: string[];
+  ports?: string[];
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+}
+
+const parseObjects = (text: string): K8sObject[] => parseAllDocuments(text).map((d) => d.toJS() as K8sObject).filter(Boolean);
 
 const workspaces = npmWorkspaces(ROOT);
 const generated = generateAll(workspaces);
@@ -79,14 +148,14 @@ describe('shutdown timing in the deployments', () => {
     // Endpoint removal reaches kube-proxy and ingress controllers within 1-3 s.
     expect(SHUTDOWN_TIMING.drainDelayMs).toBeGreaterThanOrEqual(3_000);
     expect(killAfterSeconds() * 1000).toBeGreaterThanOrEqual(SHUTDOWN_TIMING.drainDelayMs + SHUTDOWN_TIMING.graceMs + 3_000);
-    const common = parseAllDocuments(generated['k8s/base/configmap.yaml']!).map((d) => d.toJS() as K8sObject).find((o) => o.metadata.name === 'cte-common')!;
+    const common = parseObjects(generated['k8s/base/configmap.yaml']!).find((o) => o.metadata.name === 'cte-common')!;
     expect(common.data).toMatchObject({ SHUTDOWN_DRAIN_DELAY_MS: String(SHUTDOWN_TIMING.drainDelayMs), SHUTDOWN_GRACE_MS: String(SHUTDOWN_TIMING.graceMs) });
     for (const name of SERVICE_NAMES) {
-      const deployment = parseAllDocuments(generated[`k8s/base/${name}.yaml`]!).map((d) => d.toJS() as K8sObject).find((o) => o.kind === 'Deployment')!;
+      const deployment = parseObjects(generated[`k8s/base/${name}.yaml`]!).find((o) => o.kind === 'Deployment')!;
       const pod = deployment.spec.template.spec;
       expect({ name, grace: pod.terminationGracePeriodSeconds }).toEqual({ name, grace: killAfterSeconds() });
       // The process drains by itself after SIGTERM: a preStop sleep would only add to the wait.
-      expect({ name, preStop: pod.containers[0].lifecycle?.preStop }).toEqual({ name, preStop: undefined });
+      expect({ name, preStop: pod.containers[0]!.lifecycle?.preStop }).toEqual({ name, preStop: undefined });
     }
     expect(helmValues().terminationGracePeriodSeconds).toBe(killAfterSeconds());
   });
@@ -127,7 +196,7 @@ const TARGETS = ['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/prod', 'k8s'];
 
 function render(dir: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', path.join(ROOT, dir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject).filter(Boolean);
+  return parseObjects(out);
 }
 
 /**
@@ -186,7 +255,7 @@ describeK8s('kustomize base and overlays', () => {
     }
     const secrets = rendered.get('k8s/base')!.filter((o) => o.kind === 'Secret');
     expect(secrets).toHaveLength(1);
-    for (const v of Object.values(secrets[0].stringData as Record<string, string>)) expect(v).toContain('CHANGE_ME');
+    for (const v of Object.values(secrets[0]!.stringData as Record<string, string>)) expect(v).toContain('CHANGE_ME');
     expect(rendered.get('k8s/overlays/prod')!.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
@@ -203,7 +272,7 @@ describeK8s('kustomize base and overlays', () => {
           const where = `${t} ${w.kind}/${w.metadata.name}`;
           expect({ where, runAsNonRoot: sc.runAsNonRoot, ro: sc.readOnlyRootFilesystem, esc: sc.allowPrivilegeEscalation, drop: sc.capabilities?.drop, seccomp: sc.seccompProfile?.type ?? pod.securityContext.seccompProfile?.type })
             .toEqual({ where, runAsNonRoot: true, ro: true, esc: false, drop: ['ALL'], seccomp: 'RuntimeDefault' });
-          for (const k of ['requests', 'limits']) {
+          for (const k of ['requests', 'limits'] as const) {
             expect(c.resources[k].cpu).toBeDefined();
             expect(c.resources[k].memory).toBeDefined();
           }
@@ -213,7 +282,7 @@ describeK8s('kustomize base and overlays', () => {
             expect(c.readinessProbe.httpGet.path).toBe('/ready');
             expect(c.startupProbe.httpGet).toBeDefined();
             expect(w.spec.replicas).toBe(SERVICES[name].replicas);
-            expect(c.ports.map((p: any) => [p.name, p.containerPort])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
+            expect(c.ports.map((p) => [p.name, p.containerPort])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
             expect(c.resources.limits.memory).toBe(`${SERVICES[name].resources.limits.memoryMi}Mi`);
           }
         }
@@ -228,7 +297,7 @@ describeK8s('kustomize base and overlays', () => {
       expect(of('ServiceAccount')).toHaveLength(1);
       expect(of('PodDisruptionBudget')).toHaveLength(1);
       const [svc] = of('Service');
-      expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
+      expect(svc!.spec.ports.map((p) => [p.name, p.port])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
     }
   });
 
@@ -236,7 +305,7 @@ describeK8s('kustomize base and overlays', () => {
     const cms = rendered.get('k8s/base')!.filter((o) => o.kind === 'ConfigMap');
     for (const name of SERVICE_NAMES) {
       const data = cms.find((c) => c.metadata.name === name)!.data ?? {};
-      const addrs = Object.entries(data as Record<string, string>).filter(([k]) => k.endsWith('_GRPC_ADDR'));
+      const addrs = Object.entries(data).filter(([k]) => k.endsWith('_GRPC_ADDR'));
       expect(addrs.sort()).toEqual(SERVICES[name].calls.map((p) => [`${envPrefix(p)}_GRPC_ADDR`, `${p}:${SERVICES[p].grpcPort}`]).sort());
     }
   });
@@ -254,7 +323,7 @@ describeK8s('kustomize base and overlays', () => {
       for (const p of policies) {
         const self = p.spec.podSelector?.matchLabels?.['app.kubernetes.io/name'];
         for (const rule of p.spec.egress ?? []) {
-          const ports = (rule.ports ?? []).map((x: any) => `${x.protocol}/${x.port}`);
+          const ports = rule.ports.map((x) => `${x.protocol}/${x.port}`);
           if (!rule.to) {
             // Destination-free egress is only allowed for DNS and the datastores, for the whole fleet.
             expect(p.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'crypto-trading-engine' } });
@@ -287,18 +356,18 @@ describeK8s('kustomize base and overlays', () => {
 // ---------------------------------------------------------------- compose
 
 describe('docker-compose.trading-complete.yml', () => {
-  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as { services: Record<string, any> };
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as Compose;
 
   it('runs the seven services, the datastores, migrate, Prometheus, Alertmanager and Grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES, 'mysql', 'redis', 'migrate', 'prometheus', 'alertmanager', 'grafana'].sort());
   });
 
   it('gives services time to drain before SIGKILL, and Prometheus sends alerts to the Alertmanager', () => {
-    for (const name of SERVICE_NAMES) expect({ name, stop: compose.services[name].stop_grace_period }).toEqual({ name, stop: `${killAfterSeconds()}s` });
+    for (const name of SERVICE_NAMES) expect({ name, stop: compose.services[name]!.stop_grace_period }).toEqual({ name, stop: `${killAfterSeconds()}s` });
     const prometheus = parse(generated['k8s/monitoring/prometheus.yml']!) as { alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } };
     expect(prometheus.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))).toEqual([`alertmanager:${ALERTMANAGER_PORT}`]);
-    expect(compose.services.alertmanager.volumes).toContain('./k8s/monitoring/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro');
-    expect(compose.services.alertmanager.ports).toEqual([`127.0.0.1:${ALERTMANAGER_PORT}:${ALERTMANAGER_PORT}`]);
+    expect(compose.services.alertmanager!.volumes).toContain('./k8s/monitoring/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro');
+    expect(compose.services.alertmanager!.ports).toEqual([`127.0.0.1:${ALERTMANAGER_PORT}:${ALERTMANAGER_PORT}`]);
   });
 
   it('gives every service a memory limit, and every long-running one a healthcheck', () => {
@@ -310,16 +379,16 @@ describe('docker-compose.trading-complete.yml', () => {
 
   it('starts services only after their dependencies are healthy (and migrations done)', () => {
     for (const name of [...SERVICE_NAMES, 'grafana', 'migrate']) {
-      const deps = compose.services[name].depends_on as Record<string, { condition: string }>;
+      const deps = compose.services[name]!.depends_on!;
       expect(Object.keys(deps).length).toBeGreaterThan(0);
       for (const [dep, { condition }] of Object.entries(deps)) {
         expect({ name, dep, condition }).toEqual({ name, dep, condition: dep === 'migrate' ? 'service_completed_successfully' : 'service_healthy' });
       }
     }
     for (const name of SERVICE_NAMES) {
-      const s = compose.services[name];
-      for (const peer of SERVICES[name].dependsOn) expect(s.depends_on[peer]).toEqual({ condition: 'service_healthy' });
-      expect(s.build).toEqual(expect.objectContaining({ context: '.', args: expect.objectContaining({ SERVICE: name }) }));
+      const s = compose.services[name]!;
+      for (const peer of SERVICES[name].dependsOn) expect(s.depends_on![peer]).toEqual({ condition: 'service_healthy' });
+      expect(s.build).toMatchObject({ context: '.', args: { SERVICE: name } });
       expect(s.mem_limit).toBe(`${SERVICES[name].resources.limits.memoryMi}m`);
     }
   });
@@ -327,10 +396,10 @@ describe('docker-compose.trading-complete.yml', () => {
 
 describe('docker-compose.trading-complete.yml mounts', () => {
   it('refer only to files that exist in the repository (k8s/monitoring)', () => {
-    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as { services: Record<string, any> };
-    const binds = Object.values(compose.services).flatMap((s) => (s.volumes ?? []) as string[]).filter((v) => v.startsWith('./'));
+    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as Compose;
+    const binds = Object.values(compose.services).flatMap((s) => s.volumes ?? []).filter((v) => v.startsWith('./'));
     expect(binds.length).toBeGreaterThan(0);
-    for (const v of binds) expect({ v, exists: fs.existsSync(path.join(ROOT, v.split(':')[0])) }).toEqual({ v, exists: true });
+    for (const v of binds) expect({ v, exists: fs.existsSync(path.join(ROOT, v.split(':')[0]!)) }).toEqual({ v, exists: true });
   });
 });
 
@@ -342,13 +411,17 @@ describe('docker-compose.trading-complete.yml mounts', () => {
  * `quote`, pipes, parentheses and `if eq … else … end`. Anything else throws, so a template change
  * beyond this subset fails the test instead of passing unrendered.
  */
-function renderHelmDeployment(template: string, values: any, release: string): Map<string, K8sObject> {
+interface HelmValuesView {
+  services: Record<string, Record<string, unknown>>;
+}
+
+function renderHelmDeployment(template: string, values: HelmValuesView, release: string): Map<string, K8sObject> {
   const head = '{{- range $name, $svc := .Values.services }}\n---\n';
   const tail = '{{- end }}\n';
   if (!template.startsWith(head) || !template.endsWith(tail)) throw new Error('unexpected range around the Deployment template');
   const body = template.slice(head.length, -tail.length);
   const out = new Map<string, K8sObject>();
-  for (const [name, svc] of Object.entries(values.services as Record<string, unknown>)) {
+  for (const [name, svc] of Object.entries(values.services)) {
     const lookup = (ref: string): unknown => {
       const [root, ...rest] = ref.split('.');
       let v: unknown = root === '$name' ? name : root === '$svc' ? svc : root === '$' ? { Values: values, Release: { Name: release } } : undefined;
@@ -422,11 +495,11 @@ describe('Helm chart', () => {
   it('renders the Deployment kustomize gets, from the same object (plus the release label)', () => {
     const template = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/deployment.yaml'), 'utf8');
     expect(template).toBe(helmDeploymentTemplate());
-    const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8'));
+    const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8')) as HelmValuesView;
     const rendered = renderHelmDeployment(template, values, 'cte');
     expect([...rendered.keys()].sort()).toEqual([...SERVICE_NAMES].sort());
     for (const name of SERVICE_NAMES) {
-      const fromKustomize = parseAllDocuments(generated[`k8s/base/${name}.yaml`]!).map((d) => d.toJS() as K8sObject).find((o) => o.kind === 'Deployment')!;
+      const fromKustomize = parseObjects(generated[`k8s/base/${name}.yaml`]!).find((o) => o.kind === 'Deployment')!;
       const expected = structuredClone(fromKustomize);
       expected.metadata.labels!['app.kubernetes.io/instance'] = 'cte';
       expected.spec.template.metadata.labels['app.kubernetes.io/instance'] = 'cte';
@@ -434,22 +507,22 @@ describe('Helm chart', () => {
     }
     // The renderer is not a no-op: other values give another Deployment.
     const scaled = structuredClone(values);
-    scaled.services['price-stream'].replicas = 2;
+    scaled.services['price-stream']!.replicas = 2;
     expect(renderHelmDeployment(template, scaled, 'cte').get('price-stream')!.spec.strategy).toEqual({ type: 'RollingUpdate' });
   });
 
   const chart = path.join(ROOT, 'charts/crypto-trading-engine');
 
   it('values.yaml equals the generator output and validates against values.schema.json', () => {
-    const values = parse(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8'));
+    const values = parse(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as HelmValuesView;
     expect(values).toEqual(helmValues());
-    const schema = JSON.parse(fs.readFileSync(path.join(chart, 'values.schema.json'), 'utf8'));
+    const schema = JSON.parse(fs.readFileSync(path.join(chart, 'values.schema.json'), 'utf8')) as object;
     expect(schema).toEqual(helmValuesSchema());
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     expect(validate(values) ? [] : validate.errors).toEqual([]);
     // The schema is not a no-op: a string replica count is rejected.
     const bad = structuredClone(values);
-    bad.services.risk.replicas = 'one';
+    bad.services.risk!.replicas = 'one';
     expect(validate(bad)).toBe(false);
   });
 });

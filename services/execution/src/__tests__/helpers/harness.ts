@@ -55,7 +55,6 @@ export interface Harness {
   svc: ExecutionService;
   metrics: ExecutionMetrics;
   registry: Registry;
-  known: Set<string>;
   /** What the risk double answers; undefined = unreachable. */
   risk: { state: TradingStateMessage | undefined };
   price(symbol: Symbol, price: string, ts: number): void;
@@ -69,6 +68,7 @@ export interface HarnessOptions {
   state?: TradingStateName | undefined;
   startRelay?: boolean;
   reconcile?: boolean;
+  /** TRADABLE_SYMBOLS of this execution; default BTC/USD, ETH/USD, SOL/USD. */
   symbols?: string[];
 }
 
@@ -129,7 +129,7 @@ export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
     bus,
     relay,
     tradingState: guard,
-    validation: { symbols: new TradableSymbols(o.symbols ?? ['BTC/USD', 'ETH/USD'], 'TRADABLE_SYMBOLS'), precision },
+    validation: { symbols: new TradableSymbols(o.symbols ?? ['BTC/USD', 'ETH/USD', 'SOL/USD'], 'TRADABLE_SYMBOLS'), precision },
     metrics,
     traceTimes,
     logger,
@@ -149,10 +149,8 @@ export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
     svc,
     metrics,
     registry,
-    known,
     risk,
     price: (symbol, price, ts) => {
-      known.add(symbol);
       venue.onPrice(symbol, new Dec(price), ts);
     },
     stop: async () => {

@@ -76,7 +76,7 @@ export function generateFills(o: GenerateOptions): FillMessage[] {
       symbol,
       side,
       qty: units(qtyUnits, qd),
-      price: units(BigInt(prices[si]!), pd),
+      price: units(BigInt(prices[si]), pd),
       fee,
       fee_currency: feeInBase ? base : quote,
       liquidity: rnd() < 0.5 ? 'maker' : 'taker',

@@ -21,7 +21,7 @@ export function exposure(o: {
   const symbols = new Map<Symbol, SymbolPosition>();
   let gross = new Dec(0);
   for (const [s, [qty, notional]] of Object.entries(o.positions ?? {})) {
-    symbols.set(s as Symbol, { qty: d(qty), notional: d(notional) });
+    symbols.set(s, { qty: d(qty), notional: d(notional) });
     gross = gross.plus(d(notional).abs());
   }
   const equity = o.equity ?? '100000';

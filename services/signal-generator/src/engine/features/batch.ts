@@ -116,14 +116,14 @@ function rsi(c: Col, p: number): Col {
   }
   const ag = wilder(gain, p);
   const al = wilder(loss, p);
-  return map(n, (i) => (ag[i]! !== ag[i]! ? Number.NaN : al[i] === 0 ? 100 : 100 - 100 / (1 + ag[i]! / al[i]!)));
+  return map(n, (i) => (ag[i]! !== ag[i]! ? Number.NaN : al[i] === 0 ? 100 : 100 - 100 / (1 + ag[i] / al[i]!)));
 }
 
 /** Stochastic of x over p values (100 when the window's range is ≤ flatRange), smoothed by SMA(kS) then SMA(dS). */
 function stochOf(x: Col, p: number, kS: number, dS: number, flatRange: number): { k: Col; d: Col } {
   const hh = rollMax(x, p);
   const ll = rollMin(x, p);
-  const raw = map(x.length, (i) => (hh[i]! !== hh[i]! ? Number.NaN : hh[i]! - ll[i]! <= flatRange ? 100 : (100 * (x[i]! - ll[i]!)) / (hh[i]! - ll[i]!)));
+  const raw = map(x.length, (i) => (hh[i]! !== hh[i]! ? Number.NaN : hh[i] - ll[i]! <= flatRange ? 100 : (100 * (x[i]! - ll[i]!)) / (hh[i] - ll[i]!)));
   const k = kS === 1 ? raw : sma(raw, kS);
   return { k, d: sma(k, dS) };
 }
@@ -195,7 +195,7 @@ export function computeFeaturesBatch(bars: readonly Bar[]): Float64Array[] {
   set('rsi_21', rsi(c, 21));
   const hh14 = rollMax(h, 14);
   const ll14 = rollMin(l, 14);
-  const k14 = map(n, (i) => (hh14[i]! !== hh14[i]! ? Number.NaN : hh14[i] === ll14[i] ? 100 : (100 * (c[i]! - ll14[i]!)) / (hh14[i]! - ll14[i]!)));
+  const k14 = map(n, (i) => (hh14[i]! !== hh14[i]! ? Number.NaN : hh14[i] === ll14[i] ? 100 : (100 * (c[i]! - ll14[i]!)) / (hh14[i] - ll14[i]!)));
   set('stoch_k_14_3', k14);
   set('stoch_d_14_3', sma(k14, 3));
   const srsi = stochOf(rsi14, 14, 3, 3, RSI_FLAT_RANGE);
@@ -247,13 +247,13 @@ export function computeFeaturesBatch(bars: readonly Bar[]): Float64Array[] {
   }
   const spdm = wilder(pdm, 14);
   const smdm = wilder(mdm, 14);
-  const pdi = map(n, (i) => (spdm[i]! !== spdm[i]! ? Number.NaN : atr[i]! > 0 ? (100 * spdm[i]!) / atr[i]! : 0));
-  const mdi = map(n, (i) => (smdm[i]! !== smdm[i]! ? Number.NaN : atr[i]! > 0 ? (100 * smdm[i]!) / atr[i]! : 0));
-  const dx = map(n, (i) => (pdi[i]! !== pdi[i]! ? Number.NaN : pdi[i]! + mdi[i]! > 0 ? (100 * Math.abs(pdi[i]! - mdi[i]!)) / (pdi[i]! + mdi[i]!) : 0));
+  const pdi = map(n, (i) => (spdm[i]! !== spdm[i]! ? Number.NaN : atr[i]! > 0 ? (100 * spdm[i]) / atr[i]! : 0));
+  const mdi = map(n, (i) => (smdm[i]! !== smdm[i]! ? Number.NaN : atr[i]! > 0 ? (100 * smdm[i]) / atr[i]! : 0));
+  const dx = map(n, (i) => (pdi[i]! !== pdi[i]! ? Number.NaN : pdi[i] + mdi[i]! > 0 ? (100 * Math.abs(pdi[i] - mdi[i]!)) / (pdi[i] + mdi[i]!) : 0));
   set('adx_14', wilder(dx, 14));
   set('pdi_14', pdi);
   set('mdi_14', mdi);
-  set('di_spread_14', map(n, (i) => (pdi[i]! !== pdi[i]! ? Number.NaN : pdi[i]! + mdi[i]! > 0 ? (pdi[i]! - mdi[i]!) / (pdi[i]! + mdi[i]!) : 0)));
+  set('di_spread_14', map(n, (i) => (pdi[i]! !== pdi[i]! ? Number.NaN : pdi[i] + mdi[i]! > 0 ? (pdi[i] - mdi[i]!) / (pdi[i] + mdi[i]!) : 0)));
 
   // Bollinger (20, 2)
   const bbU = nanCol(n);
@@ -284,7 +284,7 @@ export function computeFeaturesBatch(bars: readonly Bar[]): Float64Array[] {
   set('realized_vol_10', rv10);
   set('realized_vol_20', rv(20));
   set('realized_vol_50', rv50);
-  set('vol_ratio_10_50', map(n, (i) => (rv50[i]! !== rv50[i]! ? Number.NaN : rv50[i]! > 0 ? rv10[i]! / rv50[i]! : 1)));
+  set('vol_ratio_10_50', map(n, (i) => (rv50[i]! !== rv50[i]! ? Number.NaN : rv50[i] > 0 ? rv10[i]! / rv50[i] : 1)));
   const lhl2 = map(n, (i) => Math.log(h[i]! / l[i]!) ** 2);
   set('parkinson_vol_20', map(n, (i) => (i >= 19 ? Math.sqrt(sumOver(lhl2, i, 20) / 20 / (4 * Math.LN2)) : Number.NaN)));
   set('range_pct', map(n, (i) => (h[i]! - l[i]!) / c[i]!));
@@ -296,7 +296,7 @@ export function computeFeaturesBatch(bars: readonly Bar[]): Float64Array[] {
   const dcLp = lagged(dcL, 1);
   set('donchian_high_20_prev', dcUp);
   set('donchian_low_20_prev', dcLp);
-  set('dc_pos_20', map(n, (i) => (dcU[i]! !== dcU[i]! ? Number.NaN : dcU[i] === dcL[i] ? 0.5 : (c[i]! - dcL[i]!) / (dcU[i]! - dcL[i]!))));
+  set('dc_pos_20', map(n, (i) => (dcU[i]! !== dcU[i]! ? Number.NaN : dcU[i] === dcL[i] ? 0.5 : (c[i]! - dcL[i]!) / (dcU[i] - dcL[i]!))));
   set('close_to_donchian_high_20_prev', relCol(c, dcUp));
   set('close_to_donchian_low_20_prev', relCol(c, dcLp));
   set('close_to_high_50', relCol(c, rollMax(h, 50)));

@@ -183,7 +183,7 @@ function endExclusive(q: URLSearchParams): number | undefined {
 
 /** `btcusdt@depth@100ms` → canonical subscription. */
 function parseStream(state: VenueState, stream: string): Subscription | undefined {
-  const m = /^([a-z0-9]+)@(trade|aggTrade|depth(?:@100ms|@1000ms)?|bookTicker|ticker|kline_(\w+))$/.exec(stream);
+  const m = /^([a-z0-9]+)@(trade|aggTrade|depth(?:@100ms|@1000ms)?|bookTicker|ticker|miniTicker|kline_(\w+))$/.exec(stream);
   if (!m) return undefined;
   const def = findByVenueId(state, codec, (m[1] ?? '').toUpperCase());
   if (!def) return undefined;
@@ -222,6 +222,9 @@ function encodeUpdate(session: WsSession, u: VenueUpdate, now: number): string[]
             l: r['lowPrice'], v: r['volume'], q: r['quoteVolume'], O: r['openTime'], C: r['closeTime'], F: r['firstId'], L: r['lastId'], n: r['count'],
           }),
         );
+      } else if (sub.channel === 'miniTicker') {
+        const r = ticker24h(def, u.market.ticker(), now);
+        out.push(frame(session, sub, { e: '24hrMiniTicker', E: t.ts + 1, s: id, c: r['lastPrice'], o: r['openPrice'], h: r['highPrice'], l: r['lowPrice'], v: r['volume'], q: r['quoteVolume'] }));
       } else if (sub.channel.startsWith('candles:')) {
         const interval = sub.channel.slice('candles:'.length);
         const tf = TIMEFRAME_MS[interval] as number;

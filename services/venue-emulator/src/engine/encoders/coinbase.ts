@@ -78,7 +78,7 @@ function pctChange(t: TickerStats): string {
 }
 
 function restTrade(def: MarketDef, t: TradeEvent): Record<string, unknown> {
-  return { trade_id: String(t.id), product_id: marketId(def), price: t.price, size: t.size, time: isoMicros(t.ts), side: t.side === 'buy' ? 'BUY' : 'SELL', bid: '', ask: '', exchange: 'CBE' };
+  return { trade_id: String(t.id), product_id: marketId(def), price: t.price, size: t.size, time: isoMicros(t.ts), side: t.side === 'buy' ? 'BUY' : 'SELL', bid: '', ask: '' };
 }
 
 function pricebook(m: MarketState, depth: number, now: number): Record<string, unknown> {

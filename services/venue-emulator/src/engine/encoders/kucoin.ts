@@ -34,7 +34,11 @@ function marketId(def: MarketDef): string {
 
 const ok = (data: unknown): RestReply => ({ status: 200, body: { code: OK, data } });
 const bad = (msg: string): RestReply => ({ status: 400, body: { code: '400100', msg } });
-const nanos = (ms: number): string => `${ms}000000`;
+/**
+ * KuCoin's nanosecond times. Half a millisecond is added because clients that scale by 1e-6 in
+ * floating point (ccxt) would otherwise read an exact-millisecond time as the millisecond before.
+ */
+const nanos = (ms: number): string => `${ms}500000`;
 
 function symbolInfo(def: MarketDef): Record<string, unknown> {
   return {

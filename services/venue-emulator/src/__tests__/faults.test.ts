@@ -1,0 +1,215 @@
+/**
+ * Fault injection through the admin operations, seen from the client side: dropped sockets (clean
+ * and abrupt), a stalled feed on an open socket, skipped sequence numbers (Binance U/u, KuCoin
+ * sequenceStart/End, Coinbase sequence_num), malformed frames, and REST 429/418/5xx/delay.
+ * Every fault is counted in venue_emulator_faults_injected_total.
+ */
+import { client } from './helpers/ccxt';
+import { faultCount, startEmulator, type RunningEmulator } from './helpers/emulator';
+import { sleep } from './helpers/pump';
+import { RawClient } from './helpers/raw-ws';
+
+let run: RunningEmulator;
+const raws: RawClient[] = [];
+
+beforeEach(async () => {
+  run = await startEmulator();
+});
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.close();
+  await run.close();
+});
+
+async function raw(url: string): Promise<RawClient> {
+  const r = await RawClient.open(url);
+  raws.push(r);
+  return r;
+}
+
+async function binanceDepth(symbol = 'compusdt'): Promise<RawClient> {
+  const r = await raw(`ws://127.0.0.1:${run.ports.binanceus}/ws`);
+  r.send({ method: 'SUBSCRIBE', params: [`${symbol}@depth@100ms`], id: 1 });
+  await r.until(() => r.frames.some((f) => f === '{"result":null,"id":1}'), 3000, 'subscribe ack');
+  return r;
+}
+
+type Depth = { e: string; U: number; u: number };
+const depthUpdates = (r: RawClient): Depth[] => r.json().filter((m): m is Depth => (m as Depth).e === 'depthUpdate');
+
+describe('dropping a WebSocket', () => {
+  it('closes cleanly with 1001 and counts it', async () => {
+    const r = await binanceDepth();
+    expect(run.emu.drop('binanceus', 'close')).toBe(1);
+    await r.until(() => r.closed !== undefined, 3000, 'close');
+    expect(r.closed?.code).toBe(1001);
+    expect(await faultCount(run.registry, 'binanceus', 'ws_close')).toBe(1);
+  });
+
+  it('resets abruptly (no close frame: 1006) and counts it', async () => {
+    const r = await binanceDepth();
+    expect(run.emu.drop('binanceus', 'reset')).toBe(1);
+    await r.until(() => r.closed !== undefined, 3000, 'reset');
+    expect(r.closed?.code).toBe(1006);
+    expect(await faultCount(run.registry, 'binanceus', 'ws_reset')).toBe(1);
+  });
+
+  it('makes a ccxt watcher fail with a network error', async () => {
+    const ex = client('binanceus', run.ports.binanceus);
+    await ex.loadHttpProxyAgent();
+    await ex.loadMarkets();
+    run.emu.step('binanceus', 20);
+    const watching = ex.watchOrderBook('COMP/USDT');
+    await sleep(200);
+    run.emu.drop('binanceus', 'reset');
+    await expect(watching).rejects.toThrow(/NetworkError|closed|1006|Connection/i);
+    await ex.close();
+  });
+});
+
+describe('stalling a feed', () => {
+  it('keeps the socket open but sends nothing until the stall ends, then resumes', async () => {
+    const r = await binanceDepth('omgbusd');
+    run.emu.stall('binanceus', 400);
+    const before = r.frames.length;
+    run.emu.step('binanceus', 100);
+    await sleep(100);
+    expect(r.frames.length).toBe(before);
+    expect(r.closed).toBeUndefined();
+    await sleep(400);
+    run.emu.step('binanceus', 100);
+    await r.until(() => depthUpdates(r).length > 0, 3000, 'updates after the stall');
+    expect(await faultCount(run.registry, 'binanceus', 'ws_stall')).toBe(1);
+  });
+});
+
+describe('skipping sequence numbers', () => {
+  it('Binance: the next depthUpdate starts past the last one (U > previous u + 1)', async () => {
+    const r = await binanceDepth('omgbusd');
+    run.emu.step('binanceus', 60);
+    await r.until(() => depthUpdates(r).length >= 2, 3000, 'two updates');
+    const seen = depthUpdates(r).length;
+    for (let i = 0; i < 2; i++) for (let j = 1; j < depthUpdates(r).length; j++) expect(depthUpdates(r)[j]?.U).toBe((depthUpdates(r)[j - 1]?.u ?? 0) + 1);
+    expect(run.emu.skipSequence('binanceus', 'OMG/BUSD', 5)).toBe(1);
+    run.emu.step('binanceus', 100);
+    await r.until(() => depthUpdates(r).length > seen, 3000, 'update after the skip');
+    const us = depthUpdates(r);
+    expect(us[seen]?.U).toBe((us[seen - 1]?.u ?? 0) + 6);
+    expect(await faultCount(run.registry, 'binanceus', 'ws_skip_sequence')).toBe(1);
+  });
+
+  it('Binance: ccxt detects the gap in watchOrderBook', async () => {
+    const ex = client('binanceus', run.ports.binanceus);
+    await ex.loadHttpProxyAgent();
+    await ex.loadMarkets();
+    run.emu.step('binanceus', 20);
+    const first = ex.watchOrderBook('OMG/BUSD');
+    for (let i = 0; i < 200; i++) {
+      run.emu.step('binanceus', 1);
+      await sleep(1);
+    }
+    await first;
+    run.emu.skipSequence('binanceus', 'OMG/BUSD', 3);
+    const next = ex.watchOrderBook('OMG/BUSD');
+    next.catch(() => undefined);
+    for (let i = 0; i < 100; i++) {
+      run.emu.step('binanceus', 1);
+      await sleep(1);
+    }
+    await expect(next).rejects.toThrow(/checksum|ChecksumError|gap|resync/i);
+    await ex.close();
+  });
+
+  it('KuCoin: sequenceStart jumps past the previous sequenceEnd', async () => {
+    const r = await raw(`ws://127.0.0.1:${run.ports.kucoin}/endpoint?token=emulator-public-x&connectId=t1`);
+    await r.until(() => r.frames.length > 0, 3000, 'welcome');
+    expect(JSON.parse(r.frames[0] as string)).toEqual({ id: 't1', type: 'welcome' });
+    r.send({ id: 7, type: 'subscribe', topic: '/market/level2:BCHSV-USDT', privateChannel: false, response: true });
+    await r.until(() => r.frames.includes('{"id":"7","type":"ack"}'), 3000, 'ack');
+    type L2 = { subject: string; data: { sequenceStart: number; sequenceEnd: number } };
+    const l2 = (): L2[] => r.json().filter((m): m is L2 => (m as L2).subject === 'trade.l2update');
+    run.emu.step('kucoin', 50);
+    await r.until(() => l2().length >= 2, 3000, 'two l2 updates');
+    const seen = l2().length;
+    for (let j = 1; j < seen; j++) expect(l2()[j]?.data.sequenceStart).toBe((l2()[j - 1]?.data.sequenceEnd ?? 0) + 1);
+    run.emu.skipSequence('kucoin', 'BCHSV/USDT', 10);
+    run.emu.step('kucoin', 50);
+    await r.until(() => l2().length > seen, 3000, 'update after the skip');
+    expect(l2()[seen]?.data.sequenceStart).toBe((l2()[seen - 1]?.data.sequenceEnd ?? 0) + 11);
+  });
+
+  it('Coinbase: sequence_num jumps on the connection', async () => {
+    const r = await raw(`ws://127.0.0.1:${run.ports.coinbase}/`);
+    r.send({ type: 'subscribe', product_ids: ['SKL-USD'], channel: 'level2' });
+    type Env = { channel: string; sequence_num: number };
+    const env = (): Env[] => r.json() as Env[];
+    run.emu.step('coinbase', 400);
+    await r.until(() => env().filter((e) => e.channel === 'l2_data').length >= 3, 3000, 'l2 frames');
+    const seen = env().length;
+    env().forEach((e, i) => expect(e.sequence_num).toBe(i));
+    run.emu.skipSequence('coinbase', 'SKL/USD', 4);
+    run.emu.step('coinbase', 400);
+    await r.until(() => env().length > seen, 3000, 'frame after the skip');
+    expect(env()[seen]?.sequence_num).toBe(seen + 4);
+  });
+});
+
+describe('malformed frames', () => {
+  it.each(['truncated', 'not_json', 'wrong_types'] as const)('%s frames reach the client and are counted', async (kind) => {
+    const r = await binanceDepth('omgbusd');
+    run.emu.step('binanceus', 60);
+    await r.until(() => depthUpdates(r).length > 0, 3000, 'an update');
+    const before = r.frames.length;
+    expect(run.emu.malformed('binanceus', kind, 2)).toBe(2);
+    await r.until(() => r.frames.length === before + 2, 3000, 'malformed frames');
+    const bad = r.frames.slice(before);
+    if (kind === 'wrong_types') {
+      const m = JSON.parse(bad[0] as string) as { U: unknown; b: unknown };
+      expect(typeof m.U).toBe('string');
+    } else {
+      for (const f of bad) expect(() => JSON.parse(f) as unknown).toThrow();
+    }
+    expect(await faultCount(run.registry, 'binanceus', 'ws_malformed')).toBe(2);
+  });
+});
+
+describe('REST faults', () => {
+  const url = (): string => `http://127.0.0.1:${run.ports.binanceus}/api/v3/time`;
+
+  it('429 with Retry-After, then normal service', async () => {
+    run.emu.armRest('binanceus', { kind: 'rest_429', retryAfterS: 7 }, 2);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(url());
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(await res.json()).toEqual({ code: -1003, msg: expect.stringContaining('Too many requests') as unknown });
+    }
+    expect((await fetch(url())).status).toBe(200);
+    expect(await faultCount(run.registry, 'binanceus', 'rest_429')).toBe(2);
+  });
+
+  it("Binance's 418 ban, which ccxt reports as a DDoS protection error", async () => {
+    run.emu.armRest('binanceus', { kind: 'rest_418', retryAfterS: 120 }, 1);
+    const ex = client('binanceus', run.ports.binanceus);
+    await expect(ex.fetchTime()).rejects.toThrow(/418|banned|DDoS|RateLimit/i);
+    expect(await faultCount(run.registry, 'binanceus', 'rest_418')).toBe(1);
+  });
+
+  it('5xx on one path only, which ccxt reports as an exchange outage', async () => {
+    run.emu.armRest('kucoin', { kind: 'rest_5xx', status: 503 }, 1, '/api/v1/timestamp');
+    const ex = client('kucoin', run.ports.kucoin);
+    const other = await fetch(`http://127.0.0.1:${run.ports.kucoin}/api/v2/symbols`);
+    expect(other.status).toBe(200);
+    await expect(ex.fetchTime()).rejects.toThrow(/503|not available|unavailable|ExchangeNotAvailable/i);
+    expect(await ex.fetchTime()).toBeGreaterThan(0);
+    expect(await faultCount(run.registry, 'kucoin', 'rest_5xx')).toBe(1);
+  });
+
+  it('a delay holds the reply at least that long', async () => {
+    run.emu.armRest('coinbase', { kind: 'rest_delay', delayMs: 300 }, 1);
+    const t0 = Date.now();
+    const res = await fetch(`http://127.0.0.1:${run.ports.coinbase}/api/v3/brokerage/time`);
+    expect(res.status).toBe(200);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(await faultCount(run.registry, 'coinbase', 'rest_delay')).toBe(1);
+  });
+});

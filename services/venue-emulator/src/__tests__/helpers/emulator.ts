@@ -1,0 +1,43 @@
+import { createLogger, createMetrics } from '@cte/shared';
+import { findSharedDataDir } from '@cte/testkit';
+import type { Registry } from 'prom-client';
+import { Emulator } from '../../adapters/emulator';
+import { createEmulatorMetrics } from '../../adapters/metrics';
+import type { VenueId } from '../../engine/types';
+
+export interface RunningEmulator {
+  emu: Emulator;
+  registry: Registry;
+  ports: Record<VenueId, number>;
+  close(): Promise<void>;
+}
+
+/** The emulator in this process, every venue on a free port of 127.0.0.1, replay stepped by hand (speed 0). */
+export async function startEmulator(opts: { venues?: VenueId[]; speed?: number; heartbeatMs?: number; loop?: boolean } = {}): Promise<RunningEmulator> {
+  const registry = createMetrics('venue-emulator');
+  const emu = new Emulator({
+    venues: opts.venues ?? ['binanceus', 'coinbase', 'kucoin'],
+    ports: { binanceus: 0, coinbase: 0, kucoin: 0 },
+    host: '127.0.0.1',
+    speed: opts.speed ?? 0,
+    loop: opts.loop ?? false,
+    dataDir: findSharedDataDir(),
+    heartbeatMs: opts.heartbeatMs ?? 1000,
+    restDelayMs: 0,
+    metrics: createEmulatorMetrics(registry),
+    logger: createLogger({ service: 'venue-emulator', level: 'fatal' }),
+  });
+  await emu.startAll();
+  return {
+    emu,
+    registry,
+    ports: { binanceus: emu.port('binanceus'), coinbase: emu.port('coinbase'), kucoin: emu.port('kucoin') },
+    close: () => emu.close(100),
+  };
+}
+
+/** Value of one series of the faults counter. */
+export async function faultCount(registry: Registry, venue: VenueId, fault: string): Promise<number> {
+  const m = await registry.getSingleMetric('venue_emulator_faults_injected_total')?.get();
+  return m?.values.find((v) => v.labels['venue'] === venue && v.labels['fault'] === fault)?.value ?? 0;
+}
