@@ -17,7 +17,7 @@
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import type { ServiceName } from '@cte/shared';
-import { describeH, HOSTILE_BODIES, mustReject, mustRejectProto, percentEncode, plainJsonBytes, POLLUTION_KEYS, s, toJsonBytes, toUrlValues, type H } from './hostile';
+import { describeH, HOSTILE_BODIES, mustReject, mustRejectProto, percentEncode, plainJsonBytes, POLLUTION_KEYS, toJsonBytes, toUrlValues, type H } from './hostile';
 import { encodeField, MALFORMED_MESSAGES } from './proto-wire';
 import { AGENT_ID, inputsOf, REST_ROUTES, URL_TOO_LONG, type RestRoute } from './rest-catalogue';
 import { rpcTargets, type RpcTarget } from './grpc-catalogue';

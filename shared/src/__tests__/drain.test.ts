@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { createTestDatabase, startService, type TestDatabase } from '@cte/testkit';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createGrpcServer, unary } from '../grpc';
 import { createHttpApp } from '../http';
@@ -26,9 +27,9 @@ const healthPkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPat
 const Health = (((healthPkg.grpc as grpc.GrpcObject).health as grpc.GrpcObject).v1 as grpc.GrpcObject).Health as grpc.ServiceClientConstructor;
 
 /** One request on a connection of its own (no keep-alive agent), so "a new connection" is what is tested. */
-function get(port: number, p: string): Promise<{ status: number; body: string }> {
+function get(port: number, p: string, key = KEY): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, headers: { 'x-trading-api-key': KEY } }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, headers: { 'x-trading-api-key': key } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -39,10 +40,10 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
 }
 
 /** A unary call on a fresh channel; resolves with the reply or the error code. */
-function grpcCall(address: string, ctor: grpc.ServiceClientConstructor, method: string, req: object): Promise<{ code: number; value?: unknown }> {
+function grpcCall(address: string, ctor: grpc.ServiceClientConstructor, method: string, req: object, key = KEY): Promise<{ code: number; value?: unknown }> {
   const client = new ctor(address, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
-  md.set('x-trading-api-key', KEY);
+  md.set('x-trading-api-key', key);
   return new Promise((resolve) => {
     const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method]!;
     fn.call(client, req, md, { deadline: Date.now() + 1_000 }, (err: grpc.ServiceError | null, value?: unknown) => {
@@ -103,4 +104,36 @@ describe('shutdown drain period', () => {
     expect(Date.now() - t0).toBeLessThan(DRAIN_MS / 2);
     await expect(get(svc.port, '/work')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
+});
+
+describe('shutdown drain period of a service process (portfolio, as main.ts wires it)', () => {
+  let tdb: TestDatabase | undefined;
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+
+  it('SIGTERM: /ready 503 at once, REST and gRPC still served for SHUTDOWN_DRAIN_DELAY_MS, then exit 0', async () => {
+    tdb = await createTestDatabase();
+    const key = 'drain-e2e-key-0123456789';
+    const svc = await startService('portfolio', {
+      apiKey: key,
+      env: { MYSQL_URL: tdb.url, BUS_NAMESPACE: `drain-${Date.now()}:`, SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS), RECOMMENDATIONS_GRPC_ADDR: '127.0.0.1:1' },
+      readyLog: 'portfolio ready',
+    });
+    const port = Number(new URL(svc.httpUrl).port);
+    const t0 = Date.now();
+    svc.child.kill('SIGTERM');
+    let exitedAt = 0;
+    void svc.exited.then(() => (exitedAt = Date.now()));
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect((await get(port, '/ready', key)).status).toBe(503);
+    expect((await get(port, '/portfolio', key)).status).toBe(200);
+    expect(await grpcCall(svc.grpcAddress, Health, 'Check', { service: '' }, key)).toEqual({ code: grpc.status.OK, value: { status: 'NOT_SERVING' } });
+    expect(exitedAt).toBe(0);
+
+    expect(await svc.exited).toBe(0);
+    expect(exitedAt - t0).toBeGreaterThanOrEqual(DRAIN_MS);
+    await expect(get(port, '/portfolio', key)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  }, 30_000);
 });

@@ -168,7 +168,7 @@ export class RedisBus implements Bus {
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
     this.consumers.clear();
     this.subscriptions.clear();
-    await Promise.all([this.sub, this.cmd].map((conn) => conn && shutdown(conn)));
+    await Promise.all([this.sub, this.cmd].map((conn) => (conn ? shutdown(conn) : Promise.resolve())));
   }
 
   private async removeHandler(key: string, dispatch: Dispatch): Promise<void> {

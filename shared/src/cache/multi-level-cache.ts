@@ -110,7 +110,7 @@ const SUBSCRIBE_RETRY_MS = 1000;
  * Values are shared by reference in L1: treat them as immutable. `undefined`
  * cannot be cached (it means a miss); `null` can.
  */
-export class MultiLevelCache<V extends {} | null> {
+export class MultiLevelCache<V extends NonNullable<unknown> | null> {
   readonly name: string;
   private readonly log: Logger;
   private readonly l1: LRUCache<string, Entry<V>>;

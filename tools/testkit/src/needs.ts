@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /**
  * For tests that need a program from outside npm (python3-xgboost, promtool, kubectl): `make test`
  * installs them. Where one is missing anyway, the test says what it did not check; in CI (`CI` set)

@@ -45,8 +45,8 @@ function workload(n: number, symbols: number): { messages: string[]; prices: str
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
-  const messages: string[] = new Array(n);
-  const prices: string[] = new Array(n);
+  const messages = new Array<string>(n);
+  const prices = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const sym = i % symbols;
     const price = 10_000 + 100 * Math.sin(i / 500) + sym;

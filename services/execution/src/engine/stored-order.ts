@@ -3,7 +3,7 @@
  * reconciled: a row that is storable but not a valid order (quantity 0, a limit order without
  * a price, more filled than ordered, a malformed symbol...) is quarantined instead.
  */
-import { fitsDecimalColumn, InvalidArgumentError, MONEY_COLUMN, parseSymbol } from '@cte/shared';
+import { InvalidArgumentError, parseSymbol } from '@cte/shared';
 import type { Order } from './types';
 
 export function checkStoredOrder(o: Order): Order {
@@ -16,7 +16,5 @@ export function checkStoredOrder(o: Order): Order {
   if (o.status !== 'NEW' && o.venueOrderId === null) throw new InvalidArgumentError(`status ${o.status} without a venue_order_id`);
   if (o.avgFillPrice !== null && !o.avgFillPrice.gt(0)) throw new InvalidArgumentError(`avg_fill_price ${o.avgFillPrice.toFixed()} is not > 0`);
   if (o.fees.lt(0)) throw new InvalidArgumentError(`fees ${o.fees.toFixed()} are negative`);
-  // Sums of these must stay representable in the same columns.
-  if (!fitsDecimalColumn(o.qty.times(2), MONEY_COLUMN)) throw new InvalidArgumentError(`qty ${o.qty.toFixed()} is too large to trade`);
   return o;
 }

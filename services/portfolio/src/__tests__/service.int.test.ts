@@ -38,6 +38,7 @@ import {
   type TestDatabase,
 } from '@cte/testkit';
 import { UNITLESS_MONEY_METRICS } from '../adapters/metrics';
+import type { PortfolioApi } from '../adapters/portfolio-api';
 import { Exact } from '../engine/money';
 import { metricValue, startPortfolio } from './helpers/service';
 
@@ -73,7 +74,23 @@ let recsAddr = '';
 
 const api = (p: string, init: RequestInit = {}) => fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': API_KEY, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
-const json = async (p: string, init?: RequestInit): Promise<any> => (await api(p, init)).json();
+/** What each route answers: the return type of the PortfolioApi method behind it (adapters/http.ts). */
+type RouteBody<P extends string> = P extends `/portfolio${string}`
+  ? ReturnType<PortfolioApi['summary']>
+  : P extends `/positions${string}`
+    ? ReturnType<PortfolioApi['positions']>
+    : P extends `/balances${string}`
+      ? ReturnType<PortfolioApi['balances']>
+      : P extends `/pnl${string}`
+        ? ReturnType<PortfolioApi['pnl']>
+        : P extends `/exposure${string}`
+          ? ReturnType<PortfolioApi['exposure']>
+          : P extends `/snapshots${string}`
+            ? Awaited<ReturnType<PortfolioApi['snapshots']>>
+            : P extends `/rebalance${string}`
+              ? Awaited<ReturnType<PortfolioApi['rebalance']>>
+              : unknown;
+const json = async <P extends string>(p: P, init?: RequestInit): Promise<RouteBody<P>> => (await (await api(p, init)).json()) as RouteBody<P>;
 const post = (p: string, body: unknown) => api(p, { method: 'POST', body: JSON.stringify(body) });
 const metrics = async () => (await fetch(`${svc.httpUrl}/metrics`)).text();
 

@@ -42,7 +42,7 @@ export function benchFills(n: number, symbols: number, seed = 42): FillMessage[]
     s = (s * 1103515245 + 12345) % 2147483648;
     return s / 2147483648;
   };
-  const out: FillMessage[] = new Array(n);
+  const out = new Array<FillMessage>(n);
   for (let i = 0; i < n; i++) {
     const sym = i % symbols;
     const base = 100 * (sym + 1);

@@ -197,7 +197,7 @@ export class PriceStreamApi {
 
 function parseSymbolList(raw: unknown): Symbol[] {
   if (raw === undefined || raw === null || raw === '') return [];
-  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+  const items: unknown[] | undefined = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
   if (!items) throw new InvalidArgumentError('symbols must be a comma-separated list such as BTC/USDT,ETH/USDT');
   const cleaned = items.map((s) => (typeof s === 'string' ? s.trim() : s)).filter((s) => s !== '');
   if (cleaned.length > MAX_SYMBOLS_PER_REQUEST) throw new InvalidArgumentError(`at most ${MAX_SYMBOLS_PER_REQUEST} symbols per request`);

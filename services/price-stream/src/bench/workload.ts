@@ -14,7 +14,7 @@ export function makeTickMessages(count: number, symbols: number, stepMs = 10): s
   const data = readAnyFile(BUNDLED, { exchange: 'coinbase' });
   const base: Tick[] = data.kind === 'ticks' ? data.ticks : data.bars.flatMap((b) => barToTicks(b));
   const start = base[0]!.ts;
-  const out: string[] = new Array(count);
+  const out = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const t = base[i % base.length]!;
     const sym = `S${i % symbols}/USD`;

@@ -14,6 +14,7 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 const tag = randomBytes(4).toString('hex');
 const API_KEY = `risk-restart-key-${tag}-0123456789`;
 const MAX_MONEY = '999999999999999999.999999999999999999';
+const BIGINT_MAX = '9223372036854775807';
 
 let tdb: TestDatabase;
 let portfolio: PortfolioDouble;
@@ -26,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await portfolio?.close();
+  await portfolio?.stop();
   await tdb?.drop();
 });
 
@@ -56,17 +57,17 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
   await tdb.db.execute(
     `INSERT INTO risk_limits (name, value, updated_at, updated_by) VALUES
       ('max_position_pct', '"-4"', 0, 'x'),
-      ('not_a_limit_at_all_but_64_chars_long_xxxxxxxxxxxxxxxxxxxxxxxxxxxx', '1', 0, ?),
+      (?, '1', 0, ?),
       ('max_trades_per_day', '{"deep": [[[1]]]}', 9223372036854775807, 'x'),
       ('min_order_notional', '"500"', 0, 'x'),
       ('max_order_notional', '"100"', 0, 'x'),
       ('max_drawdown_pct', '"99.999999999999999999"', 0, 'x'),
       ('allowed_symbols', '["BTC/USDT", "ETH/USDT"]', 0, 'x')`,
-    ['u'.repeat(64)],
+    [`not_a_limit_${'x'.repeat(52)}`, 'u'.repeat(64)],
   );
   await tdb.db.execute(`INSERT INTO trading_state (id, state, reason, updated_at, updated_by) VALUES (1, 'HALTED', ?, 9223372036854775807, ?)`, ['r'.repeat(1000), 'o'.repeat(64)]);
   // Decisions at the column limits, NULLs where allowed, and one final check without a decision.
-  await insertEvent({ recommendation_id: 'r'.repeat(128), symbol: 'S'.repeat(41), side: 'buy', decision: 'APPROVED', requested_qty: MAX_MONEY, approved_qty: '0.000000000000000001', price: MAX_MONEY, equity: `-${MAX_MONEY}`, reduces_position: 1, trace_id: 't'.repeat(64), ts: 9223372036854775807, day: 2147483647, created_at: 9223372036854775807, message: 'm'.repeat(1000), updated_by: 'u'.repeat(64), reasons: JSON.stringify(['x'.repeat(1000)]) });
+  await insertEvent({ recommendation_id: 'r'.repeat(128), symbol: 'S'.repeat(41), side: 'buy', decision: 'APPROVED', requested_qty: MAX_MONEY, approved_qty: '0.000000000000000001', price: MAX_MONEY, equity: `-${MAX_MONEY}`, reduces_position: 1, trace_id: 't'.repeat(64), ts: BIGINT_MAX, day: 2147483647, created_at: BIGINT_MAX, message: 'm'.repeat(1000), updated_by: 'u'.repeat(64), reasons: JSON.stringify(['x'.repeat(1000)]) });
   await insertEvent({ id: 'no-decision', recommendation_id: 'rec-without-decision', decision: null });
   await insertEvent({ kind: 'trading_state', recommendation_id: null, trading_state: 'REDUCING', previous_state: 'HALTED', day: -2147483648 });
   await insertEvent({ kind: 'limits', recommendation_id: null, final: 0, trading_state: 'ACTIVE' });
@@ -75,7 +76,7 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
   const q = await quarantineReport(s);
   expect(q.status).toBe('ready');
   expect(q.detail).toMatch(/^6 stored rows quarantined at start: /);
-  for (const id of ['max_position_pct', 'not_a_limit_at_all', 'max_trades_per_day', 'min_order_notional', 'max_order_notional']) {
+  for (const id of ['max_position_pct', 'not_a_limit_xxx', 'max_trades_per_day', 'min_order_notional', 'max_order_notional']) {
     expect(q.detail).toContain(`risk_limits ${id}`);
   }
   expect(q.detail).toContain('risk_events no-decision (skipped');
@@ -97,6 +98,6 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
   // The stored kill switch survives whatever else is stored.
   expect(await api(s, '/trading-state')).toMatchObject({ state: 'HALTED', updated_by: 'o'.repeat(64) });
   // Rows were skipped, not changed.
-  expect(await tdb.db.query(`SELECT value FROM risk_limits WHERE name = 'max_position_pct'`)).toEqual([{ value: '"-4"' }]);
+  expect(await tdb.db.query(`SELECT CAST(value AS CHAR) AS v FROM risk_limits WHERE name = 'max_position_pct'`)).toEqual([{ v: '"-4"' }]);
   expect(await s.stop()).toBe(0);
 }, 60_000);

@@ -156,7 +156,7 @@ describe('limits precedence', () => {
     expect((await build()).service.getLimits()).toMatchObject({ max_order_notional: '50000', source: { max_order_notional: 'env' } });
   });
 
-  it('a stored value that is not valid stops the start', async () => {
+  it('without a quarantine (the service passes one), a stored value that is not valid is a ConfigError', async () => {
     await tdb.db.execute(`INSERT INTO risk_limits (name, value, updated_at, updated_by) VALUES ('max_position_pct', '"-4"', 0, 'x')`);
     try {
       await expect(build()).rejects.toBeInstanceOf(ConfigError);

@@ -30,7 +30,7 @@ export class CachedBarHistory implements BarHistory {
   }
 
   async close(): Promise<void> {
-    this.inner.close();
+    await this.inner.close();
     await this.cache.close();
   }
 }

@@ -14,7 +14,8 @@ import {
 export interface BarHistory {
   /** Up to `count` closed bars of (symbol, tf) opening before `beforeMs`, oldest first. */
   recentBars(symbol: Symbol, tf: Timeframe, beforeMs: number, count: number, exchange?: string): Promise<Bar[]>;
-  close(): void;
+  /** Callers await it: a caching implementation closes its cache too. */
+  close(): void | Promise<void>;
 }
 
 const PAGE = 5000;

@@ -31,8 +31,8 @@ const T0 = Date.UTC(2018, 3, 4);
 const MINUTE = 60_000;
 
 function makeWorkload(n: number, symbols: number, agents: number): { messages: string[]; bars: Array<{ symbol: string; close: string; ts: number } | undefined> } {
-  const messages: string[] = new Array(n);
-  const bars: Array<{ symbol: string; close: string; ts: number } | undefined> = new Array(n);
+  const messages = new Array<string>(n);
+  const bars = new Array<{ symbol: string; close: string; ts: number } | undefined>(n);
   const perRound = symbols * agents;
   let seed = 42;
   const rnd = (): number => {

@@ -70,7 +70,7 @@ function substitute(venue: VenueId, input: unknown[], replayStart?: number): { a
   // A fixture's `since` is a date of its recording; the emulator's data starts at the replay start
   // (passed in rounded down to the hour, so the first hourly bar is inside the range).
   const time = (a: unknown): unknown => (replayStart !== undefined && typeof a === 'number' && a > 1e12 ? replayStart : a);
-  const args = input.map((a) => (typeof a === 'string' ? swap(a) : Array.isArray(a) ? a.map((x) => (typeof x === 'string' ? swap(x) : x)) : a === null ? undefined : time(a)));
+  const args = input.map((a) => (typeof a === 'string' ? swap(a) : Array.isArray(a) ? (a as unknown[]).map((x) => (typeof x === 'string' ? swap(x) : x)) : a === null ? undefined : time(a)));
   return { args, ids };
 }
 
@@ -82,7 +82,7 @@ function withoutInfo(v: unknown): unknown {
 
 function infos(v: unknown): unknown[] {
   if (Array.isArray(v)) return v.flatMap(infos);
-  if (typeof v === 'object' && v !== null && 'info' in v) return [(v as { info: unknown }).info];
+  if (typeof v === 'object' && v !== null && 'info' in v) return [v.info];
   if (typeof v === 'object' && v !== null) return Object.values(v).flatMap(infos);
   return [];
 }

@@ -65,13 +65,17 @@ function levels(v: unknown): Level[] | undefined {
 function* captureLines(text: string): Generator<{ recvMs: number; url: string | undefined; json: unknown } | 'bad'> {
   for (const line of text.split('\n')) {
     if (line.trim() === '' || line.includes(' <-> ') || line.includes(' <- ')) continue;
-    const m = /^(?:(\S+) -> )?(\d+(?:\.\d+)?): (.*)$/.exec(line);
-    if (!m) {
+    // Split by hand: a regex with an optional URL prefix backtracks badly on 100 kB snapshot lines.
+    const arrow = /^\d/.test(line) ? -1 : line.indexOf(' -> ');
+    const rest = arrow < 0 ? line : line.slice(arrow + 4);
+    const colon = rest.indexOf(': ');
+    const ts = colon > 0 ? rest.slice(0, colon) : '';
+    if (!/^\d+(\.\d+)?$/.test(ts)) {
       yield 'bad';
       continue;
     }
     try {
-      yield { recvMs: Math.round(Number(m[2]) * 1000), url: m[1], json: JSON.parse(m[3] as string) as unknown };
+      yield { recvMs: Math.round(Number(ts) * 1000), url: arrow < 0 ? undefined : line.slice(0, arrow), json: JSON.parse(rest.slice(colon + 2)) as unknown };
     } catch {
       yield 'bad';
     }
@@ -88,7 +92,7 @@ class Collector {
       return;
     }
     this.markets.set(m.symbol, m);
-    this.events.push({ ...e, symbol: m.symbol } as FeedEvent);
+    this.events.push({ ...e, symbol: m.symbol });
   }
   done(file: string): CaptureSource {
     this.events.sort((a, b) => a.ts - b.ts);
@@ -133,8 +137,9 @@ export function readFreqtradeTrades(rows: unknown, market: MarketDef, file: stri
       c.skipped += 1;
       continue;
     }
-    const side = r[3] === 'buy' || r[3] === 'sell' ? r[3] : undefined;
-    c.add(market, trade(r[0], r[1], r[4], r[5], side));
+    const row = r as unknown[];
+    const side = row[3] === 'buy' ? 'buy' : row[3] === 'sell' ? 'sell' : undefined;
+    c.add(market, trade(row[0], row[1], row[4], row[5], side));
   }
   return c.done(file);
 }

@@ -8,7 +8,7 @@ import { FaultBook, type MalformedKind, type RestFault } from '../engine/faults'
 import { VenueState } from '../engine/market-state';
 import { rebaseAndMerge, Replayer } from '../engine/replay';
 import type { MarketDef, VenueId } from '../engine/types';
-import { loadVenueCaptures } from './captures';
+import { loadVenueCaptures, type CaptureSource } from './captures';
 import type { EmulatorMetrics } from './metrics';
 import { ReplayDriver, type ReplayVenue } from './replay-driver';
 import { VenueServer } from './venue-server';
@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   metrics: EmulatorMetrics;
   logger: Logger;
   now?: () => number;
+  /** Where capture events come from (default: read the files; tests reuse one parse). */
+  captures?: (venue: VenueId) => CaptureSource[];
 }
 
 export interface VenueInfo {
@@ -53,7 +55,7 @@ export class Emulator {
   async startAll(): Promise<void> {
     this.start = this.now();
     for (const venue of this.o.venues) {
-      const sources = loadVenueCaptures(this.o.dataDir, venue);
+      const sources = this.o.captures ? this.o.captures(venue) : loadVenueCaptures(this.o.dataDir, venue);
       const markets = new Map<string, MarketDef>();
       for (const s of sources) for (const m of s.markets) markets.set(m.symbol, m);
       const state = new VenueState(venue, [...markets.values()].sort((a, b) => a.symbol.localeCompare(b.symbol)));

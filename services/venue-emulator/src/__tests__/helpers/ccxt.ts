@@ -39,7 +39,7 @@ export function client(venue: VenueId, port: number, options: Record<string, unk
   if (venue === 'kucoin') opts['options'] = { fetchMarkets: { types: ['spot'], fetchTickersFees: true }, ...(options['options'] as object | undefined) };
   const ex = new CLASSES[venue](opts) as CcxtExchange;
   ex.urls['api'] = rewrite(ex.urls['api'], port) as typeof ex.urls['api'];
-  assertLocalOnly(ex as unknown as { urls: Record<string, unknown> });
+  assertLocalOnly(ex);
   return ex;
 }
 

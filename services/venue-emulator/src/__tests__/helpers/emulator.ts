@@ -1,9 +1,21 @@
 import { createLogger, createMetrics } from '@cte/shared';
 import { findSharedDataDir } from '@cte/testkit';
 import type { Registry } from 'prom-client';
+import { loadVenueCaptures, type CaptureSource } from '../../adapters/captures';
 import { Emulator } from '../../adapters/emulator';
 import { createEmulatorMetrics } from '../../adapters/metrics';
 import type { VenueId } from '../../engine/types';
+
+/** Captures are parsed once per test file (events are never mutated: the replay copies them). */
+const parsed = new Map<VenueId, CaptureSource[]>();
+function captures(venue: VenueId): CaptureSource[] {
+  let c = parsed.get(venue);
+  if (!c) {
+    c = loadVenueCaptures(findSharedDataDir(), venue);
+    parsed.set(venue, c);
+  }
+  return c;
+}
 
 export interface RunningEmulator {
   emu: Emulator;
@@ -26,6 +38,7 @@ export async function startEmulator(opts: { venues?: VenueId[]; speed?: number; 
     restDelayMs: 0,
     metrics: createEmulatorMetrics(registry),
     logger: createLogger({ service: 'venue-emulator', level: 'fatal' }),
+    captures,
   });
   await emu.startAll();
   return {

@@ -50,6 +50,15 @@ export class RawClient {
     }
   }
 
+  /** Waits until no frame has arrived for `ms` (the socket has drained what was sent). */
+  async quiet(ms = 100): Promise<void> {
+    let n = -1;
+    while (n !== this.frames.length) {
+      n = this.frames.length;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  }
+
   json(): unknown[] {
     return this.frames.flatMap((f) => {
       try {

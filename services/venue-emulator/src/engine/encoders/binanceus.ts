@@ -259,7 +259,7 @@ function wsMessage(session: WsSession, text: string, state: VenueState): string[
   if (method !== 'SUBSCRIBE' && method !== 'UNSUBSCRIBE') return [JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown variant \`${method.slice(0, 40)}\`` }, id })];
   if (!Array.isArray(params) || !params.every((p) => typeof p === 'string')) return [JSON.stringify({ error: { code: 2, msg: 'Invalid request: params must be a list of stream names' }, id })];
   const subs: Subscription[] = [];
-  for (const p of params as string[]) {
+  for (const p of params) {
     const s = parseStream(state, p);
     if (!s) return [JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown stream ${p.slice(0, 60)}` }, id })];
     subs.push(s);

@@ -224,21 +224,22 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
   if (typeof channel !== 'string' || !CHANNELS.has(channel)) return err(`channel is not supported: ${String(channel).slice(0, 40)}`);
   if (ids !== undefined && !(Array.isArray(ids) && ids.every((i) => typeof i === 'string'))) return err('product_ids must be a list of strings');
   const defs: MarketDef[] = [];
-  for (const id of (ids as string[] | undefined) ?? []) {
+  for (const id of ids ?? []) {
     const def = findByVenueId(state, codec, id);
     if (!def) return err(`Failed to subscribe: product ${id.slice(0, 40)} not found`);
     defs.push(def);
   }
   if (channel === 'heartbeats' && defs.length === 0) defs.push(...[...state.markets.values()].slice(0, 1).map((m) => m.def));
   const canonical = channel === 'level2' ? 'book' : channel === 'ticker_batch' ? 'ticker' : channel;
-  const out: string[] = [];
+  const subs = defs.map((def): Subscription => ({ channel: canonical, symbol: def.symbol, name: channel }));
+  for (const sub of subs) {
+    if (type === 'unsubscribe') session.subs.delete(subKey(sub));
+    else session.subs.set(subKey(sub), sub);
+  }
+  // The subscriptions confirmation first, then each product's snapshot.
+  const out: string[] = [subscriptionsFrame(session, now)];
+  if (type === 'unsubscribe') return out;
   for (const def of defs) {
-    const sub: Subscription = { channel: canonical, symbol: def.symbol, name: channel };
-    if (type === 'unsubscribe') {
-      session.subs.delete(subKey(sub));
-      continue;
-    }
-    session.subs.set(subKey(sub), sub);
     const m = state.market(def.symbol) as MarketState;
     if (canonical === 'book') {
       const s = m.book.snapshot();
@@ -252,7 +253,7 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
       out.push(envelope(session, 'candles', now, [{ type: 'snapshot', candles: c ? [c] : [] }]));
     }
   }
-  return [subscriptionsFrame(session, now), ...out];
+  return out;
 }
 
 function wsTrade(def: MarketDef, t: TradeEvent): Record<string, unknown> {
