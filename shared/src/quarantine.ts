@@ -1,5 +1,5 @@
 /**
- * Quarantine of stored rows that cannot be restored at start.
+ * Quarantine of stored rows that cannot be restored at start (or driven by an outbox pass).
  *
  * A row that is valid SQL but no longer valid to the service (a monitor whose threshold was
  * stored as 0, an agent config a newer version refuses, a JSON column that does not parse...)
@@ -64,10 +64,10 @@ export class Quarantine {
     const existing = o.registry.getSingleMetric(QUARANTINED_ROWS_TOTAL);
     this.counter =
       existing instanceof Counter
-        ? (existing as Counter<'table' | 'reason'>)
+        ? existing
         : new Counter({
             name: QUARANTINED_ROWS_TOTAL,
-            help: 'Stored rows that could not be restored at start and were quarantined (deactivated or skipped), by table and reason',
+            help: 'Stored rows that could not be restored (at start, or by an outbox pass) and were quarantined (deactivated or skipped), by table and reason',
             labelNames: ['table', 'reason'],
             registers: [o.registry],
           });
@@ -105,7 +105,7 @@ export class Quarantine {
       .map((r) => `${r.table} ${r.id} (${r.action}, ${r.reason}: ${r.message})`)
       .join('; ');
     const more = n > MAX_LISTED ? `; and ${n - MAX_LISTED} more (see the warn logs)` : '';
-    return `${n} stored row${n === 1 ? '' : 's'} quarantined at start: ${listed}${more}`;
+    return `${n} stored row${n === 1 ? '' : 's'} quarantined: ${listed}${more}`;
   }
 }
 

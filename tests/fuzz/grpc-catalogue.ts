@@ -55,7 +55,7 @@ export const RPC_SPECS: Record<string, Record<string, RpcSpec>> = {
     GetPrice: { baseline: { symbol: 'BTC/USD' }, allowed: LOOKUP },
     GetPrices: { baseline: { symbols: ['BTC/USD'] }, allowed: IA_ONLY },
     StreamPrices: { baseline: { symbols: ['BTC/USD'] }, allowed: IA_ONLY },
-    GetBars: { baseline: { symbol: 'BTC/USD', timeframe: '1h', from: '0', to: '0', limit: 10, cursor: '', exchange: 'coinbase' }, allowed: LOOKUP, kinds: { cursor: { k: 'ref-id' }, exchange: { k: 'enum' } } },
+    GetBars: { baseline: { symbol: 'BTC/USD', timeframe: '1h', from: '0', to: '0', limit: 10, cursor: '', exchange: 'coinbase' }, allowed: LOOKUP, kinds: { cursor: { k: 'ref-id' }, exchange: { k: 'new-id' } } },
     StartMonitor: { baseline: { symbol: 'BTC/USD', threshold_pct: 5, window_ms: '60000' }, allowed: IA_ONLY },
     StopMonitor: { baseline: {}, allowed: LOOKUP },
     IsMonitorActive: { baseline: {}, allowed: LOOKUP },
@@ -91,7 +91,11 @@ export const RPC_SPECS: Record<string, Record<string, RpcSpec>> = {
     },
   },
   'cte.risk.v1.Risk': {
-    Check: { baseline: { recommendation_id: 'fuzz-check-rpc-1', symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: '8000', trace_id: 'fuzz0000trace0004' }, allowed: IA_ONLY },
+    Check: {
+      baseline: { recommendation_id: 'fuzz-check-rpc-1', symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: '8000', trace_id: 'fuzz0000trace0004' },
+      allowed: IA_ONLY,
+      kinds: { recommendation_id: { k: 'new-id' } },
+    },
     GetTradingState: { baseline: {}, allowed: NO_INPUT },
     SetTradingState: { baseline: { state: 'ACTIVE', reason: 'fuzz baseline' }, allowed: IA_ONLY, kinds: { reason: { k: 'text', required: true } } },
     GetLimits: { baseline: {}, allowed: NO_INPUT },
@@ -149,6 +153,8 @@ export interface RpcTarget {
   fields: RpcField[];
   spec: RpcSpec;
   serialize(request: Record<string, unknown>): Buffer;
+  /** As the server decodes a request. */
+  deserialize(bytes: Buffer): Record<string, unknown>;
 }
 
 interface DescriptorField {
@@ -162,6 +168,7 @@ interface MethodDefinitionLike {
   requestStream: boolean;
   responseStream: boolean;
   requestSerialize(v: unknown): Buffer;
+  requestDeserialize(b: Buffer): Record<string, unknown>;
   requestType: { type: { field: DescriptorField[] } };
 }
 
@@ -199,7 +206,7 @@ export function rpcTargets(): RpcTarget[] {
             }
             fields.push({ name: f.name, number: f.number, type: f.type, repeated, kind });
           }
-          out.push({ service, protoService, method, path: m.path, streaming: m.responseStream, fields, spec, serialize: (r) => m.requestSerialize(r) });
+          out.push({ service, protoService, method, path: m.path, streaming: m.responseStream, fields, spec, serialize: (r) => m.requestSerialize(r), deserialize: (b) => m.requestDeserialize(b) });
         }
         for (const method of Object.keys(specs)) if (!(method in (methods as object))) problems.push(`RPC_SPECS names ${protoService}/${method}, which the proto does not have`);
       }

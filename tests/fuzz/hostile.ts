@@ -206,7 +206,6 @@ export function hostileValues(kind: Kind): H[] {
         raw('{"BTC/USD":1.5}'),
         raw('{"BTC/USD":-0.1}'),
         raw('{"BTC/USD":1e999}'),
-        raw('{"BTC/USD":5e-324}'),
         raw('{"BTC/USD":"NaN"}'),
         raw('{"__proto__":0.5}'),
         raw('{"constructor":0.5}'),
@@ -233,10 +232,11 @@ function protoText(h: H): string | undefined {
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
 /**
- * The hostile values of `kind` that stay hostile in a protobuf string field, where there are no
- * JSON types: the number 1 sent as a name is the valid name "1", and `true` is fine text.
+ * The hostile values of `kind` that stay hostile as text (a protobuf string field, a query or path
+ * value), where there are no JSON types: the number 1 sent as a name is the valid name "1", and
+ * `true` is fine text.
  */
-export function protoHostileValues(kind: Kind): H[] {
+export function textHostileValues(kind: Kind): H[] {
   const all = hostileValues(kind);
   if (kind.k === 'text') {
     return all.filter((h) => {
@@ -244,13 +244,14 @@ export function protoHostileValues(kind: Kind): H[] {
       return t !== undefined && (t.length > 1_000 || (kind.required === true && t.trim() === ''));
     });
   }
-  if (kind.k === 'new-id') return all.filter((h) => !IDENTIFIER.test(protoText(h) ?? '\u0000'));
+  // A lookup by a well-formed id that names nothing is NOT_FOUND (or, as a filter, an empty list).
+  if (kind.k === 'new-id' || kind.k === 'ref-id') return all.filter((h) => !IDENTIFIER.test(protoText(h) ?? '\u0000'));
   return all;
 }
 
-/** One hostile value of `kind` for a gRPC field. */
-export function mustRejectProto(kind: Kind): fc.Arbitrary<H> {
-  return fc.constantFrom(...protoHostileValues(kind));
+/** One hostile value of `kind` for a gRPC field, a query parameter or a path segment. */
+export function mustRejectText(kind: Kind): fc.Arbitrary<H> {
+  return fc.constantFrom(...textHostileValues(kind));
 }
 
 /** Keys that pollute prototypes when merged carelessly; added to JSON bodies next to the hostile field. */

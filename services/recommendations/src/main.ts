@@ -39,7 +39,7 @@ import { SourcesGateway } from './adapters/sources.gateway';
 import { Sweeper } from './adapters/sweeper';
 
 async function main(cfg: RecommendationsConfig): Promise<void> {
-  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
+  const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, {
     risk: cfg.riskGrpcAddr,
     execution: cfg.executionGrpcAddr,
     portfolio: cfg.portfolioGrpcAddr,
@@ -123,6 +123,7 @@ async function main(cfg: RecommendationsConfig): Promise<void> {
     ttlMs: cfg.ttlMs,
     retryAfterMs: cfg.retryAfterMs,
     orderPollAfterMs: cfg.orderPollAfterMs,
+    quarantine,
   });
   const api = new RecommendationsApi({ repo, flow, market, metrics, symbols: cfg.tradableSymbols });
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { createTestDatabase, startService, type TestDatabase } from '@cte/testkit';
+import { createTestDatabase, startService as startServiceProcess, type RunningService, type TestDatabase } from '@cte/testkit';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createGrpcServer, unary } from '../grpc';
 import { createHttpApp } from '../http';
@@ -108,18 +108,21 @@ describe('shutdown drain period', () => {
 
 describe('shutdown drain period of a service process (portfolio, as main.ts wires it)', () => {
   let tdb: TestDatabase | undefined;
+  let running: RunningService | undefined;
   afterAll(async () => {
+    if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
     await tdb?.drop();
   });
 
   it('SIGTERM: /ready 503 at once, REST and gRPC still served for SHUTDOWN_DRAIN_DELAY_MS, then exit 0', async () => {
     tdb = await createTestDatabase();
     const key = 'drain-e2e-key-0123456789';
-    const svc = await startService('portfolio', {
+    const svc = await startServiceProcess('portfolio', {
       apiKey: key,
       env: { MYSQL_URL: tdb.url, BUS_NAMESPACE: `drain-${Date.now()}:`, SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS), RECOMMENDATIONS_GRPC_ADDR: '127.0.0.1:1' },
       readyLog: 'portfolio ready',
     });
+    running = svc;
     const port = Number(new URL(svc.httpUrl).port);
     const t0 = Date.now();
     svc.child.kill('SIGTERM');

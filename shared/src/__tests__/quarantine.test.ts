@@ -50,7 +50,7 @@ describe('restoreRows', () => {
     expect(report.ready).toBe(true);
     expect(report.checks[QUARANTINE_READINESS_CHECK]).toEqual({
       ok: true,
-      detail: '1 stored row quarantined at start: price_monitors b (deactivated, invalid_value: thresholdPct must be > 0, got 0.000000)',
+      detail: '1 stored row quarantined: price_monitors b (deactivated, invalid_value: thresholdPct must be > 0, got 0.000000)',
     });
     expect(await registry.metrics()).toContain('cte_quarantined_rows_total{table="price_monitors",reason="invalid_value",service="test"} 1');
     const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'stored row quarantined');
@@ -93,7 +93,7 @@ describe('restoreRows', () => {
     const { readiness, quarantine } = setup();
     for (let i = 0; i < 50; i++) quarantine.add({ table: 't', id: `row-${i}-${'x'.repeat(500)}`, action: 'skipped', error: new Error('y'.repeat(5000)) });
     const detail = (await readiness.check()).checks[QUARANTINE_READINESS_CHECK]?.detail ?? '';
-    expect(detail).toMatch(/^50 stored rows quarantined at start: /);
+    expect(detail).toMatch(/^50 stored rows quarantined: /);
     expect(detail).toMatch(/and 30 more \(see the warn logs\)$/);
     expect(detail.length).toBeLessThan(20 * 320);
   });

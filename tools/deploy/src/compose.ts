@@ -59,6 +59,8 @@ export function composeFile(): string {
         MYSQL_URL: 'mysql://cte:${MYSQL_PASSWORD:-cte-dev-only}@mysql:3306/crypto_trading',
         REDIS_URL,
         TRADING_API_KEY: '${TRADING_API_KEY:?set TRADING_API_KEY (at least 16 characters)}',
+        // Empty unless a key rotation is in progress (README: Rotating the API key).
+        TRADING_API_KEYS_ACCEPTED: '${TRADING_API_KEYS_ACCEPTED:-}',
       },
       ports: [`127.0.0.1:${decl.httpPort}:${decl.httpPort}`],
       depends_on: dependsOn,

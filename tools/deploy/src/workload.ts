@@ -33,6 +33,8 @@ export interface DeploymentParams {
   image: Value;
   pullPolicy: Value;
   httpPort: Value;
+  /** The HTTP port as a string (annotation values are strings). */
+  httpPortText: Value;
   grpcPort: Value;
   resources: { requests: { cpu: Value; memory: Value }; limits: { cpu: Value; memory: Value } };
   startupFailureThreshold: Value;
@@ -53,7 +55,8 @@ export function deploymentObject(p: DeploymentParams): Obj {
       strategy: { type: p.strategyType },
       selector: { matchLabels: p.selector },
       template: {
-        metadata: { labels: p.labels },
+        // Scraped by a cluster Prometheus with kubernetes_sd_configs (k8s/monitoring/prometheus.yml explains).
+        metadata: { labels: p.labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': p.httpPortText, 'prometheus.io/path': '/metrics' } },
         spec: {
           serviceAccountName: p.name,
           automountServiceAccountToken: false,
@@ -98,6 +101,7 @@ export function k8sDeploymentParams(name: ServiceName): DeploymentParams {
     image: `${imageFor(name)}:${IMAGE_TAG}`,
     pullPolicy: 'IfNotPresent',
     httpPort: decl.httpPort,
+    httpPortText: String(decl.httpPort),
     grpcPort: decl.grpcPort,
     resources: resources(decl),
     startupFailureThreshold: Math.ceil(decl.startupSeconds / 5),
@@ -139,6 +143,7 @@ export function helmDeploymentTemplate(): string {
     image: h.action('"{{ $.Values.image.repositoryPrefix }}/{{ $name }}:{{ $.Values.image.tag }}"'),
     pullPolicy: h.action('{{ $.Values.image.pullPolicy }}'),
     httpPort: svc('httpPort'),
+    httpPortText: svc('httpPort', true),
     grpcPort: svc('grpcPort'),
     resources: {
       requests: { cpu: svc('resources.requests.cpu', true), memory: svc('resources.requests.memory', true) },

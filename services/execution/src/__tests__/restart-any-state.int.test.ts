@@ -88,7 +88,7 @@ it('comes up ready whatever its tables hold; invalid open orders are quarantined
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
   const bad = ['zero-qty', 'limit-without-price', 'overfilled', 'submitted-without-venue-id', 'bad-symbol'];
-  expect(q.detail).toMatch(new RegExp(`^${bad.length} stored rows quarantined at start: `));
+  expect(q.detail).toMatch(new RegExp(`^${bad.length} stored rows quarantined: `));
   for (const id of bad) expect(q.detail).toContain(`orders ${id} (deactivated, invalid_value`);
   expect(q.counted('orders', 'invalid_value')).toBe(bad.length);
   expect(svc.logs()).toMatch(/"level":"warn".*"table":"orders","id":"zero-qty".*stored row quarantined/);

@@ -15,6 +15,7 @@ import {
   describeValue,
   ConflictError,
   Dec,
+  DomainError,
   FailedPreconditionError,
   ID_RE,
   InvalidArgumentError,
@@ -43,6 +44,13 @@ import type { ExecutionRepository, OrderFilter, TradeFilter, TradeRecord } from 
 import type { TraceTimes } from '@cte/shared';
 import type { KnownTradingState, TradingStateGuard } from './trading-state';
 import type { OpenOrderSnapshot, Venue, VenueOrderRef } from './venue';
+
+/** Carries a non-data failure through restoreRows, which would otherwise quarantine the order. */
+class RetryReconcile extends DomainError {
+  constructor(readonly original: unknown) {
+    super('UNAVAILABLE', 'reconciliation failed; retried');
+  }
+}
 
 export interface ExecutionServiceOptions {
   repo: ExecutionRepository;
@@ -359,8 +367,22 @@ export class ExecutionService {
       const after = await this.orderQueue.run(o.id, () => this.reconcileOne(o));
       if (after.status !== o.status || !after.filledQty.eq(o.filledQty)) changed++;
     };
-    if (quarantine) await restoreRows(open, { table: 'orders', quarantine, idOf: (o) => o.id, restore: reconcileOne });
-    else for (const o of open) await reconcileOne(o);
+    // Only a domain error (the order's data) quarantines it; a venue or network failure is retried
+    // by the caller like before, so a live order is never left unreconciled because of a blip.
+    const reconcileOrRethrow = async (o: Order): Promise<void> => {
+      try {
+        await reconcileOne(o);
+      } catch (err) {
+        if (err instanceof DomainError && err.code !== 'UNAVAILABLE' && err.code !== 'INTERNAL') throw err;
+        throw new RetryReconcile(err);
+      }
+    };
+    try {
+      if (quarantine) await restoreRows(open, { table: 'orders', quarantine, idOf: (o) => o.id, restore: reconcileOrRethrow });
+      else for (const o of open) await reconcileOne(o);
+    } catch (err) {
+      throw err instanceof RetryReconcile ? err.original : err;
+    }
     const known = new Set(open.map((o) => o.id));
     for (const v of await this.o.venue.fetchOpenOrders()) {
       if (!known.has(v.orderId)) this.o.logger.warn({ venue_order_id: v.venueOrderId, client_order_id: v.clientOrderId }, 'open order at the venue that execution does not know');

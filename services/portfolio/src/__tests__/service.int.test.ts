@@ -73,7 +73,6 @@ const env = (recsAddr: string): Record<string, string> => ({
 let recsAddr = '';
 
 const api = (p: string, init: RequestInit = {}) => fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': API_KEY, 'content-type': 'application/json', ...(init.headers ?? {}) } });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
 /** What each route answers: the return type of the PortfolioApi method behind it (adapters/http.ts). */
 type RouteBody<P extends string> = P extends `/portfolio${string}`
   ? ReturnType<PortfolioApi['summary']>
@@ -260,11 +259,11 @@ describe('the books', () => {
   it('writes the equity curve to portfolio_snapshots and serves it', async () => {
     const body = await waitFor('a snapshot at the current equity', async () => {
       const s = await json('/snapshots');
-      return s.snapshots.length > 0 && s.snapshots[s.snapshots.length - 1].equity === '51439' ? s : undefined;
+      return s.snapshots.at(-1)?.equity === '51439' ? s : undefined;
     });
-    const last = body.snapshots[body.snapshots.length - 1];
+    const last = body.snapshots.at(-1)!;
     expect(last).toMatchObject({ equity: '51439', cash: '40989', unrealized_pnl: '1450', peak_equity: '51989', start_of_day_equity: '51989', daily_pnl: '-550', open_positions: 2, fills_applied: 2, data_ts: D1 + DAY + 2 * HOUR });
-    const ts: number[] = body.snapshots.map((s: { ts: number }) => s.ts);
+    const ts = body.snapshots.map((s) => s.ts);
     expect([...ts].sort((a, b) => a - b)).toEqual(ts);
     expect((await json(`/snapshots?limit=1`)).snapshots).toEqual([last]);
     expect((await json(`/snapshots?from=${last.ts + 1}&to=${last.ts + 2}`)).snapshots).toEqual([]);
@@ -315,15 +314,15 @@ describe('rebalancing', () => {
     const body = JSON.stringify({ targets: { 'BTC/USD': 0.3, 'ETH/USD': 0 }, execute: true, rebalance_id: `rb-${tag}` });
     const r = await json('/rebalance', { method: 'POST', body, headers: { 'x-trace-id': `trace-rb-${tag}` } });
     expect(r).toMatchObject({ rebalance_id: `rb-${tag}`, executed: true, proposed: 1, failed: 1 });
-    expect(r.orders[0].recommendation).toEqual({ id: 'rec-1', status: 'pending', qty: '0.34188695', approved_qty: '', reasons: [] });
-    expect(r.orders[1].error).toEqual({ code: 'FAILED_PRECONDITION', message: 'trading is REDUCING: ETH/USD refused' });
+    expect(r.orders[0]?.recommendation).toEqual({ id: 'rec-1', status: 'pending', qty: '0.34188695', approved_qty: '', reasons: [] });
+    expect(r.orders[1]?.error).toEqual({ code: 'FAILED_PRECONDITION', message: 'trading is REDUCING: ETH/USD refused' });
     expect(proposals).toEqual([
       { symbol: 'BTC/USD', side: 'buy', qty: '0.34188695', source: 'rebalance', reason: expect.stringContaining(`rebalance rb-${tag}`), idempotency_key: `rebalance:rb-${tag}:BTC-USD`, trace_id: `trace-rb-${tag}` },
       { symbol: 'ETH/USD', side: 'buy', qty: '5', source: 'rebalance', reason: expect.any(String), idempotency_key: `rebalance:rb-${tag}:ETH-USD`, trace_id: `trace-rb-${tag}` },
     ]);
     // The same rebalance again: the same keys, so recommendations answers with the same recommendation.
     const again = await json('/rebalance', { method: 'POST', body });
-    expect(again.orders[0].recommendation.id).toBe('rec-1');
+    expect(again.orders[0]?.recommendation?.id).toBe('rec-1');
     expect(proposals[2]!.idempotency_key).toBe(`rebalance:rb-${tag}:BTC-USD`);
   });
 });

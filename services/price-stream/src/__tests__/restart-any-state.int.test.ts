@@ -104,7 +104,7 @@ describe('price-stream restarts from any state', () => {
     expect(ready.status).toBe('ready');
     const detail = ready.checks.quarantined_rows?.detail ?? '';
     expect(ready.checks.quarantined_rows?.ok).toBe(true);
-    expect(detail).toMatch(/^5 stored rows quarantined at start: /);
+    expect(detail).toMatch(/^5 stored rows quarantined: /);
     for (const id of ['zero-threshold', 'negative-threshold', 'huge-threshold', 'bad-window', 'bad-symbol']) expect(detail).toContain(`price_monitors ${id} (deactivated`);
     expect(detail).not.toContain('inactive-zero');
 

@@ -6,6 +6,8 @@ import type { AlertMessage, PriceMessage } from './dto/messages';
 
 /** proto3 scalars default to 0/'' when unset; the API treats those as "not given". */
 const given = (v: string | number): string | undefined => (v === '' || v === '0' || v === 0 ? undefined : String(v));
+/** A string field is unset only when empty ("0" is a value, and an invalid one). */
+const givenText = (v: string): string | undefined => (v === '' ? undefined : v);
 
 export function priceStreamGrpcHandlers(api: PriceStreamApi, ingest: IngestLoop): PriceStreamHandlers {
   return {
@@ -18,8 +20,8 @@ export function priceStreamGrpcHandlers(api: PriceStreamApi, ingest: IngestLoop)
         from: given(req.from),
         to: given(req.to),
         limit: given(req.limit),
-        cursor: given(req.cursor),
-        exchange: given(req.exchange),
+        cursor: givenText(req.cursor),
+        exchange: givenText(req.exchange),
       });
       return {
         bars: page.bars.map((b) => ({

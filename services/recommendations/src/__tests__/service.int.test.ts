@@ -393,8 +393,11 @@ describe('Propose', () => {
       h.client.unary('Propose', { ...ok, idempotency_key: 'k'.repeat(200 * 1024) }),
       h.client.unary('ListRecommendations', { symbol }),
     ]);
-    expect(big.status === 'rejected' && big.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^idempotency_key is invalid/) });
-    expect(big.status === 'rejected' && (big.reason as Error).message.length).toBeLessThanOrEqual(512);
+    expect(big.status).toBe('rejected');
+    const bigErr = (big as PromiseRejectedResult).reason as { code: string; message: string };
+    expect(bigErr.code).toBe('INVALID_ARGUMENT');
+    expect(bigErr.message).toMatch(/^idempotency_key is invalid/);
+    expect(bigErr.message.length).toBeLessThanOrEqual(512);
     expect(small.status).toBe('fulfilled');
     expect(await h.rowsOf(symbol)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import type { Logger } from '@cte/shared';
+import { DomainError, type Logger, type Quarantine } from '@cte/shared';
 import type { RecommendationFlow } from './flow';
 import type { RecommendationsMetrics } from './metrics';
 import type { RecommendationRecord } from './records';
@@ -18,6 +18,12 @@ export interface SweeperOptions {
   orderPollAfterMs: number;
   batch?: number;
   now?: () => number;
+  /**
+   * Where a recommendation goes that fails to be driven for another reason than an unavailable
+   * database (a stored row the flow cannot handle): counted and shown in /ready once, skipped by
+   * this pass, never a reason for the rest of the pass not to run.
+   */
+  quarantine?: Quarantine;
 }
 
 /**
@@ -38,6 +44,7 @@ export class Sweeper {
   private current: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
+  private readonly quarantined = new Set<string>();
 
   constructor(private readonly o: SweeperOptions) {
     this.now = o.now ?? Date.now;
@@ -62,6 +69,22 @@ export class Sweeper {
     await this.current;
   }
 
+  /** Runs one recommendation's step; a failure other than an unavailable database skips just that one. */
+  private async isolated(id: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'UNAVAILABLE') throw error;
+      if (this.quarantined.has(id)) {
+        this.o.logger.debug({ recommendation_id: id, err: (error as Error).message }, 'quarantined recommendation failed again; skipped');
+        return;
+      }
+      this.quarantined.add(id);
+      if (this.o.quarantine) this.o.quarantine.add({ table: 'trade_recommendations', id, action: 'skipped', error });
+      else this.o.logger.warn({ recommendation_id: id, err: (error as Error).message }, 'recommendation could not be driven; skipped');
+    }
+  }
+
   /** One pass over everything due. */
   async sweep(): Promise<void> {
     const { repo, flow, metrics } = this.o;
@@ -73,20 +96,22 @@ export class Sweeper {
       if (this.stopped) return;
       if (flow.isInflight(due.id)) continue;
       await repo.touch(due.id, now);
-      if (expired(due)) {
-        await flow.exclusive(due.id, async () => {
-          const rec = await repo.get(due.id);
-          if (rec?.status === 'pending') await flow.expirePending(rec);
-        });
-      } else {
-        this.o.logger.info({ recommendation_id: due.id }, 'no risk decision stored; checking again');
-        await flow.drive(due.id);
-      }
+      await this.isolated(due.id, async () => {
+        if (expired(due)) {
+          await flow.exclusive(due.id, async () => {
+            const rec = await repo.get(due.id);
+            if (rec?.status === 'pending') await flow.expirePending(rec);
+          });
+        } else {
+          this.o.logger.info({ recommendation_id: due.id }, 'no risk decision stored; checking again');
+          await flow.drive(due.id);
+        }
+      });
     }
 
     for (const due of await repo.due('unacked', now - this.o.retryAfterMs, batch)) {
       if (this.stopped) return;
-      await flow.exclusive(due.id, async () => {
+      await this.isolated(due.id, () => flow.exclusive(due.id, async () => {
         const rec = await repo.get(due.id);
         if (!rec || (rec.status !== 'approved' && rec.status !== 'resized') || rec.orderId !== null) return;
         await repo.touch(rec.id, now);
@@ -97,17 +122,17 @@ export class Sweeper {
         metrics.submitRetries.inc();
         this.o.logger.info({ recommendation_id: rec.id, client_order_id: rec.clientOrderId, attempts: rec.submitAttempts }, 're-submitting an unacknowledged order');
         await flow.submit(rec);
-      });
+      }));
     }
 
     for (const due of await repo.due('orders', now - this.o.orderPollAfterMs, batch)) {
       if (this.stopped) return;
-      await flow.exclusive(due.id, async () => {
+      await this.isolated(due.id, () => flow.exclusive(due.id, async () => {
         const rec = await repo.get(due.id);
         if (!rec || (rec.status !== 'submitted' && rec.status !== 'partially_filled')) return;
         await repo.touch(rec.id, now);
         await flow.poll(rec);
-      });
+      }));
     }
   }
 }

@@ -75,7 +75,7 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
   const s = await start();
   const q = await quarantineReport(s);
   expect(q.status).toBe('ready');
-  expect(q.detail).toMatch(/^6 stored rows quarantined at start: /);
+  expect(q.detail).toMatch(/^6 stored rows quarantined: /);
   for (const id of ['max_position_pct', 'not_a_limit_xxx', 'max_trades_per_day', 'min_order_notional', 'max_order_notional']) {
     expect(q.detail).toContain(`risk_limits ${id}`);
   }

@@ -12,6 +12,8 @@ import type { TaskEngine } from '../tasks/task-engine';
 import type { Task } from '../tasks/types';
 
 const given = (v: string | number): string | number | undefined => (v === '' || v === 0 || v === '0' ? undefined : v);
+/** A string filter is unset only when empty ("0" is a value, and an invalid one). */
+const givenText = (v: string): string | undefined => (v === '' ? undefined : v);
 
 export function agentGrpcHandlers(agents: AgentService, tasks: TaskEngine): SignalGeneratorHandlers {
   return {
@@ -27,7 +29,7 @@ export function agentGrpcHandlers(agents: AgentService, tasks: TaskEngine): Sign
       ),
     ),
     ListAgents: unary(async (req) => {
-      const page = await agents.list({ type: given(req.type), status: given(req.status), symbol: given(req.symbol), limit: given(req.limit), offset: given(req.offset) });
+      const page = await agents.list({ type: givenText(req.type), status: givenText(req.status), symbol: givenText(req.symbol), limit: given(req.limit), offset: given(req.offset) });
       return { agents: page.agents.map(toAgentProto), total: page.total };
     }),
     GetAgent: unary(async (req) => toAgentProto(await agents.get(req.id))),
@@ -45,7 +47,7 @@ export function agentGrpcHandlers(agents: AgentService, tasks: TaskEngine): Sign
     StartAgent: unary(async (req) => toAgentProto(await agents.start(req.id))),
     StopAgent: unary(async (req) => toAgentProto(await agents.stop(req.id))),
     GetAgentLogs: unary(async (req) => {
-      const page = await agents.logs(req.id, { level: given(req.level), limit: given(req.limit), offset: given(req.offset) });
+      const page = await agents.logs(req.id, { level: givenText(req.level), limit: given(req.limit), offset: given(req.offset) });
       return { logs: page.logs.map(toLogProto), total: page.total };
     }),
     ExecuteAgent: unary(async (req) => {

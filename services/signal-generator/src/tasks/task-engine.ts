@@ -31,6 +31,8 @@ import {
   type Quarantine,
 } from '@cte/shared';
 import type { Registry } from 'prom-client';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 import type { TaskStore } from '../adapters/task-repository';
 import { parseId } from '../agents/agent-input';
 import type { Agent } from '../agents/types';
@@ -354,12 +356,18 @@ export class TaskEngine {
   }
 
   private waitThenQueue(entry: Entry, delayMs: number): void {
+    // setTimeout fires at once for delays above 2^31-1 ms (a next_attempt_at far ahead): wait in steps.
+    const step = Math.min(delayMs, MAX_TIMER_MS);
     const timer = setTimeout(() => {
       this.waiting.delete(entry.id);
       if (this.closing) return;
+      if (delayMs > step) {
+        this.waitThenQueue(entry, delayMs - step);
+        return;
+      }
       this.ready.push(entry);
       this.pump();
-    }, delayMs);
+    }, step);
     timer.unref();
     this.waiting.set(entry.id, { entry, timer });
   }

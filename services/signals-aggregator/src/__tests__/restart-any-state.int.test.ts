@@ -75,7 +75,7 @@ it('comes up ready whatever its tables hold; invalid rows are quarantined', asyn
   svc = await startAggregator({ MYSQL_URL: tdb.url, BUS_NAMESPACE: `test-agg-restart-${tag}:`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT' });
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
-  expect(q.detail).toMatch(/^6 stored rows quarantined at start: /);
+  expect(q.detail).toMatch(/^6 stored rows quarantined: /);
   for (const [table, id] of [
     ['source_stats', 'more_hits_than_scored'],
     ['source_stats', 'beyond_2_pow_53'],

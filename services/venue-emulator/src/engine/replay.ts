@@ -25,8 +25,14 @@ export class Replayer {
     this.firstTs = events[0]?.ts ?? 0;
     const lastTs = events[events.length - 1]?.ts ?? 0;
     this.span = lastTs - this.firstTs + 1000;
-    const ids = events.filter((e) => e.kind === 'trade').map((e) => (e.kind === 'trade' ? e.id : 0));
-    this.idSpan = ids.length === 0 ? 0 : Math.max(...ids) - Math.min(...ids) + 1;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const e of events) {
+      if (e.kind !== 'trade') continue;
+      lo = Math.min(lo, e.id);
+      hi = Math.max(hi, e.id);
+    }
+    this.idSpan = hi < lo ? 0 : hi - lo + 1;
   }
 
   get exhausted(): boolean {

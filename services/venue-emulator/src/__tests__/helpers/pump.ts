@@ -13,7 +13,8 @@ export async function pumpUntil<T>(run: RunningEmulator, venue: VenueId, p: Prom
   watched.catch(() => undefined);
   for (let i = 0; i < maxEvents && !settled; i++) {
     if (run.emu.step(venue, 1) === 0) break;
-    await new Promise((r) => setTimeout(r, i % 20 === 0 ? 5 : 0));
+    // setImmediate runs after the poll phase, so socket reads and writes of this step are done.
+    await new Promise((r) => (i % 50 === 49 ? setTimeout(r, 1) : setImmediate(r)));
   }
   for (let i = 0; i < 100 && !settled; i++) await new Promise((r) => setTimeout(r, 10));
   if (!settled) throw new Error(`${venue}: no result after ${maxEvents} replayed events`);
