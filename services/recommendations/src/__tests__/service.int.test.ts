@@ -94,7 +94,7 @@ describe('consensus → recommendation → Check → Submit', () => {
     // REST and gRPC show it with its history.
     const rest = await h.json(`/recommendations/${sub.id}`);
     expect(rest).toMatchObject({ id: sub.id, status: 'filled', qty: '0.02', win_probability: '0.7', consensus_id: c.id, avg_fill_price: '25001' });
-    expect(rest.history.map((x: { status: string }) => x.status)).toEqual(['pending', 'approved', 'submitted', 'filled']);
+    expect(rest.history?.map((x) => x.status)).toEqual(['pending', 'approved', 'submitted', 'filled']);
     const g = await h.client.unary('GetRecommendation', { id: sub.id });
     expect(g).toMatchObject({ id: sub.id, status: 'filled', qty: '0.02', client_order_id: `rec-${sub.id}`, order_id: order[0]!.id, kelly_fraction: '0.5', fraction: '0.05' });
     expect(g.history.map((x) => x.status)).toEqual(['pending', 'approved', 'submitted', 'filled']);
@@ -415,9 +415,9 @@ describe('queries', () => {
     }
     const page = await h.json(`/recommendations?symbol=${symbol.replace('/', '-')}&status=rejected&limit=2`);
     expect(page.total).toBe(3);
-    expect(page.recommendations.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(page.recommendations.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     const page2 = await h.json(`/recommendations?symbol=${encodeURIComponent(symbol)}&limit=2&offset=2`);
-    expect(page2.recommendations.map((r: { id: string }) => r.id)).toEqual([ids[0]]);
+    expect(page2.recommendations.map((r) => r.id)).toEqual([ids[0]]);
     const g = await h.client.unary('ListRecommendations', { symbol, status: 'rejected', limit: 0, offset: 0 });
     expect(g.total).toBe(3);
     expect(g.recommendations.map((r) => r.id)).toEqual([ids[2], ids[1], ids[0]]);
@@ -425,7 +425,7 @@ describe('queries', () => {
     expect((await h.api('/recommendations?status=nope')).status).toBe(400);
     expect(await h.json('/recommendations?symbol=FOO-BAR')).toMatchObject({ error: { message: expect.stringContaining('unknown symbol FOO/BAR') as unknown } });
     await expect(h.client.unary('ListRecommendations', { symbol: 'FOO/BAR' })).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect((await h.json('/recommendations?limit=0')).error.message).toContain('limit');
+    expect((await h.json('/recommendations?limit=0')).error?.message).toContain('limit');
     expect((await h.api('/recommendations/does-not-exist')).status).toBe(404);
     await expect(h.client.unary('GetRecommendation', { id: 'does-not-exist' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(h.client.unary('ListRecommendations', { status: 'bogus' })).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -28,6 +28,7 @@ import {
   type TestDatabase,
 } from '@cte/testkit';
 import { startPortfolioDouble, type PortfolioDouble } from './helpers/portfolio-double';
+import type { RiskService } from '../adapters/risk-service';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -67,8 +68,20 @@ async function start(over: Record<string, string> = {}, ports: { httpPort?: numb
 
 const api = (p: string, init: RequestInit = {}) =>
   fetch(`${svc.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': API_KEY, 'content-type': 'application/json', ...(init.headers ?? {}) } });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
-const json = async (p: string, init: RequestInit = {}): Promise<any> => (await api(p, init)).json();
+/** The fields of GET /stats this file reads (RiskService.stats() is an open record). */
+interface StatsBody {
+  trades_today: number;
+  prices: { symbol: string; ts: number }[];
+}
+/** What each route answers: the RiskService method behind it (adapters/http.ts); the rest are asserted as unknown. */
+type RouteBody<P extends string> = P extends `/stats${string}`
+  ? StatsBody
+  : P extends `/events${string}`
+    ? Awaited<ReturnType<RiskService['listEvents']>>
+    : P extends `/limits${string}`
+      ? ReturnType<RiskService['getLimits']>
+      : unknown;
+const json = async <P extends string>(p: P, init: RequestInit = {}): Promise<RouteBody<P>> => (await (await api(p, init)).json()) as RouteBody<P>;
 const metrics = async () => (await fetch(`${svc.httpUrl}/metrics`)).text();
 
 /** Publishes a tick and waits until risk holds it. */
@@ -76,7 +89,7 @@ async function tick(symbol: string, price: string, ts = Date.now()): Promise<voi
   await bus.publish(`data.ticks.${symbol.replace('/', '-')}`, { type: 'tick', data: { exchange: 'test', symbol, price, ts } });
   await waitFor(`tick ${symbol} ${ts}`, async () => {
     const s = await json('/stats');
-    return (s.prices as Array<{ symbol: string; ts: number }>).some((p) => p.symbol === symbol && p.ts >= ts);
+    return s.prices.some((p) => p.symbol === symbol && p.ts >= ts);
   });
 }
 
@@ -152,8 +165,8 @@ describe('Check', () => {
     });
     expect(row!.reasons).toEqual(['max_position_pct']);
     const listed = await json('/events?decision=RESIZED&limit=10');
-    expect(listed.events.map((e: { recommendation_id: string }) => e.recommendation_id)).toContain(id);
-    expect(listed.events.every((e: { decision: string }) => e.decision === 'RESIZED')).toBe(true);
+    expect(listed.events.map((e) => e.recommendation_id)).toContain(id);
+    expect(listed.events.every((e) => e.decision === 'RESIZED')).toBe(true);
     expect(listed.total).toBeGreaterThanOrEqual(1);
   });
 
@@ -256,7 +269,7 @@ describe('limits API', () => {
     const res = await json('/limits', { method: 'PUT', body: JSON.stringify({ max_position_pct: '2', allowed_symbols: [ETH] }) });
     expect(res).toMatchObject({ max_position_pct: '2', allowed_symbols: [ETH], source: { max_position_pct: 'db', allowed_symbols: 'db', max_gross_exposure_pct: 'env' } });
     const rows = await tdb.db.query<{ name: string; value: string }>('SELECT name, CAST(value AS CHAR) AS value FROM risk_limits ORDER BY name');
-    expect(rows.map((r) => [r.name, JSON.parse(r.value)])).toEqual([
+    expect(rows.map((r): [string, unknown] => [r.name, JSON.parse(r.value)])).toEqual([
       ['allowed_symbols', [ETH]],
       ['max_position_pct', '2'],
     ]);

@@ -221,7 +221,7 @@ describe('consensus', () => {
   it('gRPC StreamConsensus sends the snapshot, then new consensus as it is made', async () => {
     const stream = client.serverStream('StreamConsensus', { symbols: [SYM], snapshot: true });
     const got: Array<{ trace_id: string; side: string }> = [];
-    stream.on('data', (m) => got.push(m));
+    stream.on('data', (m: { trace_id: string; side: string }) => got.push(m));
     const ended = new Promise((resolve) => stream.on('error', resolve));
     await waitFor('snapshot', () => got.length >= 1);
     expect(got[0]).toMatchObject({ trace_id: c.trace_id, side: 'BUY' });

@@ -25,6 +25,13 @@ import {
   type TestDatabase,
 } from '@cte/testkit';
 import { PeerDoubles, type BarDouble } from './peers';
+import type { RecommendationsApi } from '../../adapters/api';
+
+type RouteBody<P extends string> = P extends `/recommendations/${string}`
+  ? Awaited<ReturnType<RecommendationsApi['get']>>
+  : P extends `/recommendations${string}`
+    ? Awaited<ReturnType<RecommendationsApi['list']>> & { error?: { code: string; message: string } }
+    : unknown;
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Tradable test symbols each harness declares in TRADABLE_SYMBOLS (symbol() hands them out). */
@@ -211,9 +218,9 @@ export class Harness {
     return fetch(`${this.svc.httpUrl}${path}`, { headers: { 'X-TRADING-API-KEY': key } });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
-  async json(path: string): Promise<any> {
-    return (await this.api(path)).json();
+  /** The body of a GET, typed as the RecommendationsApi method behind the route (adapters/http.ts) answers it. */
+  async json<P extends string>(path: P): Promise<RouteBody<P>> {
+    return (await (await this.api(path)).json()) as RouteBody<P>;
   }
 
   async metrics(): Promise<string> {
