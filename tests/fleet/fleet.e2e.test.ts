@@ -74,7 +74,8 @@ describe('API key: open probes, everything else closed', () => {
     const client = new Client(`127.0.0.1:${fleet.ports.get(name)!.grpc}`, grpc.credentials.createInsecure());
     const md = new grpc.Metadata();
     if (key !== undefined) md.set('x-trading-api-key', key);
-    const method = (client as unknown as Record<string, Function>)[g.method]!.bind(client);
+    type RawUnary = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => void;
+    const method = (client as unknown as Record<string, RawUnary>)[g.method]!.bind(client);
     return new Promise((resolve) => {
       method({}, md, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null) => {
         client.close();

@@ -73,7 +73,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([...running.values()].map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
+  await Promise.all([...running.values()].map((s) => s.stop()));
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const keys = await redis.keys(`${BUS_NAMESPACE}*`);
   if (keys.length) await redis.del(...keys);
@@ -99,9 +99,9 @@ it('a lost acknowledgement and a restart of everything never create a second ord
   expect(await count('SELECT COUNT(*) AS n FROM orders WHERE client_order_id = ?', [clientOrderId])).toBe(1);
 
   // The crash: the order exists at execution, but recommendations' record of the ack is gone.
-  await running.get('recommendations')!.child.kill('SIGKILL');
+  running.get('recommendations')!.child.kill('SIGKILL');
   await running.get('recommendations')!.exited;
-  await running.get('execution')!.child.kill('SIGKILL');
+  running.get('execution')!.child.kill('SIGKILL');
   await running.get('execution')!.exited;
   await tdb.db.execute("UPDATE trade_recommendations SET status = 'approved', order_id = NULL, order_status = NULL WHERE id = ?", [rec.id]);
 

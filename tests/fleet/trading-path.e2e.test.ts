@@ -78,7 +78,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([...running.values()].map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
+  await Promise.all([...running.values()].map((s) => s.stop()));
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const keys = await redis.keys(`${BUS_NAMESPACE}*`);
   if (keys.length) await redis.del(...keys);

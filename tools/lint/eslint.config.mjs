@@ -45,6 +45,9 @@ export default tseslint.config(
       // A handle declared before the shutdown hooks that close it and assigned once it exists is read
       // (in those hooks) before its one assignment: `let` is right there.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // AbortSignal.reason is typed `any`; rejecting with it passes the aborter's reason on, as
+      // signal.throwIfAborted() does.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true }],
     },
   },
   {

@@ -29,7 +29,7 @@ describe('domain', () => {
 
 describe('floatSumToDecimalString', () => {
   it('removes float summation noise but keeps real digits', () => {
-    const { floatSumToDecimalString } = jest.requireActual('../domain') as typeof import('../domain');
+    const { floatSumToDecimalString } = jest.requireActual<typeof import('../domain')>('../domain');
     let sum = 0;
     for (const q of ['636.1', '0.08050559', '0.6']) sum += Number(q);
     expect(String(sum)).not.toBe('636.78050559');

@@ -70,7 +70,7 @@ describe('logger', () => {
     const dest = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
     const log = createLogger({ service: 'svc', level: 'info', destination: dest });
     log.info({ apiKey: 'super-secret', nested: { password: 'pw' }, trace_id: 't1' }, 'hello');
-    const rec = JSON.parse(lines[0]!);
+    const rec = JSON.parse(lines[0]!) as { service: string; trace_id: string };
     expect(rec.service).toBe('svc');
     expect(rec.trace_id).toBe('t1');
     expect(lines[0]).not.toContain('super-secret');

@@ -208,7 +208,7 @@ export class Fleet {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.running.values()].map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
+    await Promise.all([...this.running.values()].map((s) => s.stop()));
     await this.redis?.stop();
     await this.tdb?.drop();
   }

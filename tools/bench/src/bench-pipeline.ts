@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const running = new Map<ServiceName, RunningService>();
   let tdb: TestDatabase | undefined;
   const cleanup = async () => {
-    await Promise.all([...running.values()].map((s) => (s.child.exitCode === null ? s.stop() : Promise.resolve(s.child.exitCode))));
+    await Promise.all([...running.values()].map((s) => s.stop()));
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${namespace}*`);
     if (keys.length) await redis.del(...keys);

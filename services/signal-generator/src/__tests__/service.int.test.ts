@@ -132,7 +132,7 @@ it('stores every signal in ml_signals and appends the same ones to signals.raw',
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const entries = (await redis.xrange(`${BUS_NAMESPACE}signals.raw`, '-', '+')) as [string, string[]][];
   redis.disconnect();
-  const streamed = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('envelope') + 1]!).data.id as string);
+  const streamed = entries.map(([, fields]) => (JSON.parse(fields[fields.indexOf('envelope') + 1]!) as { data: { id: string } }).data.id);
   expect(new Set(streamed)).toEqual(new Set(rows.map((r) => r.id)));
   const listed = (await (await api(sg!, '/signals?symbol=BTC-USD&limit=5')).json()) as { total: number; signals: unknown[] };
   expect(listed.total).toBe(rows.length);

@@ -31,7 +31,7 @@ export async function collectFleetMetrics(): Promise<FleetMetrics> {
   for (const n of Object.keys(SERVICES) as ServiceName[]) ports.set(n, { http: await freePort(), grpc: await freePort() });
   const running: RunningService[] = [];
   const stop = async () => {
-    await Promise.all(running.map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
+    await Promise.all(running.map((s) => s.stop()));
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     const keys = await redis.keys(`${busNamespace}*`);
     if (keys.length) await redis.del(...keys);

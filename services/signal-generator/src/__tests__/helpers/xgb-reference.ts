@@ -20,7 +20,7 @@ function readJson(file: string): unknown {
 function flatten(x: unknown, what: string): { values: Float64Array; width: number } {
   if (!Array.isArray(x)) throw new Error(`${what}: expected an array`);
   const width = Array.isArray(x[0]) ? (x[0] as unknown[]).length : 1;
-  const flat = (x as unknown[]).flatMap((v) => (Array.isArray(v) ? v : [v]));
+  const flat = (x as unknown[]).flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]));
   if (flat.some((v) => typeof v !== 'number')) throw new Error(`${what}: expected numbers`);
   return { values: Float64Array.from(flat as number[]), width };
 }

@@ -379,13 +379,12 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
   return msg['response'] === false ? [] : [JSON.stringify({ id, type: 'ack' })];
 }
 
-let connections = 0;
 function wsOpen(path: string, query: URLSearchParams): ReturnType<VenueCodec['wsOpen']> {
   if (path !== '/endpoint') return undefined;
-  if (!(query.get('token') ?? '').startsWith(KUCOIN_PUBLIC_TOKEN_PREFIX)) return undefined;
-  connections += 1;
-  const session = newSession('kucoin');
-  return { session, frames: [JSON.stringify({ id: query.get('connectId') ?? `emu${connections}`, type: 'welcome' })] };
+  const token = query.get('token') ?? '';
+  if (!token.startsWith(KUCOIN_PUBLIC_TOKEN_PREFIX)) return undefined;
+  // KuCoin echoes the client's connectId in the welcome.
+  return { session: newSession('kucoin'), frames: [JSON.stringify({ id: query.get('connectId') ?? token.slice(KUCOIN_PUBLIC_TOKEN_PREFIX.length), type: 'welcome' })] };
 }
 
 export const codec: VenueCodec = { venue: 'kucoin', marketId, rest, wsOpen, wsMessage, encodeUpdate: (s, u) => encodeUpdate(s, u), heartbeat: () => [] };
