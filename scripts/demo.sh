@@ -48,6 +48,21 @@ ex_url="http://127.0.0.1:${EXECUTION_PORT:-8024}"
 pf_url="http://127.0.0.1:${PORTFOLIO_PORT:-8026}"
 risk_url="http://127.0.0.1:${RISK_PORT:-8027}"
 key=(-H "X-TRADING-API-KEY: ${TRADING_API_KEY}")
+# What to type in another terminal while the fleet runs: the key and one curl per service.
+explore() {
+  local k="curl -s -H 'X-TRADING-API-KEY: ${TRADING_API_KEY}'"
+  echo "== API key (TRADING_API_KEY): ${TRADING_API_KEY}"
+  echo "== explore the fleet from another terminal while it runs:"
+  echo "   $k ${ps_url}/prices"
+  echo "   $k '${sg_url}/signals?symbol=BTC-USD&limit=5'"
+  echo "   $k ${sa_url}/consensus/BTC-USD"
+  echo "   $k '${rec_url}/recommendations?limit=5'"
+  echo "   $k ${risk_url}/kill-switch"
+  echo "   $k '${ex_url}/orders?limit=5'"
+  echo "   $k ${pf_url}/portfolio"
+  echo "   $k ${pf_url}/pnl"
+  echo "   curl -s ${pf_url}/metrics     (/health, /ready and /metrics need no key)"
+}
 delete_bus_keys() {
   node -e "
 const Redis=require('ioredis');const r=new Redis(process.env.REDIS_URL||'redis://127.0.0.1:6379');
@@ -57,7 +72,8 @@ r.keys(process.env.BUS_NAMESPACE+'*').then(k=>k.length?r.del(...k):0).finally(()
 if [ "$mode" = fleet ]; then
   unset FLEET_LOG_DIR
   echo "== fleet: replaying ${REPLAY_FILES} from ${REPLAY_START} at ${REPLAY_SPEED}x in a loop; database ${MYSQL_URL##*/}, bus namespace ${BUS_NAMESPACE}"
-  echo "== REST: curl -H 'X-TRADING-API-KEY: ${TRADING_API_KEY}' ${pf_url}/portfolio   (Ctrl-C stops the fleet)"
+  explore
+  echo "== Ctrl-C stops the fleet"
   # Job control puts cte-fleet (and its services) in a process group of its own, so Ctrl-C reaches
   # only this script, which hands cte-fleet one SIGTERM: it stops the services in reverse order.
   set -m
@@ -93,6 +109,8 @@ trap cleanup EXIT
 
 for _ in $(seq 1 300); do curl -fs "$ps_url/ready" >/dev/null 2>&1 && break; kill -0 "$fleet_pid" 2>/dev/null || exit 1; sleep 0.2; done
 echo "== fleet ready; replaying from ${REPLAY_START} at ${REPLAY_SPEED}x; logs in ${FLEET_LOG_DIR}/"
+explore
+echo "   (at the default DEMO_SPEED=86400 the replay takes about a minute; DEMO_SPEED=3600 gives you 24 minutes, make fleet runs without end)"
 # Monitors persist across restarts; stop any a previous, interrupted demo left active.
 for old in $(curl -fs "${key[@]}" "$ps_url/monitors" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).monitors.map(m=>m.id).filter(i=>i.startsWith('demo-')).join(' ')))"); do
   curl -fs "${key[@]}" -X DELETE "$ps_url/monitors/$old" >/dev/null || true
@@ -111,5 +129,4 @@ kill "$live_pid" 2>/dev/null || true
 live_pid=
 kill "$watch_pid" 2>/dev/null || true
 node tools/fleet/dist/demo-report.js
-echo "== REST APIs while it ran, e.g.: curl -H 'X-TRADING-API-KEY: <key>' ${pf_url}/pnl  ${rec_url}/recommendations  ${ex_url}/orders  ${risk_url}/limits"
-echo "== per-service logs in ${FLEET_LOG_DIR}/; stopping the fleet"
+echo "== per-service logs in ${FLEET_LOG_DIR}/; stopping the fleet (make fleet keeps it running)"

@@ -70,6 +70,8 @@ describe('hand-written protobuf fields', () => {
     expect(listOrders.deserialize(encodeField(3, 'TYPE_UINT32', false, { t: 'num', v: -1 })!).limit).toBe(4294967295);
     expect(encodeField(3, 'TYPE_UINT32', false, { t: 'num', v: 2 ** 32 })).toBeUndefined();
     expect(encodeField(3, 'TYPE_DOUBLE', false, { t: 'num', v: 0 })).toBeUndefined();
+    // 1e308 is a multiple of 2^64: on the wire, an int64 of it is 0.
+    expect(encodeField(4, 'TYPE_INT64', false, { t: 'num', v: 1e308 })).toBeUndefined();
     expect(encodeField(3, 'TYPE_UINT32', false, { t: 'str', v: 'abc' }, true)).toBeUndefined();
     expect(() => listOrders.deserialize(encodeField(3, 'TYPE_UINT32', false, { t: 'wire' })!)).toThrow();
   });

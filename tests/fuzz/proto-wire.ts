@@ -109,7 +109,7 @@ export function encodeField(num: number, type: FieldType, repeated: boolean, h: 
       const width = type === 'TYPE_INT32' || type === 'TYPE_UINT32' || type === 'TYPE_ENUM' ? 32n : 64n;
       // What the decoder will see: uint32 keeps the low 32 bits, int32/int64 are two's complement.
       const seen = type === 'TYPE_UINT32' ? v & 0xffffffffn : v;
-      if (seen === 0n || (width === 32n && (seen & 0xffffffffn) === 0n)) return undefined;
+      if ((seen & U64) === 0n || (width === 32n && (seen & 0xffffffffn) === 0n)) return undefined;
       return Buffer.concat([tag(num, WIRE_VARINT), varint(type === 'TYPE_UINT32' ? seen : v)]);
     }
     case 'TYPE_BOOL':

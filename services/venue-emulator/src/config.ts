@@ -84,7 +84,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     httpBodyLimit: env.string('HTTP_BODY_LIMIT', { default: '100kb', pattern: /^\d+(b|kb|mb)$/i }),
   };
   if (cfg.dataDir === '') env.problem('VENUE_EMULATOR_DATA_DIR', 'not set and ../shared/data (with PROVENANCE.md) was not found beside the repository');
-  else if (!fs.existsSync(path.join(cfg.dataDir, 'ws'))) env.problem(dataEnv !== undefined ? 'VENUE_EMULATOR_DATA_DIR' : 'VENUE_EMULATOR_DATA_DIR', `${cfg.dataDir} has no ws/ capture folder`);
+  else if (!fs.existsSync(path.join(cfg.dataDir, 'ws'))) env.problem('VENUE_EMULATOR_DATA_DIR', `${cfg.dataDir} has no ws/ capture folder`);
   const used = new Map<number, string>();
   const names: [string, number][] = [['VENUE_EMULATOR_PORT', cfg.httpPort], ...cfg.venues.map((v): [string, number] => [`VENUE_EMULATOR_${v.toUpperCase()}_PORT`, cfg.venuePorts[v]])];
   for (const [name, p] of names) {

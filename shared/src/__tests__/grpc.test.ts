@@ -364,7 +364,7 @@ describe('gRPC server kit', () => {
     expect(ok.items.map((i) => i.message)).toEqual(['m0', 'm1', 'm2']);
     expect(ok.items[0]?.trace_id).toBe('trace-stream');
 
-    const failed = await collectStream(client.serverStream('Count', { n: 3, fail: 'not_found' }));
+    const failed = await collectStream<EchoReply>(client.serverStream('Count', { n: 3, fail: 'not_found' }));
     expect(failed.items.map((i) => i.message)).toEqual(['m0']);
     expect(failed.err?.code).toBe(grpc.status.NOT_FOUND);
     expect(failed.err?.details).toBe('no such echo');
@@ -395,7 +395,7 @@ describe('gRPC server kit', () => {
     failing.write({ message: 'ok' });
     failing.write({ fail: 'precondition' });
     failing.end();
-    const failed = await collectStream(failing);
+    const failed = await collectStream<EchoReply>(failing);
     expect(failed.items.map((i) => i.message)).toEqual(['OK']);
     expect(failed.err?.code).toBe(grpc.status.FAILED_PRECONDITION);
   });

@@ -19,7 +19,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import pino from 'pino';
 import type { Registry } from 'prom-client';
 import { API_KEY_HEADER, apiKeyMatcher } from '../api-key';
-import { DomainError, UnavailableError } from '../errors';
+import { DomainError, InvalidArgumentError, UnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { grpcRequestDuration } from '../metrics';
 import { acceptTraceId, TRACE_ID_HEADER } from '../trace';
@@ -218,6 +218,54 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
+// Requests that are no protobuf message
+// ---------------------------------------------------------------------------
+
+/**
+ * grpc-js answers a request that does not decode with INTERNAL "Error deserializing request",
+ * blaming the server for the caller's bytes. The kit's services decode through
+ * `tolerantDeserialize`, which hands this marker to the wrapper instead of throwing; the
+ * wrapper then answers INVALID_ARGUMENT (after the API key check), and no handler sees it.
+ */
+const UNDECODABLE = Symbol('undecodable request');
+interface Undecodable {
+  readonly [UNDECODABLE]: true;
+}
+
+function isUndecodable(v: unknown): v is Undecodable {
+  return typeof v === 'object' && v !== null && UNDECODABLE in v;
+}
+
+function tolerantDeserialize(md: grpc.MethodDefinition<unknown, unknown>): grpc.MethodDefinition<unknown, unknown> {
+  const decode = md.requestDeserialize;
+  return {
+    ...md,
+    requestDeserialize: (bytes: Buffer): unknown => {
+      try {
+        return decode(bytes);
+      } catch {
+        const marker: Undecodable = { [UNDECODABLE]: true };
+        return marker;
+      }
+    },
+  };
+}
+
+const undecodableError = (path: string): InvalidArgumentError => new InvalidArgumentError(`the request to ${path} is not a valid protobuf message of its type`);
+
+/** For a client-streaming or bidi call: an undecodable message is not pushed to the handler; `onBad` ends the call instead. */
+function refuseUndecodableMessages(call: object, onBad: () => void): void {
+  const stream = call as { push?: (chunk: unknown, encoding?: BufferEncoding) => boolean };
+  if (typeof stream.push !== 'function') return;
+  const push = stream.push.bind(call);
+  stream.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    if (!isUndecodable(chunk)) return push(chunk, encoding);
+    onBad();
+    return false;
+  };
+}
+
+// ---------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------
 
@@ -323,6 +371,11 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
         respond(unauthenticated(t));
         return;
       }
+      if (!streaming && isUndecodable((call as grpc.ServerUnaryCall<unknown, unknown>).request)) {
+        respond(toGrpcStatus(undecodableError(path)));
+        return;
+      }
+      if (streaming) refuseUndecodableMessages(call, () => respond(toGrpcStatus(undecodableError(path))));
       try {
         const r: unknown = (handler as (c: typeof call, cb: grpc.sendUnaryData<unknown>) => unknown)(call, respond);
         // An async handler that rejects instead of calling back.
@@ -353,6 +406,11 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
         call.emit('error', unauthenticated(t));
         return;
       }
+      if (kind === 'serverStream' && isUndecodable((call as grpc.ServerWritableStream<unknown, unknown>).request)) {
+        call.emit('error', undecodableError(path));
+        return;
+      }
+      if (kind === 'bidi') refuseUndecodableMessages(call, () => call.emit('error', undecodableError(path)));
       try {
         const r: unknown = (handler as (c: typeof call) => unknown)(call);
         if (r instanceof Promise) r.catch((err: unknown) => call.emit('error', err));
@@ -363,7 +421,9 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
 
   const addService = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const wrapped: grpc.UntypedServiceImplementation = {};
+    const tolerant: grpc.ServiceDefinition = {};
     for (const [name, md] of Object.entries(def)) {
+      tolerant[name] = tolerantDeserialize(md);
       if (md.path.startsWith(HEALTH_SERVICE_PATH)) throw new Error('the health service is added by the kit');
       const handler = impl[name] ?? (md.originalName !== undefined ? impl[md.originalName] : undefined);
       if (typeof handler !== 'function') {
@@ -376,7 +436,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
           ? (wrapWithCallback(md.path, handler, kind === 'clientStream') as grpc.UntypedHandleCall)
           : (wrapStreaming(md.path, handler, kind) as grpc.UntypedHandleCall);
     }
-    server.addService(def, wrapped);
+    server.addService(tolerant, wrapped);
     const serviceName = serviceNameOf(def);
     if (serviceName !== undefined) {
       serviceNames.push(serviceName);

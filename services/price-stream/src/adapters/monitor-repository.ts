@@ -71,10 +71,22 @@ export class MonitorRepository {
   async listAlerts(q: AlertQuery): Promise<{ alerts: StoredAlert[]; total: number }> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (q.symbol !== undefined) (where.push('symbol = ?'), params.push(q.symbol));
-    if (q.monitorId !== undefined) (where.push('monitor_id = ?'), params.push(q.monitorId));
-    if (q.fromMs !== undefined) (where.push('ts >= ?'), params.push(q.fromMs));
-    if (q.toMs !== undefined) (where.push('ts <= ?'), params.push(q.toMs));
+    if (q.symbol !== undefined) {
+      where.push('symbol = ?');
+      params.push(q.symbol);
+    }
+    if (q.monitorId !== undefined) {
+      where.push('monitor_id = ?');
+      params.push(q.monitorId);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('ts >= ?');
+      params.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('ts <= ?');
+      params.push(q.toMs);
+    }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
       this.db.query<Record<string, unknown>>(`SELECT * FROM price_alerts ${clause} ORDER BY ts DESC, id LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),

@@ -72,9 +72,18 @@ export class AgentRepository implements AgentStore {
   async list(q: AgentListQuery): Promise<{ rows: AgentRow[]; total: number }> {
     const where: string[] = [];
     const params: SqlParam[] = [];
-    if (q.type !== undefined) (where.push('type = ?'), params.push(q.type));
-    if (q.status !== undefined) (where.push('status = ?'), params.push(q.status));
-    if (q.symbol !== undefined) (where.push('symbol = ?'), params.push(q.symbol));
+    if (q.type !== undefined) {
+      where.push('type = ?');
+      params.push(q.type);
+    }
+    if (q.status !== undefined) {
+      where.push('status = ?');
+      params.push(q.status);
+    }
+    if (q.symbol !== undefined) {
+      where.push('symbol = ?');
+      params.push(q.symbol);
+    }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
       this.db.query<Record<string, unknown>>(`SELECT ${AGENT_COLUMNS} FROM agents ${clause} ORDER BY seq LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),
@@ -135,7 +144,10 @@ export class AgentRepository implements AgentStore {
   async listLogs(agentId: string, q: AgentLogQuery): Promise<AgentLogPage> {
     const where = ['agent_id = ?'];
     const params: SqlParam[] = [agentId];
-    if (q.level !== undefined) (where.push('level = ?'), params.push(q.level));
+    if (q.level !== undefined) {
+      where.push('level = ?');
+      params.push(q.level);
+    }
     const clause = `WHERE ${where.join(' AND ')}`;
     const [rows, count] = await Promise.all([
       this.db.query<Record<string, unknown>>(`SELECT ${LOG_COLUMNS} FROM agent_logs ${clause} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),

@@ -58,10 +58,22 @@ export class SignalRepository {
   async list(q: SignalQuery): Promise<{ signals: SignalMessage[]; total: number }> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (q.symbol !== undefined) (where.push('symbol = ?'), params.push(q.symbol));
-    if (q.agentId !== undefined) (where.push('agent_id = ?'), params.push(q.agentId));
-    if (q.fromBarTime !== undefined) (where.push('bar_time >= ?'), params.push(q.fromBarTime));
-    if (q.toBarTime !== undefined) (where.push('bar_time <= ?'), params.push(q.toBarTime));
+    if (q.symbol !== undefined) {
+      where.push('symbol = ?');
+      params.push(q.symbol);
+    }
+    if (q.agentId !== undefined) {
+      where.push('agent_id = ?');
+      params.push(q.agentId);
+    }
+    if (q.fromBarTime !== undefined) {
+      where.push('bar_time >= ?');
+      params.push(q.fromBarTime);
+    }
+    if (q.toBarTime !== undefined) {
+      where.push('bar_time <= ?');
+      params.push(q.toBarTime);
+    }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, count] = await Promise.all([
       this.db.query<Record<string, unknown>>(`SELECT * FROM ml_signals ${clause} ORDER BY bar_time DESC, id LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]),

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { InvalidArgumentError, type TradableSymbols } from '@cte/shared';
+import { ID_RE, InvalidArgumentError, type TradableSymbols } from '@cte/shared';
 import type { SignalRepository } from './signal-repository';
 
 const intParam = (raw: unknown, name: string, min: number, max: number, dflt: number): number => {
@@ -15,7 +15,7 @@ export function signalRoutes(signals: SignalRepository, symbols: TradableSymbols
   router.get('/signals', async (req, res) => {
     const q = req.query;
     const agent = q.agent;
-    if (agent !== undefined && (typeof agent !== 'string' || !/^[\w.:-]{1,128}$/.test(agent))) throw new InvalidArgumentError('agent must be an agent id');
+    if (agent !== undefined && (typeof agent !== 'string' || !ID_RE.test(agent))) throw new InvalidArgumentError('agent must be an agent id');
     res.json(
       await signals.list({
         symbol: q.symbol === undefined || q.symbol === '' ? undefined : symbols.require(q.symbol),
