@@ -8,7 +8,9 @@ import {
   type MarketProtoGrpcType,
   createServiceBasics,
   runService,
+  type Logger,
 } from '@cte/shared';
+import type { Registry } from 'prom-client';
 import { readConfig, type PriceStreamConfig } from './config';
 import { MarketDataEngine } from './engine/market-data-engine';
 import { BarRepository } from './adapters/bar-repository';
@@ -19,7 +21,19 @@ import { IngestLoop } from './adapters/ingest';
 import { createPriceStreamMetrics } from './adapters/metrics';
 import { MonitorRepository } from './adapters/monitor-repository';
 import { PriceStreamApi } from './adapters/price-stream-api';
+import type { MarketSource } from './adapters/sources/market-source';
 import { ReplaySource } from './adapters/sources/replay-source';
+import type { CcxtSource } from './adapters/sources/ccxt-source';
+
+/** ccxt is loaded only for MARKET_SOURCE=ccxt, so replay (and `make demo`) start as before. */
+async function startLiveSource(live: NonNullable<PriceStreamConfig['live']>, logger: Logger, registry: Registry): Promise<CcxtSource> {
+  const { CcxtSource } = await import('./adapters/sources/ccxt-source');
+  const { createLiveFeedMetrics } = await import('./adapters/live-metrics');
+  const source = new CcxtSource({ live, logger });
+  source.setEvents(createLiveFeedMetrics(registry, { health: () => source.health(), staleMs: live.staleMs, now: () => source.now() }));
+  await source.connect();
+  return source;
+}
 
 async function main(cfg: PriceStreamConfig): Promise<void> {
   const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, { source: cfg.source, timeframes: cfg.timeframes });
@@ -30,8 +44,14 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   const monitors = new MonitorRepository(db);
 
   const engine = new MarketDataEngine(cfg.timeframes);
-  const followed = cfg.symbols.length > 0 ? cfg.symbols : cfg.tradableSymbols.list();
-  const source = new ReplaySource({ ...cfg.replay, symbols: followed, exchange: cfg.exchange, logger });
+  const followed = cfg.live
+    ? [...new Set(cfg.live.exchanges.flatMap((e) => e.symbols.map((s) => s.symbol)))].sort()
+    : cfg.symbols.length > 0
+      ? cfg.symbols
+      : cfg.tradableSymbols.list();
+  const live = cfg.live ? await startLiveSource(cfg.live, logger, registry) : undefined;
+  const source: MarketSource = live ?? new ReplaySource({ ...cfg.replay, symbols: followed, exchange: cfg.exchange, logger });
+  if (live) readiness.addCheck('market_feeds', () => live.readiness());
   const metrics = createPriceStreamMetrics(registry, {
     persistLagMs: () => writer.lagMs(),
     writeQueueDepth: () => writer.pending(),

@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import fc from 'fast-check';
 import { boundDetails, boundMessage, describeValue, MAX_ERROR_DETAILS_CHARS, MAX_ERROR_MESSAGE_CHARS, truncateText } from '../describe';
 import { InvalidArgumentError } from '../errors';
-import { createGrpcServer, fromGrpcError, toGrpcStatus, unary, type GrpcServerKit } from '../grpc';
+import { bidiStream, createGrpcServer, fromGrpcError, serverStream, toGrpcStatus, unary, type GrpcServerKit } from '../grpc';
 import { createHttpApp, toErrorReply, type HttpServerHandle } from '../http';
 import { assertJsonDepth, findJsonDepthViolation, MAX_JSON_DEPTH, parseJsonField } from '../json-input';
 import { createLogger } from '../logger';
@@ -338,6 +338,8 @@ const EchoCtor = Echo.Echo as grpc.ServiceClientConstructor;
 describe('gRPC server with a large invalid field', () => {
   let kit: GrpcServerKit;
   let client: EchoClient;
+  let address: string;
+  const handled: string[] = [];
 
   beforeAll(async () => {
     kit = createGrpcServer({ service: 'hostile-test', apiKey: KEY, logger, registry: createMetrics('hostile-grpc') });
@@ -346,11 +348,23 @@ describe('gRPC server with a large invalid field', () => {
         if (req.fail === 'echo') throw new InvalidArgumentError(`message is invalid: ${req.message ?? ''}`);
         if (req.fail === 'status') throw Object.assign(new Error('x'), { code: grpc.status.INVALID_ARGUMENT, details: `raw ${req.message ?? ''}` });
         if (req.fail === 'json') return { message: JSON.stringify(parseJsonField(req.message, 'message')) };
+        handled.push('Echo');
         return { message: 'ok' };
+      }),
+      Count: serverStream<EchoRequest, EchoReply>((call) => {
+        handled.push('Count');
+        call.write({ message: 'one' });
+      }),
+      Chat: bidiStream<EchoRequest, EchoReply>(async (call) => {
+        for await (const m of call) {
+          handled.push('Chat');
+          call.write({ message: (m as EchoRequest).message ?? '' });
+        }
       }),
     });
     const port = await kit.listen(0, '127.0.0.1');
-    client = new EchoCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as EchoClient;
+    address = `127.0.0.1:${port}`;
+    client = new EchoCtor(address, grpc.credentials.createInsecure()) as unknown as EchoClient;
   });
   afterAll(async () => {
     client.close();
@@ -374,6 +388,68 @@ describe('gRPC server with a large invalid field', () => {
     expect(b.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(b.details.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
     expect(s).toEqual({ code: grpc.status.OK, details: '', message: 'ok' });
+  });
+
+  describe('bytes that are no protobuf message (grpc-js alone answers INTERNAL "Error deserializing request")', () => {
+    // An unknown field with wire type 7, a tag with no length after it, an unknown field claiming 5 bytes of 0.
+    const garbage = [Buffer.from('7f01', 'hex'), Buffer.from('0a', 'hex'), Buffer.from('fa0f05', 'hex')];
+    const identity = (b: Buffer): Buffer => b;
+    const keyed = (key = KEY): grpc.Metadata => {
+      const md = new grpc.Metadata();
+      md.set('x-trading-api-key', key);
+      return md;
+    };
+    type Outcome = { code: grpc.status; details: string };
+
+    function rawUnary(bytes: Buffer, md: grpc.Metadata): Promise<Outcome> {
+      const c = new grpc.Client(address, grpc.credentials.createInsecure());
+      return new Promise<Outcome>((resolve) => {
+        c.makeUnaryRequest('/cte.test.v1.Echo/Echo', identity, identity, bytes, md, { deadline: Date.now() + 4_000 }, (err) => {
+          resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '' });
+        });
+      }).finally(() => c.close());
+    }
+
+    function rawStream(method: 'Count' | 'Chat', bytes: Buffer): Promise<Outcome> {
+      const c = new grpc.Client(address, grpc.credentials.createInsecure());
+      return new Promise<Outcome>((resolve) => {
+        const opts = { deadline: Date.now() + 4_000 };
+        const stream =
+          method === 'Count'
+            ? c.makeServerStreamRequest('/cte.test.v1.Echo/Count', identity, identity, bytes, keyed(), opts)
+            : c.makeBidiStreamRequest('/cte.test.v1.Echo/Chat', identity, identity, keyed(), opts);
+        stream.on('data', () => undefined);
+        stream.on('error', (err: grpc.ServiceError) => resolve({ code: err.code, details: err.details }));
+        stream.on('end', () => resolve({ code: grpc.status.OK, details: '' }));
+        if (method === 'Chat') {
+          const duplex = stream as grpc.ClientDuplexStream<Buffer, Buffer>;
+          duplex.write(bytes);
+          duplex.end();
+        }
+      }).finally(() => c.close());
+    }
+
+    it.each(garbage.map((b) => [b.toString('hex'), b] as const))('unary %s → INVALID_ARGUMENT, and the handler never runs', async (_hex, bytes) => {
+      const before = handled.length;
+      expect(await rawUnary(bytes, keyed())).toEqual({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: 'the request to /cte.test.v1.Echo/Echo is not a valid protobuf message of its type',
+      });
+      expect(handled.length).toBe(before);
+    });
+
+    it('the key is still checked first: garbage without a key is UNAUTHENTICATED', async () => {
+      expect((await rawUnary(garbage[0]!, keyed('wrong-key-0123456789'))).code).toBe(grpc.status.UNAUTHENTICATED);
+    });
+
+    it('server-streaming and bidi calls refuse garbage the same way', async () => {
+      const before = handled.length;
+      expect((await rawStream('Count', garbage[1]!)).code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect((await rawStream('Chat', garbage[1]!)).code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(handled.length).toBe(before);
+      // A valid message still goes through on a raw client.
+      expect(await rawUnary(Buffer.from('0a026869', 'hex'), keyed())).toEqual({ code: grpc.status.OK, details: '' });
+    });
   });
 
   it('a JSON-in-a-string field nested 45,000 deep is INVALID_ARGUMENT naming the field, not INTERNAL', async () => {

@@ -4,3 +4,4 @@ export * from './pool';
 export * from './batch';
 export * from './migrate';
 export * from './columns';
+export * from './text-column';

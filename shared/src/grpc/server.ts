@@ -421,7 +421,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
 
   const addService = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const wrapped: grpc.UntypedServiceImplementation = {};
-    const tolerant: grpc.ServiceDefinition = {};
+    const tolerant: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     for (const [name, md] of Object.entries(def)) {
       tolerant[name] = tolerantDeserialize(md);
       if (md.path.startsWith(HEALTH_SERVICE_PATH)) throw new Error('the health service is added by the kit');
@@ -436,7 +436,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
           ? (wrapWithCallback(md.path, handler, kind === 'clientStream') as grpc.UntypedHandleCall)
           : (wrapStreaming(md.path, handler, kind) as grpc.UntypedHandleCall);
     }
-    server.addService(tolerant, wrapped);
+    server.addService(tolerant as grpc.ServiceDefinition, wrapped);
     const serviceName = serviceNameOf(def);
     if (serviceName !== undefined) {
       serviceNames.push(serviceName);

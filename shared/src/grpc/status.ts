@@ -63,7 +63,8 @@ export function statusName(code: number): string {
 }
 
 interface StatusLike {
-  code: number;
+  /** isGrpcStatusLike checks it is an integer 0..16, i.e. a grpc.status. */
+  code: grpc.status;
   details: string;
   metadata?: unknown;
 }

@@ -1,4 +1,4 @@
-import { batchInsert, numberToDecimalString, type Database } from '@cte/shared';
+import { batchInsert, numberToDecimalString, textColumn, type Database } from '@cte/shared';
 import type { MonitorSpec } from '../engine/price-monitor';
 
 export interface StoredMonitor extends MonitorSpec {
@@ -119,6 +119,6 @@ function toAlert(r: Record<string, unknown>): StoredAlert {
     price: String(r.price).replace(/\.?0+$/, ''),
     windowMs: Number(r.window_ms),
     ts: Number(r.ts),
-    traceId: r.trace_id === null ? null : String(r.trace_id),
+    traceId: r.trace_id === null ? null : textColumn(r.trace_id, 'price_alerts.trace_id'),
   };
 }

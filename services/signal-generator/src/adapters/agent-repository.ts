@@ -3,7 +3,7 @@
  * agent is an optimistic-locked UPDATE (`WHERE version = ?`) committed in one
  * transaction with its log line, so the audit trail never disagrees with the state.
  */
-import { describeValue, ConflictError, isDuplicateKeyError, type Database, type Queryable, type SqlParam } from '@cte/shared';
+import { describeValue, ConflictError, isDuplicateKeyError, textColumn, type Database, type Queryable, type SqlParam } from '@cte/shared';
 import type { Agent, AgentListQuery, AgentLog, AgentLogEntry, AgentLogLevel, AgentLogPage, AgentLogQuery, AgentStatus } from '../agents/types';
 
 /** A row of `agents` as stored; the service validates it into an Agent. */
@@ -174,8 +174,7 @@ function nameConflict(err: unknown, name: string): unknown {
 /** A JSON column selected as text (`CAST(col AS CHAR)`), parsed; NULL stays null. */
 export function parseJsonColumn(v: unknown): unknown {
   if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v)) return JSON.parse(v.toString('utf8')) as unknown;
-  return JSON.parse(String(v)) as unknown;
+  return JSON.parse(textColumn(v, 'JSON')) as unknown;
 }
 
 function toRow(r: Record<string, unknown>): AgentRow {

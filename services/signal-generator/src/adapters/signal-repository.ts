@@ -4,7 +4,7 @@
  * bar: a replayed bar never doubles a signal, and `insert` reports which
  * signals were new, so only those are published.
  */
-import { isDuplicateKeyError, type Database, type SignalMessage, type SignalSide, type Timeframe } from '@cte/shared';
+import { isDuplicateKeyError, textColumn, type Database, type SignalMessage, type SignalSide, type Timeframe } from '@cte/shared';
 
 export interface SignalQuery {
   symbol?: string | undefined;
@@ -103,7 +103,7 @@ function toSignal(r: Record<string, unknown>): SignalMessage {
     created_at: Number(r.created_at),
     trace_id: String(r.trace_id),
   };
-  if (r.model_version !== null && r.model_version !== undefined) s.model_version = String(r.model_version);
-  if (r.features_ref !== null && r.features_ref !== undefined) s.features_ref = String(r.features_ref);
+  if (r.model_version !== null && r.model_version !== undefined) s.model_version = textColumn(r.model_version, 'ml_signals.model_version');
+  if (r.features_ref !== null && r.features_ref !== undefined) s.features_ref = textColumn(r.features_ref, 'ml_signals.features_ref');
   return s;
 }

@@ -4,7 +4,7 @@
  * so a cancel racing a finish, or a stale engine after a restart, can never
  * overwrite a newer state.
  */
-import type { Database } from '@cte/shared';
+import { textColumn, type Database } from '@cte/shared';
 import { parseJsonColumn } from './agent-repository';
 import type { Task, TaskParameters, TaskStatus } from '../tasks/types';
 
@@ -138,7 +138,7 @@ function toTask(r: Record<string, unknown>): Task {
     priority: Number(r.priority),
     parameters: typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as TaskParameters) : {},
     result: parseJsonColumn(r.result),
-    error: r.error === null || r.error === undefined ? null : String(r.error),
+    error: r.error === null || r.error === undefined ? null : textColumn(r.error, 'agent_tasks.error'),
     attempts: Number(r.attempts),
     max_attempts: Number(r.max_attempts),
     timeout_ms: Number(r.timeout_ms),

@@ -11,6 +11,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceName } from '@cte/shared';
+import { describeNeeding } from '@cte/testkit';
 import { ALERTMANAGER_PORT, declaredGrpcFlows, DEFAULT_OVERLAY, generateAll, helmDeploymentTemplate, helmValues, helmValuesSchema, killAfterSeconds, npmWorkspaces, SERVICE_NAMES } from '../index';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -223,8 +224,7 @@ function validateK8s(objects: K8sObject[]): string[] {
   return JSON.parse(r.stdout) as string[];
 }
 
-const describeK8s = hasKubectl ? describe : describe.skip;
-if (!hasKubectl) console.warn('kubectl not found: skipping kustomize render and schema validation tests');
+const describeK8s = describeNeeding('kubectl (kustomize)', hasKubectl, 'install kubectl: it renders `kubectl kustomize` offline');
 
 describeK8s('kustomize base and overlays', () => {
   const rendered = new Map<string, K8sObject[]>();
