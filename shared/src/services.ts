@@ -1,7 +1,8 @@
 /**
  * The one declaration of the fleet. Ports, dependencies and environment of
- * every service are declared here; the fleet runner, compose file, Kubernetes
- * manifests and Helm values are generated from it.
+ * every service are declared here. The fleet runner (tools/fleet) reads it;
+ * tools/deploy (`make generate`) generates the Dockerfile, compose file,
+ * Kubernetes manifests, Helm chart and Prometheus scrape config from it.
  */
 import { DEFAULT_TRADABLE_SYMBOLS } from './domain/tradable-symbols';
 

@@ -136,13 +136,13 @@ export function readConfig(source: Record<string, string | undefined> = process.
   if (replay.startMs !== undefined && replay.endMs !== undefined && replay.startMs > replay.endMs) {
     env.problem('REPLAY_START', 'must not be after REPLAY_END');
   }
-  const source = env.oneOf('MARKET_SOURCE', ['replay', 'ccxt'] as const, { default: 'replay' });
+  const marketSource = env.oneOf('MARKET_SOURCE', ['replay', 'ccxt'] as const, { default: 'replay' });
   const symbols = readSymbolSubset(env, 'SYMBOLS', base.tradableSymbols);
   const replayExchange = env.string('REPLAY_EXCHANGE', { default: 'coinbase', pattern: /^[a-z0-9_]{1,32}$/ });
-  const live = source === 'ccxt' ? readLiveConfig(env, symbols.length > 0 ? symbols : base.tradableSymbols.list(), symbols.length > 0 ? 'SYMBOLS' : 'TRADABLE_SYMBOLS', base.tradableSymbols) : undefined;
+  const live = marketSource === 'ccxt' ? readLiveConfig(env, symbols.length > 0 ? symbols : base.tradableSymbols.list(), symbols.length > 0 ? 'SYMBOLS' : 'TRADABLE_SYMBOLS', base.tradableSymbols) : undefined;
   const cfg: PriceStreamConfig = {
     ...base,
-    source,
+    source: marketSource,
     exchange: live?.exchanges[0]?.id ?? replayExchange,
     replay,
     live,

@@ -27,8 +27,8 @@ import type { CcxtSource } from './adapters/sources/ccxt-source';
 
 /** ccxt is loaded only for MARKET_SOURCE=ccxt, so replay (and `make demo`) start as before. */
 async function startLiveSource(live: NonNullable<PriceStreamConfig['live']>, logger: Logger, registry: Registry): Promise<CcxtSource> {
-  const { CcxtSource } = await import('./adapters/sources/ccxt-source');
-  const { createLiveFeedMetrics } = await import('./adapters/live-metrics');
+  const { CcxtSource } = await import('./adapters/sources/ccxt-source.js');
+  const { createLiveFeedMetrics } = await import('./adapters/live-metrics.js');
   const source = new CcxtSource({ live, logger });
   source.setEvents(createLiveFeedMetrics(registry, { health: () => source.health(), staleMs: live.staleMs, now: () => source.now() }));
   await source.connect();

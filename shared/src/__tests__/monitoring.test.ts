@@ -100,17 +100,22 @@ describe('dashboards', () => {
   });
 
   it('Grafana provisioning declares the datasource uid the dashboards use', () => {
-    const ds = parseYaml(fs.readFileSync(path.join(MONITORING, 'grafana-provisioning', 'datasources', 'prometheus.yml'), 'utf8'));
-    expect(ds.datasources.map((x: { uid: string; type: string }) => `${x.type}/${x.uid}`)).toContain('prometheus/prometheus');
+    const ds = parseYaml(fs.readFileSync(path.join(MONITORING, 'grafana-provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as {
+      datasources: { uid: string; type: string }[];
+    };
+    expect(ds.datasources.map((x) => `${x.type}/${x.uid}`)).toContain('prometheus/prometheus');
   });
 });
 
 describe('prometheus.yml', () => {
   it('scrapes every service of the fleet on its declared HTTP port', () => {
-    const cfg = parseYaml(fs.readFileSync(path.join(MONITORING, 'prometheus.yml'), 'utf8'));
+    const cfg = parseYaml(fs.readFileSync(path.join(MONITORING, 'prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: { service: string } }[] }[];
+    };
     expect(cfg.rule_files).toEqual(['alerts.yml']);
-    const job = cfg.scrape_configs.find((j: { job_name: string }) => j.job_name === 'cte');
-    const targets = job.static_configs.map((s: { targets: string[]; labels: { service: string } }) => ({ service: s.labels.service, targets: s.targets }));
+    const job = cfg.scrape_configs.find((j) => j.job_name === 'cte');
+    const targets = (job?.static_configs ?? []).map((s) => ({ service: s.labels.service, targets: s.targets }));
     const expected = (Object.keys(SERVICES) as ServiceName[]).map((n) => ({ service: n, targets: [`${n}:${SERVICES[n].httpPort}`] }));
     const byName = (a: { service: string }, b: { service: string }) => a.service.localeCompare(b.service);
     expect(targets.sort(byName)).toEqual(expected.sort(byName));

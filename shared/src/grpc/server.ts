@@ -3,7 +3,10 @@
  * `grpc.health.v1.Health` service (no key needed), and every handler of every
  * service added through `addService` wrapped so that it
  *   - requires the `x-trading-api-key` metadata (constant-time compare), else UNAUTHENTICATED;
- *   - maps thrown/rejected/emitted errors to a gRPC status (see ./status.ts);
+ *   - maps thrown/rejected/emitted errors to a gRPC status (see ./status.ts), whose
+ *     details are cut to MAX_ERROR_MESSAGE_CHARS so the status always fits its trailer;
+ *   - answers a request that is no valid protobuf message with INVALID_ARGUMENT
+ *     (grpc-js alone says INTERNAL "Error deserializing request");
  *     an unknown error becomes INTERNAL "internal error" and is logged with its stack;
  *   - gets a CallContext (trace id from `x-trace-id` metadata, child logger,
  *     AbortSignal that fires on cancellation or shutdown);
@@ -436,7 +439,7 @@ export function createGrpcServer(opts: GrpcServerOptions): GrpcServerKit {
           ? (wrapWithCallback(md.path, handler, kind === 'clientStream') as grpc.UntypedHandleCall)
           : (wrapStreaming(md.path, handler, kind) as grpc.UntypedHandleCall);
     }
-    server.addService(tolerant as grpc.ServiceDefinition, wrapped);
+    server.addService(tolerant, wrapped);
     const serviceName = serviceNameOf(def);
     if (serviceName !== undefined) {
       serviceNames.push(serviceName);
