@@ -68,7 +68,7 @@ export interface HttpApp {
   app: express.Application;
   /** Protected routes go here: it sits behind the API key check and the JSON body parser. */
   router: express.Router;
-  listen(port: number, host?: string): Promise<HttpServerHandle>;
+  listen: (port: number, host?: string) => Promise<HttpServerHandle>;
 }
 
 /** Routes logged at debug instead of info: probes and scrapes. */
@@ -148,7 +148,7 @@ function routeOf(req: Request): string {
   const route = req.route as { path?: unknown } | undefined;
   if (!route || route.path === undefined) return UNMATCHED_ROUTE;
   const p = route.path;
-  const pattern = typeof p === 'string' ? p : Array.isArray(p) ? p.map(String).join('|') : String(p);
+  const pattern = typeof p === 'string' ? p : Array.isArray(p) ? p.map(String).join('|') : p instanceof RegExp ? p.toString() : UNMATCHED_ROUTE;
   return `${req.baseUrl ?? ''}${pattern}`;
 }
 

@@ -189,6 +189,7 @@ describe('execution service (process)', () => {
     expect((await call('GET', '/orders?status=DONE')).status).toBe(400);
     expect((await call('GET', '/orders?limit=100000')).status).toBe(400);
     expect((await call('GET', '/trades?symbol=nope')).status).toBe(400);
+    expect((await call('GET', `/trades?order_id=${encodeURIComponent("' OR '1'='1")}`)).status).toBe(400); // found by tests/fuzz
     // A well-formed symbol outside TRADABLE_SYMBOLS is refused by every route and RPC alike (issue 10).
     expect(await call('GET', '/orders?symbol=FOO-BAR')).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/unknown symbol FOO\/BAR/) as unknown } } });
     expect((await call('GET', '/trades?symbol=FOO/BAR')).status).toBe(400);

@@ -28,12 +28,54 @@ describe('price-stream config', () => {
     ['SYMBOLS', { SYMBOLS: 'BTC/USD,FOO/BAR' }],
     ['TRADABLE_SYMBOLS', { TRADABLE_SYMBOLS: 'BTC/USD,BTCUSD' }],
     ['TRADABLE_SYMBOLS', { TRADABLE_SYMBOLS: ',' }],
-    ['MARKET_SOURCE', { MARKET_SOURCE: 'ccxt' }],
+    ['MARKET_SOURCE', { MARKET_SOURCE: 'kafka' }],
+    ['EXCHANGES', { MARKET_SOURCE: 'ccxt' }],
+    ['EXCHANGES', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'coinbase,ftx' }],
+    ['EXCHANGES', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'coinbase,Coinbase' }],
+    ['SYMBOLS_COINBASE', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'coinbase', SYMBOLS_COINBASE: 'BTC/USD,DOGE/USD' }],
+    ['SYMBOLS_COINBASE', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'coinbase', SYMBOLS_COINBASE: 'BTC/USD=BTC/USD=ETH/USD' }],
+    ['SYMBOLS_BINANCEUS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'binanceus', SYMBOLS_BINANCEUS: 'BTC/USDT=BTC/USD,BTC/USD' }],
+    ['VENUE_URL_KUCOIN', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', VENUE_URL_KUCOIN: 'ftp://127.0.0.1:8033' }],
+    ['VENUE_URL_KUCOIN', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', VENUE_URL_KUCOIN: 'http://127.0.0.1:8033/api' }],
+    ['VENUE_URL_KUCOIN', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', VENUE_URL_KUCOIN: 'https://user:secret@proxy.example' }],
+    ['RECONNECT_MAX_MS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', RECONNECT_BASE_MS: '1000', RECONNECT_MAX_MS: '500' }],
+    ['FEED_STALE_MS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', FEED_STALE_MS: '10' }],
     ['REPLAY_START', { REPLAY_START: 'yesterday' }],
     ['REPLAY_START', { REPLAY_START: '2000', REPLAY_END: '1000' }],
     ['WRITE_QUEUE_MAX', { WRITE_QUEUE_MAX: '0' }],
     ['TRADING_API_KEY', { TRADING_API_KEY: '' }],
   ])('fails fast naming %s', (name, env) => {
     expect(() => readConfig({ ...KEY, ...env })).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('never echoes credentials of a rejected venue URL', () => {
+    expect(() => readConfig({ ...KEY, MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', VENUE_URL_KUCOIN: 'https://user:secret@proxy.example' })).toThrow(/^(?![\s\S]*secret)/);
+  });
+
+  it('MARKET_SOURCE=ccxt: exchanges, per-exchange symbols mapped to fleet symbols, and venue URL overrides', () => {
+    const cfg = readConfig({
+      ...KEY,
+      MARKET_SOURCE: 'ccxt',
+      TRADABLE_SYMBOLS: 'BTC/USD,ETH/USD,BTC/USDT',
+      EXCHANGES: 'coinbase, BinanceUS,kucoin',
+      SYMBOLS_BINANCEUS: 'BTC/USDT,ETH/USDT=ETH/USD',
+      VENUE_URL_BINANCEUS: 'http://127.0.0.1:8031',
+      VENUE_URL_COINBASE: 'https://proxy.example:8443/',
+      FEED_STALE_MS: '5000',
+    });
+    expect(cfg.source).toBe('ccxt');
+    expect(cfg.exchange).toBe('coinbase');
+    expect(cfg.live?.staleMs).toBe(5000);
+    expect(cfg.live?.exchanges).toEqual([
+      { id: 'coinbase', symbolsVar: 'TRADABLE_SYMBOLS', baseUrl: 'https://proxy.example:8443', symbols: ['BTC/USD', 'BTC/USDT', 'ETH/USD'].map((s) => ({ venue: s, symbol: s })) },
+      { id: 'binanceus', symbolsVar: 'SYMBOLS_BINANCEUS', baseUrl: 'http://127.0.0.1:8031', symbols: [{ venue: 'BTC/USDT', symbol: 'BTC/USDT' }, { venue: 'ETH/USDT', symbol: 'ETH/USD' }] },
+      { id: 'kucoin', symbolsVar: 'TRADABLE_SYMBOLS', baseUrl: undefined, symbols: ['BTC/USD', 'BTC/USDT', 'ETH/USD'].map((s) => ({ venue: s, symbol: s })) },
+    ]);
+  });
+
+  it('replay stays the default and needs none of the live variables', () => {
+    const cfg = readConfig({ ...KEY, EXCHANGES: 'not-read-by-replay' });
+    expect(cfg.source).toBe('replay');
+    expect(cfg.live).toBeUndefined();
   });
 });

@@ -210,6 +210,10 @@ describe('bars', () => {
     ['oversized limit', '/bars/BTC-USD?timeframe=1h&limit=999999'],
     ['non-numeric limit', '/bars/BTC-USD?timeframe=1h&limit=ten'],
     ['forged cursor', '/bars/BTC-USD?timeframe=1h&cursor=xyz'],
+    // Found by tests/fuzz: Date.parse took "-1" as the year -1; any 32 characters passed as an exchange; include_inactive took anything as false.
+    ['a negative from', '/bars/BTC-USD?timeframe=1h&from=-1'],
+    ['an exchange that is no exchange id', `/bars/BTC-USD?timeframe=1h&exchange=${encodeURIComponent("' OR '1'='1")}`],
+    ['include_inactive neither true nor false', '/monitors?include_inactive=yes'],
   ])('400 for %s', async (_name, url) => {
     const res = await api(url);
     expect(res.status).toBe(400);
@@ -218,6 +222,8 @@ describe('bars', () => {
 
   it('gRPC GetBars maps bad input to INVALID_ARGUMENT', async () => {
     await expect(client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '2h' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // "0" is a value (an invalid one), not "unset", in a string field.
+    await expect(client.unary('GetBars', { symbol: 'BTC/USD', timeframe: '1h', exchange: '0' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 

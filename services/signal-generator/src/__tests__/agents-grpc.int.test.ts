@@ -88,6 +88,8 @@ it('maps errors: INVALID_ARGUMENT, ALREADY_EXISTS (ConflictError), NOT_FOUND', a
   await expect(client.unary('GetAgent', { id: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(NotFoundError);
   await expect(client.unary('GetAgent', { id: '' })).rejects.toBeInstanceOf(InvalidArgumentError);
   await expect(client.unary('ListAgents', { status: 'zombie' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  // "0" in a string filter is a value, not "unset" (tests/fuzz found it ignored).
+  await expect(client.unary('ListAgents', { status: '0' })).rejects.toBeInstanceOf(InvalidArgumentError);
 });
 
 it('UpdateAgent changes only the fields that are set; Start/Stop; a running agent keeps its type', async () => {

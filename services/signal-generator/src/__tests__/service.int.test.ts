@@ -137,6 +137,8 @@ it('stores every signal in ml_signals and appends the same ones to signals.raw',
   const listed = (await (await api(sg!, '/signals?symbol=BTC-USD&limit=5')).json()) as { total: number; signals: unknown[] };
   expect(listed.total).toBe(rows.length);
   expect(listed.signals).toHaveLength(Math.min(5, rows.length));
+  // The fleet's id alphabet for the agent filter (tests/fuzz found "-1" accepted).
+  expect((await api(sg!, '/signals?agent=-1')).status).toBe(400);
 });
 
 it('lists the shipped model with its metadata, and reloads on request', async () => {

@@ -21,6 +21,15 @@ const CCXT_OPTIONS: Record<LiveExchangeId, Record<string, unknown>> = {
 /** Binance's REST trades are aggregate trades, so the stream is too: a backfill then dedups by the same ids. */
 const WATCH_PARAMS: Record<LiveExchangeId, Record<string, unknown>> = { binanceus: { name: 'aggTrade' }, coinbase: {}, kucoin: {} };
 
+/**
+ * Venues whose REST trades carry the same ids as their stream, so a backfill can be deduplicated.
+ * KuCoin's `market/histories` has no trade id at all (ccxt leaves `id` undefined).
+ */
+const BACKFILL: Record<LiveExchangeId, boolean> = { binanceus: true, coinbase: true, kucoin: false };
+const MAX_BACKFILL_PAGES = 50;
+/** A page this long may have more behind it (Binance returns 500 by default, Coinbase up to 100 or so). */
+const BACKFILL_PAGE_MIN = 50;
+
 /** The label of drops that cannot be tied to one symbol (a frame ccxt could not parse). */
 export const ANY_SYMBOL = '*';
 
@@ -181,9 +190,20 @@ export class CcxtSource implements MarketSource {
 
   private async backfill(feed: Feed, sink: TickSink): Promise<void> {
     if (feed.lastTradeTs === undefined) return;
-    const trades = await feed.ex.fetchTrades(feed.health.venueSymbol, feed.lastTradeTs);
+    if (!BACKFILL[feed.cfg.id]) {
+      this.o.logger.warn({ exchange: feed.cfg.id, symbol: feed.health.symbol }, 'no REST backfill on this venue (its REST trades carry no stream trade ids): trades during the outage are missing');
+      return;
+    }
     let n = 0;
-    for (const raw of [...trades].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))) if (this.accept(feed, raw, sink)) n++;
+    let since = feed.lastTradeTs;
+    // Pages until a short page; a page ending where it started (one instant with more trades than a page) stops too.
+    for (let page = 0; page < MAX_BACKFILL_PAGES && !this.stopped; page++) {
+      const trades = [...(await feed.ex.fetchTrades(feed.health.venueSymbol, since))].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+      for (const raw of trades) if (this.accept(feed, raw, sink)) n++;
+      const last = trades.at(-1)?.timestamp;
+      if (trades.length < BACKFILL_PAGE_MIN || last === undefined || last <= since) break;
+      since = last;
+    }
     this.o.events?.backfilled(feed.cfg.id, feed.health.symbol, n);
     if (n > 0) this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, trades: n }, 'live feed backfilled over REST');
   }
