@@ -163,49 +163,73 @@ export class CcxtSource implements MarketSource {
   private async runFeed(feed: Feed, sink: TickSink): Promise<void> {
     const { ex, cfg, health } = feed;
     let attempt = 0;
-    let repairing = false;
+    // After a reconnect: backfill at once, and again with the first stream batch (see below).
+    let repairing: 'no' | 'now' | 'with_first_batch' = 'no';
     while (!this.stopped) {
       try {
         const watching = ex.watchTrades(health.venueSymbol, undefined, undefined, { ...WATCH_PARAMS[cfg.id] });
-        if (repairing) {
-          // Subscribed again first, so nothing falls between the backfill and the stream; overlap is dropped by id.
+        if (repairing === 'now') {
           watching.catch(() => undefined);
-          await this.backfill(feed, sink);
-          repairing = false;
+          this.acceptInOrder(feed, await this.tradesSinceLast(feed), sink, true);
+          repairing = 'with_first_batch';
         }
-        const trades = await watching;
+        const trades: unknown[] = await watching;
         attempt = 0;
-        for (const raw of trades) this.accept(feed, raw, sink);
+        if (repairing === 'with_first_batch') {
+          // The stream is live now, so REST since the last accepted trade covers whatever fell between
+          // the first backfill and the subscription taking effect. Merged in time order; overlap drops by id.
+          repairing = 'no';
+          this.acceptInOrder(feed, [...(await this.tradesSinceLast(feed)), ...trades], sink, true);
+        } else {
+          for (const raw of trades) this.accept(feed, raw, sink);
+        }
       } catch (err) {
         if (this.stopped) break;
         health.reconnects++;
         this.o.events?.reconnected(cfg.id, health.symbol);
         const delay = reconnectDelayMs(attempt++, this.o.live.reconnectBaseMs, this.o.live.reconnectMaxMs, this.random());
         this.o.logger.warn({ exchange: cfg.id, symbol: health.symbol, attempt, delay_ms: delay, err: errorText(err) }, 'live feed lost; reconnecting');
-        repairing = true;
+        repairing = 'now';
         await this.sleep(delay);
       }
     }
   }
 
-  private async backfill(feed: Feed, sink: TickSink): Promise<void> {
-    if (feed.lastTradeTs === undefined) return;
+  /** REST trades since the last accepted one, page after page; empty where the venue cannot be deduplicated. */
+  private async tradesSinceLast(feed: Feed): Promise<unknown[]> {
+    if (feed.lastTradeTs === undefined) return [];
     if (!BACKFILL[feed.cfg.id]) {
-      this.o.logger.warn({ exchange: feed.cfg.id, symbol: feed.health.symbol }, 'no REST backfill on this venue (its REST trades carry no stream trade ids): trades during the outage are missing');
-      return;
+      this.o.logger.warn({ exchange: feed.cfg.id, symbol: feed.health.symbol }, 'no REST backfill on this venue (its REST trades carry no trade ids): trades during the outage are missing');
+      return [];
     }
-    let n = 0;
+    const out: unknown[] = [];
     let since = feed.lastTradeTs;
     // Pages until a short page; a page ending where it started (one instant with more trades than a page) stops too.
     for (let page = 0; page < MAX_BACKFILL_PAGES && !this.stopped; page++) {
-      const trades = [...(await feed.ex.fetchTrades(feed.health.venueSymbol, since))].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
-      for (const raw of trades) if (this.accept(feed, raw, sink)) n++;
-      const last = trades.at(-1)?.timestamp;
-      if (trades.length < BACKFILL_PAGE_MIN || last === undefined || last <= since) break;
+      const trades = await feed.ex.fetchTrades(feed.health.venueSymbol, since);
+      out.push(...trades);
+      const last = trades.reduce((m, t) => Math.max(m, t.timestamp ?? 0), 0);
+      if (trades.length < BACKFILL_PAGE_MIN || last <= since) break;
       since = last;
     }
-    this.o.events?.backfilled(feed.cfg.id, feed.health.symbol, n);
-    if (n > 0) this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, trades: n }, 'live feed backfilled over REST');
+    return out;
+  }
+
+  /** Accepts trades sorted by time (ccxt's or the venue's order otherwise); returns how many were new. */
+  private acceptInOrder(feed: Feed, trades: unknown[], sink: TickSink, backfill: boolean): number {
+    const ts = (t: unknown): number => {
+      const v = typeof t === 'object' && t !== null ? (t as { timestamp?: unknown }).timestamp : undefined;
+      return typeof v === 'number' ? v : 0;
+    };
+    const before = feed.health.accepted;
+    const sorted = trades.map((t, i) => ({ t, i })).sort((a, b) => ts(a.t) - ts(b.t) || a.i - b.i);
+    for (const { t } of sorted) this.accept(feed, t, sink);
+    const n = feed.health.accepted - before;
+    if (backfill) {
+      this.o.events?.backfilled(feed.cfg.id, feed.health.symbol, n);
+      if (n > 0) this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, trades: n }, 'live feed repaired over REST');
+    }
+    return n;
   }
 
   private accept(feed: Feed, raw: unknown, sink: TickSink): boolean {
