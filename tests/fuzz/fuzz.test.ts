@@ -173,10 +173,15 @@ async function checkRest(r: RestRoute, c: RestCase): Promise<void> {
     status = res.status;
     text = await res.text();
   } catch (err) {
+    await rowChanges();
     throw new Error(`${r.method} ${r.path} [${describeRestCase(c)}]: no answer within ${ANSWER_WITHIN_MS * 2} ms (${(err as Error).message})`);
   }
   const ms = Date.now() - started;
+  // Rows first: every case leaves the fingerprint current, so a write is blamed on the request that made it.
+  await sleep(ASYNC_WRITES_MS[`${r.service} ${r.method} ${r.path}`] ?? 0);
+  const changed = await rowChanges();
   const where = `${r.method} ${r.path} [${describeRestCase(c)}] → ${status} ${text.slice(0, 300)}`;
+  if (changed.length > 0) throw new Error(`${where}: rows changed: ${changed.join('; ')}`);
   const urlCarriesHostile = c.hostile.some((x) => x.where !== 'body') || c.extra !== undefined;
   const allowed = [...r.allowed, ...(urlCarriesHostile ? URL_TOO_LONG : [])];
   if (!allowed.includes(status)) throw new Error(`${where}: status not in ${allowed.join('/')}`);
@@ -191,9 +196,6 @@ async function checkRest(r: RestRoute, c: RestCase): Promise<void> {
     if (typeof message !== 'string') throw new Error(`${where}: no error.message`);
     if (message.length > MAX_MESSAGE) throw new Error(`${where}: error message of ${message.length} characters`);
   }
-  await sleep(ASYNC_WRITES_MS[`${r.service} ${r.method} ${r.path}`] ?? 0);
-  const changed = await rowChanges();
-  if (changed.length > 0) throw new Error(`${where}: rows changed: ${changed.join('; ')}`);
 }
 
 describe.each(ALL_SERVICES)('REST fuzz: %s', (service) => {
@@ -272,15 +274,15 @@ async function checkRpc(t: RpcTarget, c: RpcCase): Promise<boolean> {
   const client = grpcClients.get(t.service)!;
   const label = `${t.method} [${c.hostile.map((x) => `${x.field} = ${describeH(x.h)}`).join('; ')}]`;
   const res = t.streaming ? await client.stream(t.path, request, 1_500, ANSWER_WITHIN_MS * 2) : { ...(await client.unary(t.path, request, ANSWER_WITHIN_MS * 2)), streaming: false };
+  await sleep(ASYNC_WRITES_MS[`${t.service} ${t.method}`] ?? 0);
+  const changed = await rowChanges();
   const where = `${label} → ${grpc.status[res.code]} "${res.details.slice(0, 300)}" after ${res.ms} ms`;
+  if (changed.length > 0) throw new Error(`${where}: rows changed: ${changed.join('; ')}`);
   if (res.streaming) throw new Error(`${where}: the stream was accepted and kept open`);
   if (!t.spec.allowed.includes(res.code)) throw new Error(`${where}: code not in ${t.spec.allowed.map((x) => grpc.status[x]).join('/')}`);
   if (res.ms > ANSWER_WITHIN_MS) throw new Error(`${where}: answered too late`);
   if (res.details.length > MAX_MESSAGE) throw new Error(`${where}: status details of ${res.details.length} characters`);
   await probe(t.service, client, where);
-  await sleep(ASYNC_WRITES_MS[`${t.service} ${t.method}`] ?? 0);
-  const changed = await rowChanges();
-  if (changed.length > 0) throw new Error(`${where}: rows changed: ${changed.join('; ')}`);
   return true;
 }
 
@@ -318,8 +320,8 @@ describe.each(ALL_SERVICES)('gRPC fuzz: %s', (service) => {
         if (!allowed.includes(res.code) || res.details.length > MAX_MESSAGE || res.ms > ANSWER_WITHIN_MS) {
           failures.push(`${t.method} ${what} → ${grpc.status[res.code]} "${res.details.slice(0, 120)}" after ${res.ms} ms`);
         }
-        await probe(service, client, `${t.method} ${what}`);
         const changed = await rowChanges();
+        await probe(service, client, `${t.method} ${what}`);
         if (changed.length > 0) failures.push(`${t.method} ${what}: rows changed: ${changed.join('; ')}`);
       }
     }

@@ -170,7 +170,7 @@ export class CcxtSource implements MarketSource {
         const watching = ex.watchTrades(health.venueSymbol, undefined, undefined, { ...WATCH_PARAMS[cfg.id] });
         if (repairing === 'now') {
           watching.catch(() => undefined);
-          this.acceptInOrder(feed, await this.tradesSinceLast(feed), sink, true);
+          this.acceptInOrder(feed, await this.tradesSinceLast(feed), [], sink);
           repairing = 'with_first_batch';
         }
         const trades: unknown[] = await watching;
@@ -179,7 +179,8 @@ export class CcxtSource implements MarketSource {
           // The stream is live now, so REST since the last accepted trade covers whatever fell between
           // the first backfill and the subscription taking effect. Merged in time order; overlap drops by id.
           repairing = 'no';
-          this.acceptInOrder(feed, [...(await this.tradesSinceLast(feed)), ...trades], sink, true);
+          const firstStreamed = trades.reduce<number>((m, t) => Math.min(m, timestampOf(t) ?? m), Number.POSITIVE_INFINITY);
+          this.acceptInOrder(feed, await this.tradesSinceLast(feed, firstStreamed), trades, sink);
         } else {
           for (const raw of trades) this.accept(feed, raw, sink);
         }
@@ -195,8 +196,11 @@ export class CcxtSource implements MarketSource {
     }
   }
 
-  /** REST trades since the last accepted one, page after page; empty where the venue cannot be deduplicated. */
-  private async tradesSinceLast(feed: Feed): Promise<unknown[]> {
+  /**
+   * REST trades since the last accepted one, page after page until a page reaches `untilTs` (where
+   * the stream has taken over) or comes back short; empty where the venue cannot be deduplicated.
+   */
+  private async tradesSinceLast(feed: Feed, untilTs = Number.POSITIVE_INFINITY): Promise<unknown[]> {
     if (feed.lastTradeTs === undefined) return [];
     if (!BACKFILL[feed.cfg.id]) {
       this.o.logger.warn({ exchange: feed.cfg.id, symbol: feed.health.symbol }, 'no REST backfill on this venue (its REST trades carry no trade ids): trades during the outage are missing');
@@ -209,27 +213,20 @@ export class CcxtSource implements MarketSource {
       const trades = await feed.ex.fetchTrades(feed.health.venueSymbol, since);
       out.push(...trades);
       const last = trades.reduce((m, t) => Math.max(m, t.timestamp ?? 0), 0);
-      if (trades.length < BACKFILL_PAGE_MIN || last <= since) break;
+      if (trades.length < BACKFILL_PAGE_MIN || last <= since || last >= untilTs) break;
       since = last;
     }
     return out;
   }
 
-  /** Accepts trades sorted by time (ccxt's or the venue's order otherwise); returns how many were new. */
-  private acceptInOrder(feed: Feed, trades: unknown[], sink: TickSink, backfill: boolean): number {
-    const ts = (t: unknown): number => {
-      const v = typeof t === 'object' && t !== null ? (t as { timestamp?: unknown }).timestamp : undefined;
-      return typeof v === 'number' ? v : 0;
-    };
-    const before = feed.health.accepted;
-    const sorted = trades.map((t, i) => ({ t, i })).sort((a, b) => ts(a.t) - ts(b.t) || a.i - b.i);
-    for (const { t } of sorted) this.accept(feed, t, sink);
-    const n = feed.health.accepted - before;
-    if (backfill) {
-      this.o.events?.backfilled(feed.cfg.id, feed.health.symbol, n);
-      if (n > 0) this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, trades: n }, 'live feed repaired over REST');
-    }
-    return n;
+  /** Accepts REST and streamed trades merged in time order (ties: REST first, then each source's order); counts the REST ones that were new. */
+  private acceptInOrder(feed: Feed, rest: unknown[], streamed: unknown[], sink: TickSink): void {
+    const items = [...rest.map((t, i) => ({ t, i, rest: true })), ...streamed.map((t, i) => ({ t, i: rest.length + i, rest: false }))];
+    items.sort((a, b) => (timestampOf(a.t) ?? 0) - (timestampOf(b.t) ?? 0) || a.i - b.i);
+    let n = 0;
+    for (const { t, rest: fromRest } of items) if (this.accept(feed, t, sink) && fromRest) n++;
+    this.o.events?.backfilled(feed.cfg.id, feed.health.symbol, n);
+    if (n > 0) this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, trades: n }, 'live feed repaired over REST');
   }
 
   private accept(feed: Feed, raw: unknown, sink: TickSink): boolean {
@@ -317,6 +314,11 @@ export class CcxtSource implements MarketSource {
   staleFeeds(): FeedHealth[] {
     return describeStaleFeeds(this.health(), this.clock(), this.o.live.staleMs).stale;
   }
+}
+
+function timestampOf(t: unknown): number | undefined {
+  const v = typeof t === 'object' && t !== null ? (t as { timestamp?: unknown }).timestamp : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 function errorText(err: unknown): string {
