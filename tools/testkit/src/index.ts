@@ -3,3 +3,4 @@ export * from './service-process';
 export * from './shared-data';
 export * from './test-database';
 export * from './quarantine';
+export * from './restart-any-state';

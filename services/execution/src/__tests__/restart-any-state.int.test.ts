@@ -7,36 +7,14 @@
  * invalid open orders are quarantined (marked FAILED, reason 'quarantined'), logged, counted, in /ready.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createLogger } from '@cte/shared';
-import { createTestDatabase, freePort, quarantineReport, startService, type RunningService, type TestDatabase } from '@cte/testkit';
+import { COLUMN_LIMITS, freePort, quarantineReport, restartAnyStateRig, startService, type StoredRow } from '@cte/testkit';
 
-const logger = createLogger({ service: 'test', level: 'silent' });
-const tag = randomBytes(4).toString('hex');
+const { MAX_MONEY, MIN_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
+const rig = restartAnyStateRig();
+const { tag, insert } = rig;
 const API_KEY = `exec-restart-key-${tag}-0123456789`;
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const MIN_MONEY = '0.000000000000000001';
-const BIGINT_MAX = '9223372036854775807';
 
-let tdb: TestDatabase;
-let svc: RunningService | undefined;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
-}, 30_000);
-
-afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await tdb?.drop();
-});
-
-type Row = Record<string, string | number | null>;
-
-async function insert(table: string, row: Row): Promise<void> {
-  const cols = Object.keys(row);
-  await tdb.db.execute(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] ?? null));
-}
-
-const order = (over: Row): Row => ({
+const order = (over: StoredRow): StoredRow => ({
   id: randomUUID(),
   client_order_id: `c-${randomBytes(6).toString('hex')}`,
   venue: 'mock',
@@ -75,16 +53,16 @@ it('comes up ready whatever its tables hold; invalid open orders are quarantined
   await insert('execution_outbox', { fill_id: 'sent', payload: '{}', trace_id: 't'.repeat(64), created_at: 0, sent_at: 1, attempts: 4294967295 });
   await insert('execution_trading_state', { id: 1, state: 'REDUCING', reason: 'r'.repeat(256), updated_at: BIGINT_MAX, updated_by: 'u'.repeat(64), source: 's'.repeat(16), recorded_at: 0 });
 
-  svc = await startService('execution', {
+  let svc = await rig.run(startService('execution', {
     apiKey: API_KEY,
     env: {
-      MYSQL_URL: tdb.url,
+      MYSQL_URL: rig.tdb.url,
       BUS_NAMESPACE: `test-exec-restart-${tag}:`,
       RISK_GRPC_ADDR: `127.0.0.1:${await freePort()}`,
       TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT',
       OUTBOX_POLL_MS: '60000',
     },
-  });
+  }));
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
   const bad = ['zero-qty', 'limit-without-price', 'overfilled', 'submitted-without-venue-id', 'bad-symbol'];
@@ -94,7 +72,7 @@ it('comes up ready whatever its tables hold; invalid open orders are quarantined
   expect(svc.logs()).toMatch(/"level":"warn".*"table":"orders","id":"zero-qty".*stored row quarantined/);
 
   const statuses = Object.fromEntries(
-    (await tdb.db.query<{ id: string; status: string; reason: string }>('SELECT id, status, reason FROM orders')).map((r) => [r.id, `${r.status}:${r.reason}`]),
+    (await rig.tdb.db.query<{ id: string; status: string; reason: string }>('SELECT id, status, reason FROM orders')).map((r) => [r.id, `${r.status}:${r.reason}`]),
   );
   for (const id of bad) expect(statuses[id]).toBe('FAILED:quarantined');
   // The valid open orders were reconciled normally (the mock venue does not know them after a restart).
@@ -105,7 +83,7 @@ it('comes up ready whatever its tables hold; invalid open orders are quarantined
   expect(await svc.stop()).toBe(0);
 
   // The next start meets nothing to quarantine.
-  svc = await startService('execution', { apiKey: API_KEY, env: { MYSQL_URL: tdb.url, BUS_NAMESPACE: `test-exec-restart-${tag}:`, RISK_GRPC_ADDR: `127.0.0.1:${await freePort()}`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT' } });
+  svc = await rig.run(startService('execution', { apiKey: API_KEY, env: { MYSQL_URL: rig.tdb.url, BUS_NAMESPACE: `test-exec-restart-${tag}:`, RISK_GRPC_ADDR: `127.0.0.1:${await freePort()}`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT' } }));
   expect((await quarantineReport(svc)).detail).toBeUndefined();
   expect(await svc.stop()).toBe(0);
 }, 90_000);

@@ -7,36 +7,13 @@
  * Nothing is quarantined here: the ledger is loaded whole or not at all (skipping a position would
  * silently change equity), and no storable value stops the load.
  */
-import { randomBytes } from 'node:crypto';
-import { createLogger } from '@cte/shared';
-import { createTestDatabase, quarantineReport, type RunningService, type TestDatabase } from '@cte/testkit';
+import { COLUMN_LIMITS, quarantineReport, restartAnyStateRig } from '@cte/testkit';
 import { startPortfolio } from './helpers/service';
 
-const logger = createLogger({ service: 'test', level: 'silent' });
-const tag = randomBytes(4).toString('hex');
+const { MAX_MONEY, MIN_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
+const rig = restartAnyStateRig();
+const { tag, insert } = rig;
 const API_KEY = `pf-restart-key-${tag}-0123456789`;
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const MIN_MONEY = '0.000000000000000001';
-const BIGINT_MAX = '9223372036854775807';
-
-let tdb: TestDatabase;
-let svc: RunningService | undefined;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
-}, 30_000);
-
-afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await tdb?.drop();
-});
-
-type Row = Record<string, string | number | null>;
-
-async function insert(table: string, row: Row): Promise<void> {
-  const cols = Object.keys(row);
-  await tdb.db.execute(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] ?? null));
-}
 
 it('comes up ready whatever the ledger tables hold', async () => {
   await insert('portfolio_state', { id: 1, seq: BIGINT_MAX, quote_currency: 'USD', initial_capital: MIN_MONEY, peak_equity: MAX_MONEY, peak_at: BIGINT_MAX, day_start: null, start_of_day_equity: null, data_ts: BIGINT_MAX, created_at: 0, updated_at: 0 });
@@ -49,17 +26,17 @@ it('comes up ready whatever the ledger tables hold', async () => {
   await insert('applied_fills', { fill_id: 'f'.repeat(128), seq: '18446744073709551615', venue: 'v'.repeat(32), venue_trade_id: 't'.repeat(128), order_id: 'o'.repeat(128), client_order_id: 'c'.repeat(128), symbol: 'S'.repeat(41), side: 'sell', qty: MAX_MONEY, price: MIN_MONEY, fee: MAX_MONEY, fee_currency: 'F'.repeat(20), liquidity: 'maker', realized_pnl: `-${MAX_MONEY}`, fill_ts: BIGINT_MAX, trace_id: 't'.repeat(64), stream_id: 's'.repeat(64), applied_at: 0 });
   await insert('portfolio_snapshots', { ts: BIGINT_MAX, data_ts: null, equity: `-${MAX_MONEY}`, cash: MAX_MONEY, realized_pnl: '0', unrealized_pnl: MIN_MONEY, fees: '0', gross_exposure: MAX_MONEY, net_exposure: `-${MAX_MONEY}`, peak_equity: MAX_MONEY, drawdown_ratio: MAX_MONEY, start_of_day_equity: null, daily_pnl: '0', open_positions: 4294967295, fills_applied: '18446744073709551615' });
 
-  svc = await startPortfolio({
+  const svc = await rig.run(startPortfolio({
     apiKey: API_KEY,
-    env: { MYSQL_URL: tdb.url, BUS_NAMESPACE: `test-pf-restart-${tag}:`, RECOMMENDATIONS_GRPC_ADDR: '127.0.0.1:1', TRADABLE_SYMBOLS: 'BTC/USD,ETH/USD', SNAPSHOT_INTERVAL_MS: '100' },
-  });
+    env: { MYSQL_URL: rig.tdb.url, BUS_NAMESPACE: `test-pf-restart-${tag}:`, RECOMMENDATIONS_GRPC_ADDR: '127.0.0.1:1', TRADABLE_SYMBOLS: 'BTC/USD,ETH/USD', SNAPSHOT_INTERVAL_MS: '100' },
+  }));
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
   // The books are never partly loaded: every stored row is part of them, and none is quarantined.
   expect(q.detail).toBeUndefined();
   const headers = { 'X-TRADING-API-KEY': API_KEY };
   const get = async (p: string) => {
-    const r = await fetch(`${svc!.httpUrl}${p}`, { headers });
+    const r = await fetch(`${svc.httpUrl}${p}`, { headers });
     expect(r.status).toBe(200);
     return (await r.json()) as Record<string, unknown>;
   };

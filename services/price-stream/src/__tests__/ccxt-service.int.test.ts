@@ -76,6 +76,11 @@ it('serves live prices from the venue, with per-feed metrics and readiness detai
   expect(series('cte_feed_dropped_total', 'exchange="coinbase",symbol="SKL/USD",reason="malformed"')).toBe('0');
   expect(series('cte_feed_stale', 'exchange="coinbase",symbol="SKL/USD"')).toBe('0');
   expect(Number(series('cte_feed_last_message_age_seconds', 'exchange="coinbase",symbol="DASH/BTC"'))).toBeGreaterThanOrEqual(0);
+
+  // Shutdown closes the venue sockets and ends the watch loops cleanly.
+  svc = undefined;
+  expect(await s.stop()).toBe(0);
+  await waitFor('the socket closed at the venue', () => run.emu.info().find((i) => i.venue === 'coinbase')?.connections === 0, 3000);
 });
 
 it('does not start when a configured market is not listed on the venue, naming the variable', async () => {

@@ -7,12 +7,10 @@
  * cannot drive, quarantining each once (warn log, metric, /ready detail).
  */
 import { randomUUID } from 'node:crypto';
-import { quarantineReport, waitFor } from '@cte/testkit';
+import { COLUMN_LIMITS, insertRow, quarantineReport, waitFor, type StoredRow } from '@cte/testkit';
 import { Harness } from './helpers/harness';
 
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const MIN_MONEY = '0.000000000000000001';
-const BIGINT_MAX = '9223372036854775807';
+const { MAX_MONEY, MIN_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
 const h = new Harness({ REC_TTL_MS: '3600000' });
 
 beforeAll(async () => {
@@ -20,14 +18,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h.tearDown());
 
-type Row = Record<string, string | number | null>;
+const insert = (table: string, row: StoredRow): Promise<void> => insertRow(h.tdb.db, table, row);
 
-async function insert(table: string, row: Row): Promise<void> {
-  const cols = Object.keys(row);
-  await h.tdb.db.execute(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] ?? null));
-}
-
-const rec = (over: Row): Row => ({
+const rec = (over: StoredRow): StoredRow => ({
   id: randomUUID(),
   symbol: 'BTC/USD',
   side: 'buy',

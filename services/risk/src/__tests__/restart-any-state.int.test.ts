@@ -6,55 +6,45 @@
  * quarantined (skipped: those limits follow the environment), logged, counted and in /ready.
  */
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@cte/shared';
-import { createTestDatabase, quarantineReport, startService, type RunningService, type TestDatabase } from '@cte/testkit';
+import { COLUMN_LIMITS, quarantineReport, restartAnyStateRig, startService, type RunningService, type StoredRow } from '@cte/testkit';
 import { startPortfolioDouble, type PortfolioDouble } from './helpers/portfolio-double';
 
-const logger = createLogger({ service: 'test', level: 'silent' });
-const tag = randomBytes(4).toString('hex');
+const { MAX_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
+const rig = restartAnyStateRig();
+const { tag, insert } = rig;
 const API_KEY = `risk-restart-key-${tag}-0123456789`;
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const BIGINT_MAX = '9223372036854775807';
 
-let tdb: TestDatabase;
 let portfolio: PortfolioDouble;
-let svc: RunningService | undefined;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
   portfolio = await startPortfolioDouble(API_KEY);
 }, 30_000);
 
 afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
   await portfolio?.stop();
-  await tdb?.drop();
 });
 
-const start = async (): Promise<RunningService> => {
-  svc = await startService('risk', {
-    apiKey: API_KEY,
-    readyLog: 'risk ready',
-    env: {
-      MYSQL_URL: tdb.url,
-      BUS_NAMESPACE: `test-risk-restart-${tag}:`,
-      PORTFOLIO_GRPC_ADDR: portfolio.address,
-      STATE_BROADCAST_MS: '0',
-      TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT',
-    },
-  });
-  return svc;
-};
+const start = (): Promise<RunningService> =>
+  rig.run(
+    startService('risk', {
+      apiKey: API_KEY,
+      readyLog: 'risk ready',
+      env: {
+        MYSQL_URL: rig.tdb.url,
+        BUS_NAMESPACE: `test-risk-restart-${tag}:`,
+        PORTFOLIO_GRPC_ADDR: portfolio.address,
+        STATE_BROADCAST_MS: '0',
+        TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT',
+      },
+    }),
+  );
 const api = async (s: RunningService, p: string) => (await fetch(`${s.httpUrl}${p}`, { headers: { 'X-TRADING-API-KEY': API_KEY } })).json() as Promise<Record<string, unknown>>;
 
-async function insertEvent(o: Record<string, unknown>): Promise<void> {
-  const row: Record<string, unknown> = { id: randomBytes(8).toString('hex'), kind: 'check', final: 1, reasons: '[]', trading_state: 'ACTIVE', ts: 0, created_at: 0, ...o };
-  const cols = Object.keys(row);
-  await tdb.db.execute(`INSERT INTO risk_events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] as string | number | null));
-}
+const insertEvent = (o: StoredRow): Promise<void> =>
+  insert('risk_events', { id: randomBytes(8).toString('hex'), kind: 'check', final: 1, reasons: '[]', trading_state: 'ACTIVE', ts: 0, created_at: 0, ...o });
 
 it('comes up ready whatever risk_limits, trading_state and risk_events hold; invalid rows are quarantined', async () => {
-  await tdb.db.execute(
+  await rig.tdb.db.execute(
     `INSERT INTO risk_limits (name, value, updated_at, updated_by) VALUES
       ('max_position_pct', '"-4"', 0, 'x'),
       (?, '1', 0, ?),
@@ -65,7 +55,7 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
       ('allowed_symbols', '["BTC/USDT", "ETH/USDT"]', 0, 'x')`,
     [`not_a_limit_${'x'.repeat(52)}`, 'u'.repeat(64)],
   );
-  await tdb.db.execute(`INSERT INTO trading_state (id, state, reason, updated_at, updated_by) VALUES (1, 'HALTED', ?, 9223372036854775807, ?)`, ['r'.repeat(1000), 'o'.repeat(64)]);
+  await rig.tdb.db.execute(`INSERT INTO trading_state (id, state, reason, updated_at, updated_by) VALUES (1, 'HALTED', ?, 9223372036854775807, ?)`, ['r'.repeat(1000), 'o'.repeat(64)]);
   // Decisions at the column limits, NULLs where allowed, and one final check without a decision.
   await insertEvent({ recommendation_id: 'r'.repeat(128), symbol: 'S'.repeat(41), side: 'buy', decision: 'APPROVED', requested_qty: MAX_MONEY, approved_qty: '0.000000000000000001', price: MAX_MONEY, equity: `-${MAX_MONEY}`, reduces_position: 1, trace_id: 't'.repeat(64), ts: BIGINT_MAX, day: 2147483647, created_at: BIGINT_MAX, message: 'm'.repeat(1000), updated_by: 'u'.repeat(64), reasons: JSON.stringify(['x'.repeat(1000)]) });
   await insertEvent({ id: 'no-decision', recommendation_id: 'rec-without-decision', decision: null });
@@ -98,6 +88,6 @@ it('comes up ready whatever risk_limits, trading_state and risk_events hold; inv
   // The stored kill switch survives whatever else is stored.
   expect(await api(s, '/trading-state')).toMatchObject({ state: 'HALTED', updated_by: 'o'.repeat(64) });
   // Rows were skipped, not changed.
-  expect(await tdb.db.query(`SELECT CAST(value AS CHAR) AS v FROM risk_limits WHERE name = 'max_position_pct'`)).toEqual([{ v: '"-4"' }]);
+  expect(await rig.tdb.db.query(`SELECT CAST(value AS CHAR) AS v FROM risk_limits WHERE name = 'max_position_pct'`)).toEqual([{ v: '"-4"' }]);
   expect(await s.stop()).toBe(0);
 }, 60_000);

@@ -6,37 +6,15 @@
  * are set to error and invalid tasks cancelled (quarantined), logged, counted and in /ready.
  */
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { createLogger } from '@cte/shared';
-import { createTestDatabase, freePort, quarantineReport, startService, type RunningService, type TestDatabase } from '@cte/testkit';
+import { COLUMN_LIMITS, freePort, quarantineReport, restartAnyStateRig, startService, type StoredRow } from '@cte/testkit';
 
-const logger = createLogger({ service: 'test', level: 'silent' });
 const MODEL_DIR = path.resolve(__dirname, '..', '..', 'models');
-const tag = randomBytes(4).toString('hex');
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const BIGINT_MAX = '9223372036854775807';
+const { MAX_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
+const rig = restartAnyStateRig();
+const { tag, insert } = rig;
 const VALID_CONFIG = JSON.stringify({ leverage: 5, horizon_ms: 14_400_000, adx_min: 20, di_confirm: true });
 
-let tdb: TestDatabase;
-let svc: RunningService | undefined;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
-}, 30_000);
-
-afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await tdb?.drop();
-});
-
-type Row = Record<string, string | number | null>;
-
-async function insert(table: string, row: Row): Promise<void> {
-  const cols = Object.keys(row);
-  await tdb.db.execute(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] ?? null));
-}
-
-const agent = (id: string, over: Row = {}): Row => ({
+const agent = (id: string, over: StoredRow = {}): StoredRow => ({
   id,
   name: `${id}_${'n'.repeat(40)}`.slice(0, 64),
   type: 'trend_follower',
@@ -50,7 +28,7 @@ const agent = (id: string, over: Row = {}): Row => ({
   ...over,
 });
 
-const task = (id: string, over: Row = {}): Row => ({
+const task = (id: string, over: StoredRow = {}): StoredRow => ({
   id,
   agent_id: 'valid-running',
   status: 'queued',
@@ -84,17 +62,17 @@ it('comes up ready whatever its tables hold; invalid agents and tasks are quaran
   await insert('agent_logs', { agent_id: 'a'.repeat(36), level: 'error', message: 'm'.repeat(1024), data: JSON.stringify({ x: 'y'.repeat(10_000) }), ts: BIGINT_MAX });
   await insert('ml_signals', { id: 'i'.repeat(128), agent_id: 'a'.repeat(128), source_type: 's'.repeat(32), symbol: 'S'.repeat(32), timeframe: '1h', side: 'HOLD', confidence: '99.99999999', horizon_ms: BIGINT_MAX, price: MAX_MONEY, model_version: null, features_ref: 'f'.repeat(200), bar_time: BIGINT_MAX, created_at: 0, trace_id: 't'.repeat(64) });
 
-  svc = await startService('signal-generator', {
+  let svc = await rig.run(startService('signal-generator', {
     readyLog: 'signal-generator ready',
     env: {
-      MYSQL_URL: tdb.url,
+      MYSQL_URL: rig.tdb.url,
       BUS_NAMESPACE: `test-sg-restart-${tag}:`,
       MODEL_DIR,
       PRICE_STREAM_GRPC_ADDR: `127.0.0.1:${await freePort()}`,
       TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT',
       SIGNAL_TIMEFRAMES: '1h',
     },
-  });
+  }));
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
   const badAgents = ['bad-config', 'bad-type', 'untradable', 'bad-timeframe'];
@@ -106,19 +84,19 @@ it('comes up ready whatever its tables hold; invalid agents and tasks are quaran
   expect(q.counted('agent_tasks', 'invalid_value')).toBe(badTasks.length);
   expect(svc.logs()).toMatch(/"level":"warn".*"table":"agents","id":"bad-config".*stored row quarantined/);
 
-  const agents = Object.fromEntries((await tdb.db.query<{ id: string; status: string }>('SELECT id, status FROM agents')).map((r) => [r.id, r.status]));
+  const agents = Object.fromEntries((await rig.tdb.db.query<{ id: string; status: string }>('SELECT id, status FROM agents')).map((r) => [r.id, r.status]));
   expect(agents).toMatchObject({ 'valid-running': 'running', 'valid-stopped': 'stopped', 'error-agent': 'error' });
   for (const id of badAgents) expect(agents[id]).toBe('error');
-  const tasks = Object.fromEntries((await tdb.db.query<{ id: string; status: string }>('SELECT id, status FROM agent_tasks')).map((r) => [r.id, r.status]));
+  const tasks = Object.fromEntries((await rig.tdb.db.query<{ id: string; status: string }>('SELECT id, status FROM agent_tasks')).map((r) => [r.id, r.status]));
   expect(tasks).toMatchObject({ 'valid-task': 'queued', 'array-parameters': 'queued', done: 'succeeded' });
   for (const id of badTasks) expect(tasks[id]).toBe('cancelled');
   expect(await svc.stop()).toBe(0);
 
   // Quarantined rows were deactivated: the next start meets nothing to quarantine.
-  svc = await startService('signal-generator', {
+  svc = await rig.run(startService('signal-generator', {
     readyLog: 'signal-generator ready',
-    env: { MYSQL_URL: tdb.url, BUS_NAMESPACE: `test-sg-restart-${tag}:`, MODEL_DIR, PRICE_STREAM_GRPC_ADDR: `127.0.0.1:${await freePort()}`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT', SIGNAL_TIMEFRAMES: '1h' },
-  });
+    env: { MYSQL_URL: rig.tdb.url, BUS_NAMESPACE: `test-sg-restart-${tag}:`, MODEL_DIR, PRICE_STREAM_GRPC_ADDR: `127.0.0.1:${await freePort()}`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT', SIGNAL_TIMEFRAMES: '1h' },
+  }));
   expect((await quarantineReport(svc)).detail).toBeUndefined();
   expect(await svc.stop()).toBe(0);
 }, 90_000);

@@ -6,34 +6,15 @@
  * ready; the invalid rows are quarantined (skipped, left as stored), logged, counted and in /ready.
  */
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@cte/shared';
-import { createTestDatabase, quarantineReport, type TestDatabase } from '@cte/testkit';
-import { startAggregator, type RunningService } from './helpers/service-process';
+import { COLUMN_LIMITS, quarantineReport, restartAnyStateRig, type StoredRow } from '@cte/testkit';
+import { startAggregator } from './helpers/service-process';
 
-const logger = createLogger({ service: 'test', level: 'silent' });
-const tag = randomBytes(4).toString('hex');
-const MAX_MONEY = '999999999999999999.999999999999999999';
-const BIGINT_MAX = '9223372036854775807';
+const { MAX_MONEY, BIGINT_MAX } = COLUMN_LIMITS;
+const rig = restartAnyStateRig();
+const { tag, insert } = rig;
 const NOW = Date.now();
 
-let tdb: TestDatabase;
-let svc: RunningService | undefined;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
-}, 30_000);
-
-afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await tdb?.drop();
-});
-
-async function insert(table: string, row: Record<string, string | number | null>): Promise<void> {
-  const cols = Object.keys(row);
-  await tdb.db.execute(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row[c] ?? null));
-}
-
-const signalRow = (over: Record<string, string | number | null>) => ({
+const signalRow = (over: StoredRow) => ({
   id: randomBytes(8).toString('hex'),
   agent_id: 'agent_ok',
   source_type: 'trend_follower',
@@ -72,7 +53,7 @@ it('comes up ready whatever its tables hold; invalid rows are quarantined', asyn
   await insert('consensus_signals', { id: 'c'.repeat(36), symbol: 'BTC/USDT', side: 'BUY', confidence: '1', agreement: '0.00000001', sources: 4294967295, signal_ids: JSON.stringify(['x'.repeat(128)]), price: MAX_MONEY, ts: BIGINT_MAX, reason: 'r'.repeat(16), trace_id: 't'.repeat(64), created_at: 0 });
   await insert('consensus_signals', { id: 'bad-consensus', symbol: 'ETH/USDT', side: 'SELL', confidence: '99.99999999', agreement: '0', sources: 0, signal_ids: '{}', price: '0', ts: 0, reason: 'consensus', trace_id: 'x', created_at: 0 });
 
-  svc = await startAggregator({ MYSQL_URL: tdb.url, BUS_NAMESPACE: `test-agg-restart-${tag}:`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT' });
+  const svc = await rig.run(startAggregator({ MYSQL_URL: rig.tdb.url, BUS_NAMESPACE: `test-agg-restart-${tag}:`, TRADABLE_SYMBOLS: 'BTC/USDT,ETH/USDT' }));
   const q = await quarantineReport(svc);
   expect(q.status).toBe('ready');
   expect(q.detail).toMatch(/^6 stored rows quarantined: /);
@@ -100,6 +81,6 @@ it('comes up ready whatever its tables hold; invalid rows are quarantined', asyn
   const btc = await fetch(`${svc.httpUrl}/consensus/BTC-USDT`, { headers });
   expect(await btc.json()).toMatchObject({ id: 'c'.repeat(36), price: MAX_MONEY });
   expect((await fetch(`${svc.httpUrl}/consensus/ETH-USDT`, { headers })).status).toBe(404);
-  expect(await tdb.db.query(`SELECT COUNT(*) AS n FROM aggregator_signals`)).toEqual([{ n: 6 }]);
+  expect(await rig.tdb.db.query(`SELECT COUNT(*) AS n FROM aggregator_signals`)).toEqual([{ n: 6 }]);
   expect(await svc.stop()).toBe(0);
 }, 60_000);
