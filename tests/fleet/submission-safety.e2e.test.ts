@@ -6,7 +6,6 @@
  * order (and one set of fills) must exist.
  */
 import path from 'node:path';
-import Redis from 'ioredis';
 import {
   createGrpcClient,
   createLogger,
@@ -24,6 +23,7 @@ import {
   type TestDatabase,
   peerAddressEnv,
 } from '@cte/testkit';
+import { countRows, tearDownOnSharedRedis } from './helpers/shared';
 
 const HOURLY = path.resolve(__dirname, '..', '..', 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
 const BUS_NAMESPACE = `test-subsafe-${Math.random().toString(36).slice(2)}:`;
@@ -59,8 +59,7 @@ async function start(name: ServiceName): Promise<RunningService> {
   return svc;
 }
 
-const count = async (sql: string, params: string[] = []): Promise<number> =>
-  Number((await tdb.db.query<{ n: number }>(sql, params))[0]!.n);
+const count = (sql: string, params: string[] = []): Promise<number> => countRows(tdb.db, sql, params);
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
@@ -72,14 +71,7 @@ beforeAll(async () => {
   }, 30_000);
 }, 180_000);
 
-afterAll(async () => {
-  await Promise.all([...running.values()].map((s) => s.stop()));
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const keys = await redis.keys(`${BUS_NAMESPACE}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await tdb?.drop();
-}, 60_000);
+afterAll(() => tearDownOnSharedRedis(running.values(), BUS_NAMESPACE, tdb), 60_000);
 
 it('a lost acknowledgement and a restart of everything never create a second order', async () => {
   const proto = loadProto<RecommendationsProtoGrpcType>('cte/recommendations/v1/recommendations.proto');

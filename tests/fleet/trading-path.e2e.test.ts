@@ -5,10 +5,10 @@
  * every path to the venue. Needs `make build` first (make test does it).
  */
 import path from 'node:path';
-import Redis from 'ioredis';
 import type { PortfolioApi } from '../../services/portfolio/src/adapters/portfolio-api';
 import { createLogger, Dec, type ServiceName } from '@cte/shared';
 import { createTestDatabase, freePort, startService, waitFor, type RunningService, type TestDatabase, peerAddressEnv } from '@cte/testkit';
+import { countRows, settleCount, tearDownOnSharedRedis } from './helpers/shared';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -46,23 +46,7 @@ async function start(name: ServiceName, extra: Record<string, string> = {}): Pro
 const api = (name: ServiceName, p: string, init: RequestInit = {}) =>
   fetch(`${running.get(name)!.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
-const count = async (sql: string): Promise<number> => Number((await tdb.db.query<{ n: number }>(sql))[0]!.n);
-
-/** Polls until `sql`'s count stops changing for a while. */
-async function settle(sql: string, quietMs = 2500, timeoutMs = 90_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  let since = Date.now();
-  for (;;) {
-    const n = await count(sql);
-    if (n !== last) {
-      last = n;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) return n;
-    if (Date.now() > deadline) throw new Error(`${sql} did not settle`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const count = (sql: string): Promise<number> => countRows(tdb.db, sql);
 
 beforeAll(async () => {
   tdb = await createTestDatabase(logger);
@@ -74,17 +58,10 @@ beforeAll(async () => {
   for (const n of SERVICES_UP) await start(n);
   await start('price-stream', { REPLAY_START: String(HISTORY_END), REPLAY_END: String(HISTORY_END + 14 * 86_400_000 - 1), REPLAY_SPEED: '100000' });
   await waitFor('replay finished', () => running.get('price-stream')!.logs().includes('"replay finished"') || undefined, 90_000);
-  await settle('SELECT COUNT(*) AS n FROM trades');
+  await settleCount(tdb.db, 'SELECT COUNT(*) AS n FROM trades', 2500, 90_000);
 }, 240_000);
 
-afterAll(async () => {
-  await Promise.all([...running.values()].map((s) => s.stop()));
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const keys = await redis.keys(`${BUS_NAMESPACE}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await tdb?.drop();
-}, 60_000);
+afterAll(() => tearDownOnSharedRedis(running.values(), BUS_NAMESPACE, tdb), 60_000);
 
 it('turns replayed bars into signals, consensus, recommendations, risk decisions, orders and fills', async () => {
   expect(await count('SELECT COUNT(*) AS n FROM ml_signals')).toBeGreaterThan(0);

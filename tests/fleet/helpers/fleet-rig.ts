@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import type { PortfolioApi } from '../../../services/portfolio/src/adapters/portfolio-api';
 import { Dec, type Logger, type ServiceName } from '@cte/shared';
 import { createTestDatabase, freePort, startService, waitFor, type RunningService, type TestDatabase, peerAddressEnv } from '@cte/testkit';
+import { countRows, settleCount } from './shared';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 export const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
@@ -124,24 +125,13 @@ export class Fleet {
     }
   }
 
-  async count(sql: string): Promise<number> {
-    return Number((await this.tdb.db.query<{ n: number }>(sql))[0]!.n);
+  count(sql: string): Promise<number> {
+    return countRows(this.tdb.db, sql);
   }
 
   /** Polls until `sql`'s count stops changing for `quietMs`. */
-  async settle(sql: string, quietMs = 2000, timeoutMs = 60_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    let last = -1;
-    let since = Date.now();
-    for (;;) {
-      const n = await this.count(sql);
-      if (n !== last) {
-        last = n;
-        since = Date.now();
-      } else if (Date.now() - since >= quietMs) return n;
-      if (Date.now() > deadline) throw new Error(`${sql} did not settle`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  settle(sql: string, quietMs = 2000, timeoutMs = 60_000): Promise<number> {
+    return settleCount(this.tdb.db, sql, quietMs, timeoutMs);
   }
 
   /** Waits until portfolio has applied exactly the fills in `trades`, then returns the differences (both empty when consistent). */

@@ -15,6 +15,7 @@
  * `cte_pipeline_latency_seconds{stage}` histogram buckets, as Prometheus' histogram_quantile does.
  */
 import { envPrefix, SERVICES, type ServiceName } from '@cte/shared';
+import type { PnlJson } from '../../../services/portfolio/src/adapters/portfolio-api';
 
 // ---------------------------------------------------------------- Prometheus exposition helpers
 
@@ -183,17 +184,6 @@ async function allMetrics(): Promise<Map<ServiceName, Sample[]>> {
   return new Map(names.map((n, i) => [n, got[i]!]));
 }
 
-interface Pnl {
-  realized_pnl: string;
-  unrealized_pnl: string;
-  fees: string;
-  net_pnl: string;
-  total_pnl: string;
-  equity: string;
-  initial_capital: string;
-  drawdown: { peak_equity: string; drawdown_ratio: string };
-}
-
 const num = (s: string | undefined) => (s === undefined ? NaN : Number(s));
 const money = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2));
 
@@ -209,7 +199,7 @@ function topReasons(m: Map<string, number>, k: number): string {
 async function liveLine(started: number): Promise<string> {
   const m = await allMetrics();
   const g = (n: ServiceName) => m.get(n) ?? [];
-  const pnl = await api<Pnl>('portfolio', '/pnl');
+  const pnl = await api<PnlJson>('portfolio', '/pnl');
   const consensus = byLabel(g('signals-aggregator'), 'cte_consensus_total', 'side');
   const decisions = byLabel(g('risk'), 'cte_risk_decisions_total', 'decision');
   const rejected = byLabel(g('risk'), 'cte_risk_decisions_total', 'reason', { decision: 'REJECTED' });
@@ -264,7 +254,7 @@ export function winRate(trades: readonly TradeRow[]): { reducing: number; wins: 
 async function finalReport(): Promise<void> {
   const m = await allMetrics();
   const g = (n: ServiceName) => m.get(n) ?? [];
-  const pnl = await api<Pnl>('portfolio', '/pnl');
+  const pnl = await api<PnlJson>('portfolio', '/pnl');
   const snaps = await api<{ snapshots: Array<{ drawdown_ratio: string }> }>('portfolio', '/snapshots?limit=10000');
   let maxDd = num(pnl?.drawdown.drawdown_ratio);
   for (const s of snaps?.snapshots ?? []) maxDd = Math.max(Number.isNaN(maxDd) ? 0 : maxDd, Number(s.drawdown_ratio));

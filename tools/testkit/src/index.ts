@@ -4,3 +4,5 @@ export * from './shared-data';
 export * from './test-database';
 export * from './quarantine';
 export * from './restart-any-state';
+export * from './oversized-request';
+export * from './decimal-columns';

@@ -1,15 +1,5 @@
 /** The DECIMAL column declarations input is validated against match the migrated schema. */
-import { createLogger, decimalColumnMismatches } from '@cte/shared';
-import { createTestDatabase, type TestDatabase } from '@cte/testkit';
+import { testDecimalColumnsAsMigrated } from '@cte/testkit';
 import { PORTFOLIO_DECIMAL_COLUMNS } from '../adapters/columns';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase(createLogger({ service: 'test', level: 'silent' }));
-});
-afterAll(() => t?.drop());
-
-it('declares every DECIMAL column of portfolio tables exactly as migrated', async () => {
-  expect(PORTFOLIO_DECIMAL_COLUMNS.length).toBeGreaterThan(0);
-  expect(await decimalColumnMismatches(t.db, PORTFOLIO_DECIMAL_COLUMNS)).toEqual([]);
-});
+testDecimalColumnsAsMigrated('portfolio', PORTFOLIO_DECIMAL_COLUMNS);

@@ -4,33 +4,48 @@
  * sequenceStart/End, Coinbase sequence_num), malformed frames, and REST 429/418/5xx/delay.
  * Every fault is counted in venue_emulator_faults_injected_total.
  */
-import { client } from './helpers/ccxt';
+import { client, type CcxtExchange } from './helpers/ccxt';
 import { faultCount, startEmulator, type RunningEmulator } from './helpers/emulator';
 import { sleep } from './helpers/pump';
-import { RawClient } from './helpers/raw-ws';
+import { RawClients, type RawClient } from './helpers/raw-ws';
 
 let run: RunningEmulator;
-const raws: RawClient[] = [];
+const raws = new RawClients();
+const raw = (url: string): Promise<RawClient> => raws.open(url);
 
 beforeEach(async () => {
   run = await startEmulator();
 });
 afterEach(async () => {
-  for (const r of raws.splice(0)) r.close();
+  raws.closeAll();
   await run.close();
 });
-
-async function raw(url: string): Promise<RawClient> {
-  const r = await RawClient.open(url);
-  raws.push(r);
-  return r;
-}
 
 async function binanceDepth(symbol = 'compusdt'): Promise<RawClient> {
   const r = await raw(`ws://127.0.0.1:${run.ports.binanceus}/ws`);
   r.send({ method: 'SUBSCRIBE', params: [`${symbol}@depth@100ms`], id: 1 });
   await r.until(() => r.frames.some((f) => f === '{"result":null,"id":1}'), 3000, 'subscribe ack');
   return r;
+}
+
+/** Replays `events` Binance events one at a time, a millisecond apart. */
+async function stepSlowly(events: number): Promise<void> {
+  for (let i = 0; i < events; i++) {
+    run.emu.step('binanceus', 1);
+    await sleep(1);
+  }
+}
+
+/** A ccxt Binance client that has received its first order book of `symbol` within `events` replayed events. */
+async function ccxtWithBook(symbol: string, events: number): Promise<CcxtExchange> {
+  const ex = client('binanceus', run.ports.binanceus);
+  await ex.loadHttpProxyAgent();
+  await ex.loadMarkets();
+  run.emu.step('binanceus', 20);
+  const first = ex.watchOrderBook(symbol);
+  await stepSlowly(events);
+  await first;
+  return ex;
 }
 
 type Depth = { e: string; U: number; u: number };
@@ -54,16 +69,7 @@ describe('dropping a WebSocket', () => {
   });
 
   it('makes a pending ccxt watcher fail with a network error', async () => {
-    const ex = client('binanceus', run.ports.binanceus);
-    await ex.loadHttpProxyAgent();
-    await ex.loadMarkets();
-    run.emu.step('binanceus', 20);
-    const first = ex.watchOrderBook('COMP/USDT');
-    for (let i = 0; i < 300; i++) {
-      run.emu.step('binanceus', 1);
-      await sleep(1);
-    }
-    await first;
+    const ex = await ccxtWithBook('COMP/USDT', 300);
     const pending = ex.watchOrderBook('COMP/USDT');
     pending.catch(() => undefined);
     await sleep(50);
@@ -109,23 +115,11 @@ describe('skipping sequence numbers', () => {
   });
 
   it('Binance: ccxt detects the gap in watchOrderBook', async () => {
-    const ex = client('binanceus', run.ports.binanceus);
-    await ex.loadHttpProxyAgent();
-    await ex.loadMarkets();
-    run.emu.step('binanceus', 20);
-    const first = ex.watchOrderBook('OMG/BUSD');
-    for (let i = 0; i < 200; i++) {
-      run.emu.step('binanceus', 1);
-      await sleep(1);
-    }
-    await first;
+    const ex = await ccxtWithBook('OMG/BUSD', 200);
     run.emu.skipSequence('binanceus', 'OMG/BUSD', 3);
     const next = ex.watchOrderBook('OMG/BUSD');
     next.catch(() => undefined);
-    for (let i = 0; i < 100; i++) {
-      run.emu.step('binanceus', 1);
-      await sleep(1);
-    }
+    await stepSlowly(100);
     await expect(next).rejects.toThrow(/checksum|ChecksumError|gap|resync/i);
     await ex.close();
   });

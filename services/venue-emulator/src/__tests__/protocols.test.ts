@@ -4,19 +4,15 @@
  * replay driven by the wall clock at a speed.
  */
 import { startEmulator, type RunningEmulator } from './helpers/emulator';
-import { RawClient } from './helpers/raw-ws';
+import { RawClient, RawClients } from './helpers/raw-ws';
 
 let run: RunningEmulator;
-const raws: RawClient[] = [];
+const raws = new RawClients();
+const raw = (url: string): Promise<RawClient> => raws.open(url);
 afterEach(async () => {
-  for (const r of raws.splice(0)) r.close();
+  raws.closeAll();
   await run.close();
 });
-async function raw(url: string): Promise<RawClient> {
-  const r = await RawClient.open(url);
-  raws.push(r);
-  return r;
-}
 type Env = { channel: string; events: Record<string, unknown>[] };
 
 describe('manual replay', () => {

@@ -86,6 +86,13 @@ class Collector {
   readonly events: FeedEvent[] = [];
   readonly markets = new Map<string, MarketDef>();
   skipped = 0;
+  /** The capture's lines whose JSON is an object; the others are counted as skipped. */
+  *objectLines(text: string): Generator<{ recvMs: number; url: string | undefined; json: Json }> {
+    for (const l of captureLines(text)) {
+      if (l === 'bad' || !isObj(l.json)) this.skipped += 1;
+      else yield { recvMs: l.recvMs, url: l.url, json: l.json };
+    }
+  }
   add(m: MarketDef | undefined, e: Omit<TradeEvent, 'symbol'> | Omit<BookEvent, 'symbol'> | undefined): void {
     if (!m || !e) {
       this.skipped += 1;
@@ -146,11 +153,7 @@ export function readFreqtradeTrades(rows: unknown, market: MarketDef, file: stri
 
 export function readCoinbasePro(text: string, file: string): CaptureSource {
   const c = new Collector();
-  for (const l of captureLines(text)) {
-    if (l === 'bad' || !isObj(l.json)) {
-      c.skipped += 1;
-      continue;
-    }
+  for (const l of c.objectLines(text)) {
     const j = l.json;
     const m = splitDashed(str(j['product_id']) ?? '');
     switch (j['type']) {
@@ -181,11 +184,7 @@ export function readCoinbasePro(text: string, file: string): CaptureSource {
 
 export function readKucoin(text: string, file: string): CaptureSource {
   const c = new Collector();
-  for (const l of captureLines(text)) {
-    if (l === 'bad' || !isObj(l.json)) {
-      c.skipped += 1;
-      continue;
-    }
+  for (const l of c.objectLines(text)) {
     const j = l.json;
     const d = isObj(j['data']) ? j['data'] : undefined;
     if (l.url !== undefined) {

@@ -3,6 +3,7 @@
  * operations the admin API exposes. main.ts wires it into the service kit; tests start it directly.
  */
 import type { Logger } from '@cte/shared';
+import type { VenueEmulatorConfig } from '../config';
 import { CODECS } from '../engine/encoders';
 import { FaultBook, type MalformedKind, type RestFault } from '../engine/faults';
 import { VenueState } from '../engine/market-state';
@@ -13,15 +14,10 @@ import type { EmulatorMetrics } from './metrics';
 import { ReplayDriver, type ReplayVenue } from './replay-driver';
 import { VenueServer } from './venue-server';
 
-export interface EmulatorOptions {
+/** The configuration's replay settings, the venues and their ports, and what the kit provides. */
+export interface EmulatorOptions extends Pick<VenueEmulatorConfig, 'host' | 'speed' | 'loop' | 'dataDir' | 'heartbeatMs' | 'restDelayMs'> {
   venues: readonly VenueId[];
   ports: Readonly<Record<VenueId, number>>;
-  host: string;
-  speed: number;
-  loop: boolean;
-  dataDir: string;
-  heartbeatMs: number;
-  restDelayMs: number;
   metrics: EmulatorMetrics;
   logger: Logger;
   now?: () => number;

@@ -73,3 +73,18 @@ export class RawClient {
     this.ws.terminate();
   }
 }
+
+/** The RawClients a test opened, closed together (closeAll in afterEach). */
+export class RawClients {
+  private readonly opened: RawClient[] = [];
+
+  async open(url: string): Promise<RawClient> {
+    const r = await RawClient.open(url);
+    this.opened.push(r);
+    return r;
+  }
+
+  closeAll(): void {
+    for (const r of this.opened.splice(0)) r.close();
+  }
+}
