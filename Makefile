@@ -40,7 +40,9 @@ lint: build ## ESLint: typescript-eslint's type-checked rules and no floating pr
 test: build datastores python-xgboost typecheck lint ## type-check, lint, then run every test against real MariaDB and Redis
 	@bash scripts/ensure-promtool.sh >/dev/null
 	@bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool >/dev/null
-	npx jest --ci
+	npx jest --ci --testPathIgnorePatterns /node_modules/ /dist/ '<rootDir>/tests/'
+	@# Fleet-wide suites start all seven services each; one at a time, so they never compete for the CPU.
+	npx jest --ci --runInBand tests/
 
 demo: migrate ## the whole fleet in paper mode on replayed real data: live summary, then a final report (trades, win rate, PnL, drawdown, latency)
 	bash scripts/demo.sh
