@@ -6,37 +6,25 @@
  * Needs `npm run build` first (make test does it).
  */
 import path from 'node:path';
-import { createGrpcClient, createLogger, loadProto, type MarketProtoGrpcType, type PriceStreamClient } from '@cte/shared';
-import { createTestDatabase, metricValue, type RunningService, type TestDatabase } from '@cte/testkit';
+import { createGrpcClient, loadProto, type MarketProtoGrpcType, type PriceStreamClient } from '@cte/shared';
+import { metricValue, restartAnyStateRig, type RunningService } from '@cte/testkit';
 import { startPriceStream } from './helpers/service-process';
 
 const DAY_FILE = path.resolve(__dirname, '..', '..', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd', '20180404_trade.zip');
-const logger = createLogger({ service: 'test', level: 'silent' });
 const BUS_NAMESPACE = `test-ps-restart-${Math.random().toString(36).slice(2)}:`;
 const ENV = { BUS_NAMESPACE, REPLAY_FILES: DAY_FILE, REPLAY_SPEED: '60', SYMBOLS: 'BTC/USD' };
 
-let tdb: TestDatabase;
-let svc: RunningService | undefined;
+const rig = restartAnyStateRig();
 
-beforeAll(async () => {
-  tdb = await createTestDatabase(logger);
-}, 30_000);
-
-afterAll(async () => {
-  if (svc && svc.child.exitCode === null) svc.child.kill('SIGKILL');
-  await tdb?.drop();
-});
-
-async function start(): Promise<RunningService> {
-  svc = await startPriceStream({ MYSQL_URL: tdb.url, ...ENV });
-  return svc;
+function start(): Promise<RunningService> {
+  return rig.run(startPriceStream({ MYSQL_URL: rig.tdb.url, ...ENV }));
 }
 
 const api = (s: RunningService, p: string, init: RequestInit = {}) =>
   fetch(`${s.httpUrl}${p}`, { ...init, headers: { 'X-TRADING-API-KEY': s.apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
 async function storedThreshold(id: string): Promise<string | undefined> {
-  const rows = await tdb.db.query<{ threshold_pct: string }>('SELECT threshold_pct FROM price_monitors WHERE id = ?', [id]);
+  const rows = await rig.tdb.db.query<{ threshold_pct: string }>('SELECT threshold_pct FROM price_monitors WHERE id = ?', [id]);
   return rows[0]?.threshold_pct;
 }
 
@@ -74,7 +62,7 @@ describe('price-stream restarts from any state', () => {
 
   it('comes up ready with invalid stored monitors quarantined, and keeps the valid ones', async () => {
     // The exact defect: a monitor accepted before the fix, stored as 0 by DECIMAL(12,6).
-    await tdb.db.execute(
+    await rig.tdb.db.execute(
       `INSERT INTO price_monitors (id, symbol, threshold_pct, window_ms, active, created_at) VALUES
         ('zero-threshold', 'BTC/USD', 0.0000001, 60000, 1, 1),
         ('negative-threshold', 'BTC/USD', -999999.999999, 60000, 1, 2),
@@ -83,16 +71,16 @@ describe('price-stream restarts from any state', () => {
         ('bad-symbol', 'not a symbol at all, 32 chars xx', 1, 60000, 1, 5),
         ('inactive-zero', 'BTC/USD', 0, 60000, 0, 6)`,
     );
-    await tdb.db.execute(`UPDATE price_monitors SET stopped_at = NULL WHERE id = 'inactive-zero'`);
+    await rig.tdb.db.execute(`UPDATE price_monitors SET stopped_at = NULL WHERE id = 'inactive-zero'`);
     expect(await storedThreshold('zero-threshold')).toBe('0.000000');
     // Alerts and bars at their column limits (nothing reads them at start, but they must not matter).
-    await tdb.db.execute(
+    await rig.tdb.db.execute(
       `INSERT INTO price_alerts (id, monitor_id, symbol, direction, change_pct, reference_price, price, window_ms, ts, trace_id) VALUES
         (?, ?, ?, 'down', -9999999999.99999999, 0.000000000000000001, 999999999999999999.999999999999999999, 9223372036854775807, 0, NULL),
         (?, ?, ?, 'up', 9999999999.99999999, 999999999999999999.999999999999999999, 0, 0, 9223372036854775807, ?)`,
       ['a'.repeat(36), 'm'.repeat(36), 'B'.repeat(32), 'b'.repeat(36), 'n'.repeat(36), 'C'.repeat(32), 't'.repeat(64)],
     );
-    await tdb.db.execute(
+    await rig.tdb.db.execute(
       `INSERT INTO crypto_prices (exchange, symbol, timeframe, open_time, close_time, \`open\`, high, low, \`close\`, volume, trades) VALUES
         (?, 'BTC/USD', '1m', 0, 59999, 0.000000000000000001, 999999999999999999.999999999999999999, 0, 1, 0, NULL),
         ('coinbase', ?, '1d', 9223372036854775807, -1, 1, 1, 1, 1, 999999999999999999.999999999999999999, 4294967295)`,
@@ -115,7 +103,7 @@ describe('price-stream restarts from any state', () => {
     // Quarantined monitors are deactivated (so the next start does not meet them again); valid ones run.
     const listed = (await (await api(s, '/monitors')).json()) as { monitors: { id: string }[] };
     expect(listed.monitors.map((m) => m.id).sort()).toEqual(['min-threshold', 'y'.repeat(36), expect.any(String)].sort());
-    const flags = await tdb.db.query<{ id: string; active: number; stopped_at: number | null }>(
+    const flags = await rig.tdb.db.query<{ id: string; active: number; stopped_at: number | null }>(
       `SELECT id, active, stopped_at FROM price_monitors WHERE id IN ('zero-threshold', 'bad-symbol')`,
     );
     expect(flags.every((r) => Number(r.active) === 0 && r.stopped_at !== null)).toBe(true);
