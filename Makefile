@@ -7,7 +7,7 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores python-xgboost build typecheck lint test demo fleet bench migrate train clean
+.PHONY: help deps datastores python-xgboost build typecheck lint test demo fleet bench migrate train clean generate
 
 MODEL_DIR ?= services/signal-generator/models
 TRAIN_DIR := .cache/train

@@ -4,7 +4,7 @@
  * about all of its bad variables at once, each by name.
  */
 import { describeValue } from './describe';
-import { SERVICES, type ServiceName } from './services';
+import { SERVICES, SHUTDOWN_TIMING, type ServiceName } from './services';
 import { parseSymbol, type Symbol } from './domain/symbol';
 import { DEFAULT_TRADABLE_SYMBOLS, TRADABLE_SYMBOLS_ENV, TradableSymbols } from './domain/tradable-symbols';
 
@@ -205,8 +205,6 @@ export const API_KEY_ENV = 'TRADING_API_KEY';
 export const ACCEPTED_API_KEYS_ENV = 'TRADING_API_KEYS_ACCEPTED';
 export const MIN_API_KEY_LENGTH = 16;
 export const SHUTDOWN_DRAIN_DELAY_ENV = 'SHUTDOWN_DRAIN_DELAY_MS';
-/** Longer than endpoint removal takes to reach kube-proxy and the ingress (typically 1-3 s). */
-export const DEFAULT_SHUTDOWN_DRAIN_DELAY_MS = 5_000;
 
 /**
  * The keys a service accepts: `current` (TRADING_API_KEY, also the one it sends) plus the
@@ -251,8 +249,8 @@ export function readBaseConfig(env: EnvReader, service: ServiceName, version = '
     apiKey,
     apiKeys: readAcceptedApiKeys(env, apiKey),
     logLevel: env.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
-    shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', { default: 10_000, min: 0, max: 600_000 }),
-    shutdownDrainDelayMs: env.int(SHUTDOWN_DRAIN_DELAY_ENV, { default: DEFAULT_SHUTDOWN_DRAIN_DELAY_MS, min: 0, max: 120_000 }),
+    shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', { default: SHUTDOWN_TIMING.graceMs, min: 0, max: 600_000 }),
+    shutdownDrainDelayMs: env.int(SHUTDOWN_DRAIN_DELAY_ENV, { default: SHUTDOWN_TIMING.drainDelayMs, min: 0, max: 120_000 }),
     httpBodyLimit: env.string('HTTP_BODY_LIMIT', { default: '100kb', pattern: /^\d+(b|kb|mb)$/i }),
     busNamespace: env.string('BUS_NAMESPACE', { default: '', pattern: /^[\w.:-]{0,64}$/ }),
     tradableSymbols: readTradableSymbols(env),

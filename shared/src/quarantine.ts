@@ -10,6 +10,7 @@
  * detail of the `quarantined_rows` readiness check (which stays ok: the service is ready).
  */
 import { Counter, type Registry } from 'prom-client';
+import { truncateText } from './describe';
 import { DomainError } from './errors';
 import type { Logger } from './logger';
 import type { Readiness } from './readiness';
@@ -35,12 +36,8 @@ const MAX_ID = 80;
 /** Rows named in the readiness detail; the count covers all of them. */
 const MAX_LISTED = 20;
 
-function bounded(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
-}
-
 function errorMessage(err: unknown): string {
-  return bounded(err instanceof Error ? err.message : String(err), MAX_MESSAGE);
+  return truncateText(err instanceof Error ? err.message : String(err), MAX_MESSAGE);
 }
 
 /** The label for an error thrown while restoring a row. */
@@ -78,7 +75,7 @@ export class Quarantine {
     const message = errorMessage(row.error);
     const q: QuarantinedRow = {
       table: row.table,
-      id: bounded(row.id, MAX_ID),
+      id: truncateText(row.id, MAX_ID),
       reason: row.reason ?? quarantineReasonOf(row.error),
       message,
       action: row.action,

@@ -48,7 +48,6 @@ export const PROBES = { liveness: '/health', readiness: '/ready' } as const;
 /** Datastores every service talks to, with the ports NetworkPolicies open. */
 export const DATASTORES = { mysql: { host: 'mysql', port: 3306 }, redis: { host: 'redis', port: 6379 } } as const;
 
-/** Environment shared by every service in a deployment (non-secret). */
 /**
  * Shutdown timing of every deployed service (the kit's SHUTDOWN_DRAIN_DELAY_MS, SHUTDOWN_GRACE_MS):
  * keep serving for 5 s after readiness turns false (endpoint removal takes 1-3 s to reach kube-proxy
@@ -57,6 +56,7 @@ export const DATASTORES = { mysql: { host: 'mysql', port: 3306 }, redis: { host:
  */
 export const SHUTDOWN_TIMING = { drainDelayMs: 5_000, graceMs: 10_000 } as const;
 
+/** Environment shared by every service in a deployment (non-secret). */
 export const COMMON_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'info',
   NODE_ENV: 'production',

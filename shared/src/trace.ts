@@ -3,7 +3,7 @@
  * metadata). A caller's id is kept when it looks like an id; anything else is
  * replaced, so a header cannot inject arbitrary text into logs.
  */
-import { randomUUID } from 'node:crypto';
+import { newTraceId } from './bus/envelope';
 import { describeValue } from './describe';
 import { InvalidArgumentError } from './errors';
 
@@ -17,7 +17,7 @@ export function isValidTraceId(value: unknown): value is string {
 
 /** The given id when valid, else a fresh one (32 lowercase hex chars, like the bus's ids). */
 export function acceptTraceId(value: unknown): string {
-  return isValidTraceId(value) ? value : randomUUID().replace(/-/g, '');
+  return isValidTraceId(value) ? value : newTraceId();
 }
 
 /**
@@ -47,7 +47,7 @@ export function parseTraceIdField(value: unknown, field = 'trace_id'): string | 
 
 /** The trace id for a message when the request carried none: the edge's id when it fits the message form, else a fresh one. */
 export function messageTraceId(edgeTraceId?: string): string {
-  return isMessageTraceId(edgeTraceId) ? edgeTraceId : randomUUID().replace(/-/g, '');
+  return isMessageTraceId(edgeTraceId) ? edgeTraceId : newTraceId();
 }
 
 /**

@@ -326,12 +326,11 @@ export class ExecutionService {
    * Start-up reconciliation, before the service reports ready: re-register our open orders with a
    * venue that needs it (the mock venue keeps resting orders in memory only), then compare each
    * open order with what the venue says, applying fills it reports and final states.
-   */
-  /**
-   * Start: hands the stored open orders to the venue and reconciles each with it. An open order
-   * that is not a valid order is quarantined (marked FAILED, reason 'quarantined'); one whose
-   * reconciliation fails for another reason than an unavailable database is quarantined as
-   * skipped (left open for the next start). Without `quarantine` (tests), any failure throws.
+   *
+   * An open order that is not a valid order is quarantined (marked FAILED, reason 'quarantined'); one
+   * whose reconciliation fails on its own data (a domain error) is quarantined as skipped (left open
+   * for the next start). Venue, network and database failures are rethrown, so the start is retried.
+   * Without `quarantine` (tests), any failure throws.
    */
   async reconcile(quarantine?: Quarantine): Promise<{ open: number; changed: number }> {
     const stored = await this.o.repo.openOrders();
@@ -498,7 +497,6 @@ function toEventMessage(o: Order, event: OrderEventName): Omit<OrderEventMessage
 function absent(v: unknown): boolean {
   return v === undefined || v === null || v === '';
 }
-
 
 function intParam(v: unknown, field: string, def: number, min: number, max: number): number {
   if (absent(v)) return def;

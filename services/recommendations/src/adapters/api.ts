@@ -13,8 +13,6 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 export const MAX_OFFSET = 1_000_000;
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
 export interface RawListQuery {
   status?: unknown;
   symbol?: unknown;
@@ -53,9 +51,9 @@ export class RecommendationsApi {
   ) {}
 
   async get(rawId: unknown): Promise<RecommendationView> {
-    if (typeof rawId !== 'string' || !ID.test(rawId)) throw new InvalidArgumentError(`id is invalid: ${describeValue(rawId)}`);
-    const rec = await this.o.repo.get(rawId);
-    if (!rec) throw new NotFoundError(`recommendation ${rawId} not found`);
+    const id = parseIdField(rawId, 'id');
+    const rec = await this.o.repo.get(id);
+    if (!rec) throw new NotFoundError(`recommendation ${id} not found`);
     return toView(rec, await this.o.repo.history(rec.id));
   }
 

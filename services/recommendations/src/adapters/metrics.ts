@@ -46,7 +46,7 @@ export function createRecommendationsMetrics(registry: Registry): Recommendation
     labelNames: ['reason'],
     registers: [registry],
   });
-  for (const reason of INVALID_CONSENSUS_REASONS) consensusInvalid.inc({ reason: reason }, 0);
+  for (const reason of INVALID_CONSENSUS_REASONS) consensusInvalid.inc({ reason }, 0);
   const orderEvents = new Counter<'outcome'>({
     name: 'cte_order_events_received_total',
     help: 'Order events from execution, by outcome: applied, unknown (not ours), invalid, failed.',

@@ -1,10 +1,9 @@
-import type { Bus, Envelope, Logger, Subscription } from '@cte/shared';
+import { ID_RE, type Bus, type Envelope, type Logger, type Subscription } from '@cte/shared';
 import { isOrderStatus, recommendationIdOf } from '../engine/orders';
 import type { OrderView } from './execution.gateway';
 import type { RecommendationFlow } from './flow';
 import type { RecommendationsMetrics } from './metrics';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
 
 /**
@@ -54,13 +53,13 @@ export class OrderEvents {
     const clientOrderId = str('client_order_id') ?? '';
     const status = d?.status;
     const filled = str('filled_qty') ?? '0';
-    if (!orderId || !ID.test(orderId) || !isOrderStatus(status) || !DECIMAL.test(filled) || (clientOrderId !== '' && !ID.test(clientOrderId))) {
+    if (!orderId || !ID_RE.test(orderId) || !isOrderStatus(status) || !DECIMAL.test(filled) || (clientOrderId !== '' && !ID_RE.test(clientOrderId))) {
       metrics.orderEvents.inc({ outcome: 'invalid' });
       logger.warn({ trace_id: env.trace_id }, 'ignored malformed order event');
       return;
     }
     const recId = str('recommendation_id') || recommendationIdOf(clientOrderId);
-    if (!recId || !ID.test(recId)) {
+    if (!recId || !ID_RE.test(recId)) {
       metrics.orderEvents.inc({ outcome: 'unknown' });
       return;
     }

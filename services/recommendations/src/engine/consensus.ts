@@ -2,7 +2,7 @@
  * Validation of a consensus from the bus (`signals.consensus`, untrusted input), with a small
  * fixed set of reasons (the label of `cte_consensus_invalid_total`).
  */
-import { describeValue, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type TradableSymbols } from '@cte/shared';
+import { describeValue, ID_RE, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type TradableSymbols } from '@cte/shared';
 
 export const INVALID_CONSENSUS_REASONS = ['malformed', 'id', 'symbol', 'side', 'confidence', 'agreement', 'sources', 'price', 'timestamp', 'future', 'trace_id'] as const;
 export type InvalidConsensusReason = (typeof INVALID_CONSENSUS_REASONS)[number];
@@ -11,8 +11,6 @@ export type ConsensusValidation =
   | { ok: true; consensus: ConsensusMessage }
   | { ok: false; reason: InvalidConsensusReason; message: string };
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-/** The trace id alphabet of the trading path (FillMessage; execution refuses anything else). */
 const POSITIVE_DECIMAL = /^(?:0|[1-9]\d{0,29})(?:\.\d{1,18})?$/;
 const MAX_SIGNAL_IDS = 10_000;
 
@@ -46,7 +44,7 @@ function parse(raw: unknown, latest: number, tradable: TradableSymbols | undefin
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Invalid(k, `consensus.${k} must be a number in [0, 1], got ${describeValue(v)}`);
     return v;
   };
-  if (typeof r.id !== 'string' || !ID.test(r.id)) throw new Invalid('id', `consensus.id is invalid: ${describeValue(r.id)}`);
+  if (typeof r.id !== 'string' || !ID_RE.test(r.id)) throw new Invalid('id', `consensus.id is invalid: ${describeValue(r.id)}`);
   let symbol: string;
   try {
     symbol = parseSymbol(r.symbol);
@@ -63,7 +61,7 @@ function parse(raw: unknown, latest: number, tradable: TradableSymbols | undefin
     throw new Invalid('sources', `consensus.sources must be a non-negative integer, got ${describeValue(r.sources)}`);
   }
   const ids = r.signal_ids;
-  if (!Array.isArray(ids) || ids.length > MAX_SIGNAL_IDS || !ids.every((x) => typeof x === 'string' && ID.test(x))) {
+  if (!Array.isArray(ids) || ids.length > MAX_SIGNAL_IDS || !ids.every((x) => typeof x === 'string' && ID_RE.test(x))) {
     throw new Invalid('malformed', 'consensus.signal_ids must be a list of ids');
   }
   if (typeof r.price !== 'string' || !POSITIVE_DECIMAL.test(r.price) || !/[1-9]/.test(r.price)) {
@@ -80,7 +78,7 @@ function parse(raw: unknown, latest: number, tradable: TradableSymbols | undefin
   return {
     id: r.id,
     symbol,
-    side: side,
+    side,
     confidence,
     agreement,
     sources: r.sources,

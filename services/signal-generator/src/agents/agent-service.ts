@@ -195,14 +195,10 @@ export class AgentService {
   }
 
   /**
-   * Agents whose stored status is running, for the runtime to re-arm after a
-   * restart (armed here too when a runtime is attached). A stored agent whose
-   * config no longer validates, or whose symbol is no longer tradable, is set to
-   * error instead, with the reason logged.
-   */
-  /**
-   * Re-arms the agents stored as running. One whose stored definition no longer validates is
-   * quarantined: set to status error (with an agent log line), counted and shown in /ready.
+   * Agents whose stored status is running, for the runtime to re-arm after a restart (armed here
+   * too when a runtime is attached). One whose stored definition no longer validates, or whose
+   * symbol is no longer tradable, is quarantined: set to status error (with an agent log line),
+   * counted and shown in /ready.
    */
   async restore(quarantine: Quarantine): Promise<Agent[]> {
     const rows = await this.store.listByStatus('running');

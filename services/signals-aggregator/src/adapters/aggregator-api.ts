@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError, NotFoundError, type Symbol, type TradableSymbols } from '@cte/shared';
+import { describeValue, ID_RE, InvalidArgumentError, NotFoundError, type Symbol, type TradableSymbols } from '@cte/shared';
 import type { ConsensusEngine, SourceWeight } from '../engine/consensus-engine';
 import type { ConsensusBoard } from './consensus-board';
 import type { ConsensusRecord, StoredSignal } from './records';
@@ -8,8 +8,6 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 export const MAX_OFFSET = 1_000_000;
 export const MAX_STREAM_SYMBOLS = 500;
-
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 export interface RawListQuery {
   symbol?: unknown;
@@ -68,7 +66,7 @@ export class AggregatorApi {
     const symbol = this.optionalSymbol(q.symbol);
     let agentId: string | undefined;
     if (q.agent !== undefined && q.agent !== '') {
-      if (typeof q.agent !== 'string' || !AGENT_ID.test(q.agent)) throw new InvalidArgumentError(`invalid agent ${describeValue(q.agent)}`);
+      if (typeof q.agent !== 'string' || !ID_RE.test(q.agent)) throw new InvalidArgumentError(`invalid agent ${describeValue(q.agent)}`);
       agentId = q.agent;
     }
     const limit = optionalInt(q.limit, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;

@@ -22,7 +22,7 @@ function findProgram(name: string): string {
   const dirs = [path.join(ROOT, '.cache', 'bin'), ...(process.env.PATH ?? '').split(path.delimiter)];
   const found = dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
   if (!found) {
-    throw new Error(`${name} not found: run \`bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool prometheus-alertmanager\` (make test does)`);
+    throw new Error(`${name} not found: run \`bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool\` (make test does)`);
   }
   return found;
 }

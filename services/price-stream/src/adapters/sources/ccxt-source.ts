@@ -1,5 +1,5 @@
 import * as ccxt from 'ccxt';
-import { InvalidArgumentError, type Logger, type Tick } from '@cte/shared';
+import { describeValue, InvalidArgumentError, truncateText, type Logger, type Tick } from '@cte/shared';
 import type { LiveConfig, LiveExchangeConfig, LiveExchangeId } from '../../config';
 import { checkVenueTrade, describeStaleFeeds, FeedHealth, reconnectDelayMs, TradeIdWindow } from '../../engine/live-feed';
 import type { MarketSource, TickSink } from './market-source';
@@ -322,6 +322,5 @@ function timestampOf(t: unknown): number | undefined {
 }
 
 function errorText(err: unknown): string {
-  const msg = err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err);
-  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
+  return err instanceof Error ? truncateText(`${err.constructor.name}: ${err.message}`, 300) : describeValue(err, 300);
 }

@@ -3,6 +3,7 @@
  * ccxt calls while loading markets) and the WebSocket channels market_trades, ticker, level2
  * (sent as l2_data), candles and heartbeats. The retired Coinbase Pro capture is replayed through it.
  */
+import { describeValue } from '@cte/shared';
 import { decAdd, decDiv, decMul, decNorm, decSub } from '../decimal';
 import type { MarketState, VenueState, VenueUpdate } from '../market-state';
 import { TIMEFRAME_MS, type Level, type MarketDef, type TickerStats, type TradeEvent } from '../types';
@@ -221,7 +222,7 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
   const ids = msg?.['product_ids'];
   const err = (message: string): string[] => [JSON.stringify({ type: 'error', message })];
   if (!msg || (type !== 'subscribe' && type !== 'unsubscribe')) return err('Failed to parse message: expected type subscribe or unsubscribe');
-  if (typeof channel !== 'string' || !CHANNELS.has(channel)) return err(`channel is not supported: ${String(channel).slice(0, 40)}`);
+  if (typeof channel !== 'string' || !CHANNELS.has(channel)) return err(`channel is not supported: ${describeValue(channel, 40)}`);
   if (ids !== undefined && !(Array.isArray(ids) && ids.every((i) => typeof i === 'string'))) return err('product_ids must be a list of strings');
   const defs: MarketDef[] = [];
   for (const id of ids ?? []) {

@@ -1,4 +1,5 @@
 import type { URLSearchParams } from 'node:url';
+import { describeValue } from '@cte/shared';
 /**
  * KuCoin spot public REST (api/v1, v2 symbols, v3 currencies), the bullet-public token, and the
  * WebSocket topics /market/match, /market/ticker, /market/snapshot, /market/level2 and
@@ -368,10 +369,10 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
   const err = (code: number, data: string): string[] => [JSON.stringify({ id: id ?? '', type: 'error', code, data })];
   if (!msg || id === undefined) return err(400, 'invalid message: expected an object with id and type');
   if (type === 'ping') return [JSON.stringify({ id, type: 'pong', timestamp: now * 1000 })];
-  if (type !== 'subscribe' && type !== 'unsubscribe') return err(404, `unknown type ${String(type).slice(0, 40)}`);
+  if (type !== 'subscribe' && type !== 'unsubscribe') return err(404, `unknown type ${describeValue(type, 40)}`);
   const topic = msg['topic'];
   const subs = typeof topic === 'string' ? parseTopic(state, topic) : undefined;
-  if (!subs) return err(404, `topic ${String(topic).slice(0, 80)} is not found`);
+  if (!subs) return err(404, `topic ${describeValue(topic)} is not found`);
   for (const s of subs) {
     if (type === 'subscribe') session.subs.set(subKey(s), s);
     else session.subs.delete(subKey(s));
