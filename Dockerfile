@@ -48,7 +48,16 @@ COPY --from=build /app/tools/fleet/package.json tools/fleet/
 COPY --from=build /app/tools/lint/package.json tools/lint/
 COPY --from=build /app/tools/testkit/package.json tools/testkit/
 RUN npm ci --omit=dev --no-audit --no-fund --workspace shared --workspace "services/${SERVICE}" \
+      $(for d in $(case "$SERVICE" in signal-generator) echo services/price-stream ;; venue-emulator) echo services/price-stream ;; esac); do printf -- '--workspace %s ' "$d"; done) \
  && npm cache clean --force
+
+# ---- bundle: the one service (dist plus bundled data: price-stream replay files, signal-generator
+# models; no sources) and the compiled output of the workspaces it imports at run time
+FROM build AS bundle
+ARG SERVICE
+RUN mkdir -p /bundle/services && cp -a "services/${SERVICE}" /bundle/services/ \
+ && rm -rf "/bundle/services/${SERVICE}/src" "/bundle/services/${SERVICE}/node_modules/.cache" \
+ && for d in $(case "$SERVICE" in signal-generator) echo services/price-stream ;; venue-emulator) echo services/price-stream ;; esac); do mkdir -p "/bundle/$d" && cp -a "$d/package.json" "$d/dist" "/bundle/$d/"; done
 
 # ---- runtime: same Node major, non-root, compiled output only (no tools/ workspace: generators,
 # test support, fleet runner and benchmarks are not shipped)
@@ -66,9 +75,7 @@ COPY --from=build --chown=root:root /app/proto ./proto
 COPY --from=build --chown=root:root /app/shared/package.json ./shared/package.json
 COPY --from=build --chown=root:root /app/shared/dist ./shared/dist
 COPY --from=build --chown=root:root /app/shared/migrations ./shared/migrations
-# dist plus bundled data (price-stream replay files, signal-generator models); sources are dropped below.
-COPY --from=build --chown=root:root /app/services/${SERVICE} ./services/${SERVICE}
-RUN rm -rf "services/${SERVICE}/src" "services/${SERVICE}/node_modules/.cache"
+COPY --from=bundle --chown=root:root /bundle/services ./services
 # Files are owned by root and read-only for the app user (uid 1000, `node` in the base image).
 USER node
 # The shell form expands $SERVICE, exec replaces the shell so node is PID 1 and receives SIGTERM.

@@ -7,7 +7,7 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores python-xgboost build typecheck lint test demo fleet bench migrate train clean generate
+.PHONY: help deps datastores python-xgboost build typecheck lint test demo sandbox fleet bench migrate train clean generate
 
 MODEL_DIR ?= services/signal-generator/models
 TRAIN_DIR := .cache/train
@@ -46,6 +46,9 @@ test: build datastores python-xgboost typecheck lint ## type-check, lint, then r
 
 demo: migrate ## the whole fleet in paper mode on replayed real data: live summary, then a final report (trades, win rate, PnL, drawdown, latency)
 	bash scripts/demo.sh
+
+sandbox: migrate ## the demo with live market data over the wire: the venue emulator serves the same bars as Coinbase, price-stream reads them with ccxt; same final report
+	bash scripts/demo.sh --sandbox
 
 fleet: migrate ## run the whole fleet without end, for development (Ctrl-C stops it)
 	bash scripts/demo.sh --fleet

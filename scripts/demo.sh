@@ -10,10 +10,22 @@
 # make fleet (demo.sh --fleet): the same fleet without end for development: the replay loops
 # (REPLAY_LOOP=true, time shifted forward each pass) at FLEET_SPEED (3600x: a bar a second), every
 # service's log on stdout prefixed by its name; Ctrl-C stops it cleanly.
+#
+# make sandbox (demo.sh --sandbox): the demo, but the market data comes over the wire: the venue
+# emulator (services/venue-emulator) serves the same bars as Coinbase's public REST and WebSocket
+# API, and price-stream reads it with ccxt (MARKET_SOURCE=ccxt, VENUE_URL_COINBASE at the
+# emulator). Orders stay on execution's paper venue. The emulator starts paused; once price-stream
+# has subscribed, this script moves its replay forward at DEMO_SPEED, waits until the emulator
+# reports the replay done and the pipeline has settled, then prints the same final report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=demo
-[ "${1:-}" = --fleet ] && mode=fleet
+case "${1:-}" in
+  --fleet) mode=fleet ;;
+  --sandbox) mode=sandbox ;;
+  "") ;;
+  *) echo "usage: $0 [--fleet|--sandbox]" >&2; exit 2 ;;
+esac
 
 # Every run gets a fresh database and bus namespace: signals are idempotent per bar, so replaying
 # the same bars into yesterday's tables would (correctly) publish nothing new.
@@ -40,6 +52,24 @@ export TRADING_MODE=mock
 export LOG_LEVEL=${LOG_LEVEL:-info}
 # No load balancer in front of a local fleet: nothing to wait for before closing the listeners at Ctrl-C.
 export SHUTDOWN_DRAIN_DELAY_MS=${SHUTDOWN_DRAIN_DELAY_MS:-0}
+if [ "$mode" = sandbox ]; then
+  # price-stream reads the emulator's Coinbase API with ccxt (MARKET_SOURCE=ccxt, EXCHANGES,
+  # SYMBOLS_COINBASE, VENUE_URL_*: what shared/src/services.ts declares for the sandbox) and
+  # EMULATOR_URL is its admin port.
+  eval "$(node -e "
+const s = require('./shared/dist'); const d = s.SANDBOX_SERVICES['venue-emulator'];
+const env = { EMULATOR_URL: 'http://127.0.0.1:' + d.httpPort, ...s.sandboxClientEnv('venue-emulator', 'price-stream', '127.0.0.1') };
+for (const [k, v] of Object.entries(env)) console.log('export ' + k + '=' + JSON.stringify(v));")"
+  # The emulator replays the demo's bars as Coinbase trades, paused (speed 0) until price-stream
+  # has subscribed; its timestamps end now (rebase=end), so every bar is in the past.
+  export VENUE_EMULATOR_VENUES=coinbase
+  export VENUE_EMULATOR_BARS=${VENUE_EMULATOR_BARS:-coinbase:BTC/USD=${REPLAY_FILES}}
+  export VENUE_EMULATOR_BARS_START=${REPLAY_START}
+  export VENUE_EMULATOR_REBASE=end
+  export VENUE_EMULATOR_CAPTURES=false
+  export VENUE_EMULATOR_LOOP=false
+  export VENUE_EMULATOR_SPEED=0
+fi
 ps_url="http://127.0.0.1:${PRICE_STREAM_PORT:-8023}"
 sg_url="http://127.0.0.1:${SIGNAL_GENERATOR_PORT:-8025}"
 sa_url="http://127.0.0.1:${SIGNALS_AGGREGATOR_PORT:-8028}"
@@ -61,6 +91,7 @@ explore() {
   echo "   $k '${ex_url}/orders?limit=5'"
   echo "   $k ${pf_url}/portfolio"
   echo "   $k ${pf_url}/pnl"
+  [ "$mode" = sandbox ] && echo "   $k ${EMULATOR_URL}/admin/venues     (the venue emulator; Coinbase API on ${VENUE_URL_COINBASE})"
   echo "   curl -s ${pf_url}/metrics     (/health, /ready and /metrics need no key)"
 }
 delete_bus_keys() {
@@ -87,13 +118,24 @@ if [ "$mode" = fleet ]; then
   exit 0
 fi
 
-export FLEET_LOG_DIR=.cache/demo
+export FLEET_LOG_DIR=.cache/$mode
 mkdir -p "$FLEET_LOG_DIR"
 rm -f "$FLEET_LOG_DIR"/*.log
+
+emu_pid=
+if [ "$mode" = sandbox ]; then
+  node services/venue-emulator/dist/main.js >"$FLEET_LOG_DIR/venue-emulator.log" 2>&1 &
+  emu_pid=$!
+  trap 'kill -TERM "$emu_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 150); do curl -fs "$EMULATOR_URL/ready" >/dev/null 2>&1 && break; kill -0 "$emu_pid" 2>/dev/null || { tail -5 "$FLEET_LOG_DIR/venue-emulator.log" >&2; exit 1; }; sleep 0.2; done
+  curl -fs "$EMULATOR_URL/ready" >/dev/null || { echo "venue-emulator not ready; see $FLEET_LOG_DIR/venue-emulator.log" >&2; exit 1; }
+  echo "== venue emulator ready: Coinbase API on ${VENUE_URL_COINBASE}, replaying ${REPLAY_FILES} from ${REPLAY_START}"
+fi
 
 node tools/fleet/dist/watch.js --skip-hold 'data.alerts' 'signals.consensus' &
 watch_pid=$!
 live_pid=
+replay_pid=
 # price-stream last: everyone else listens before the replay starts.
 node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
 fleet_pid=$!
@@ -101,14 +143,21 @@ monitor_id="demo-$(date +%s)"
 cleanup() {
   curl -fs "${key[@]}" -X DELETE "$ps_url/monitors/$monitor_id" >/dev/null 2>&1 || true
   [ -n "$live_pid" ] && kill "$live_pid" 2>/dev/null || true
+  [ -n "$replay_pid" ] && kill "$replay_pid" 2>/dev/null || true
   kill -TERM "$fleet_pid" 2>/dev/null && wait "$fleet_pid" || true
+  # The emulator after the fleet: price-stream's feed must not see its venue vanish first.
+  [ -n "$emu_pid" ] && { kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" || true; }
   kill "$watch_pid" 2>/dev/null || true
   delete_bus_keys
 }
 trap cleanup EXIT
 
 for _ in $(seq 1 300); do curl -fs "$ps_url/ready" >/dev/null 2>&1 && break; kill -0 "$fleet_pid" 2>/dev/null || exit 1; sleep 0.2; done
-echo "== fleet ready; replaying from ${REPLAY_START} at ${REPLAY_SPEED}x; logs in ${FLEET_LOG_DIR}/"
+if [ "$mode" = sandbox ]; then
+  echo "== fleet ready, price-stream on ccxt at the venue emulator; replaying from ${REPLAY_START} at ${REPLAY_SPEED}x; logs in ${FLEET_LOG_DIR}/"
+else
+  echo "== fleet ready; replaying from ${REPLAY_START} at ${REPLAY_SPEED}x; logs in ${FLEET_LOG_DIR}/"
+fi
 explore
 echo "   (at the default DEMO_SPEED=86400 the replay takes about a minute; DEMO_SPEED=3600 gives you 24 minutes, make fleet runs without end)"
 # Monitors persist across restarts; stop any a previous, interrupted demo left active.
@@ -122,7 +171,18 @@ echo "== alerts and BUY/SELL consensus as they are published, and a summary line
 node tools/fleet/dist/demo-report.js --live &
 live_pid=$!
 
-while kill -0 "$fleet_pid" 2>/dev/null && ! grep -q '"replay finished"' "$FLEET_LOG_DIR/price-stream.log" 2>/dev/null; do sleep 1; done
+if [ "$mode" = sandbox ]; then
+  # Moves the emulator's replay at REPLAY_SPEED once price-stream has subscribed; exits when the
+  # emulator reports the replay done.
+  node scripts/sandbox-replay.js coinbase &
+  replay_pid=$!
+  while kill -0 "$fleet_pid" 2>/dev/null && kill -0 "$replay_pid" 2>/dev/null; do sleep 1; done
+  kill -0 "$fleet_pid" 2>/dev/null || { echo "sandbox: the fleet stopped; see ${FLEET_LOG_DIR}/" >&2; exit 1; }
+  wait "$replay_pid" || { echo "sandbox: the replay driver failed" >&2; exit 1; }
+  replay_pid=
+else
+  while kill -0 "$fleet_pid" 2>/dev/null && ! grep -q '"replay finished"' "$FLEET_LOG_DIR/price-stream.log" 2>/dev/null; do sleep 1; done
+fi
 # Let the last bars' consensus, decisions and fills land, then stop the live line.
 sleep 3
 kill "$live_pid" 2>/dev/null || true

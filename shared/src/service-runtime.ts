@@ -20,10 +20,21 @@ export interface ServiceBasics {
   quarantine: Quarantine;
 }
 
+/**
+ * What the runtime reads of a config: every BaseConfig has it, and so does a service without
+ * datastores outside SERVICES (the sandbox's venue emulator).
+ */
+export type RuntimeConfig = Pick<BaseConfig, 'logLevel' | 'shutdownGraceMs' | 'shutdownDrainDelayMs'> & {
+  service: string;
+  mysqlUrl?: string;
+  redisUrl?: string;
+};
+
 /** Logger, registry, readiness and lifecycle for `cfg.service`; logs 'starting' with the redacted datastore URLs. */
-export function createServiceBasics(cfg: BaseConfig, startFields: Record<string, unknown> = {}): ServiceBasics {
+export function createServiceBasics(cfg: RuntimeConfig, startFields: Record<string, unknown> = {}): ServiceBasics {
   const logger = createLogger({ service: cfg.service, level: cfg.logLevel });
-  logger.info({ mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl), ...startFields }, 'starting');
+  const datastores = cfg.mysqlUrl === undefined || cfg.redisUrl === undefined ? {} : { mysql: redactUrl(cfg.mysqlUrl), redis: redactUrl(cfg.redisUrl) };
+  logger.info({ ...datastores, ...startFields }, 'starting');
   const registry = createMetrics(cfg.service);
   const readiness = new Readiness();
   const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, drainDelayMs: cfg.shutdownDrainDelayMs, readiness });
@@ -33,7 +44,7 @@ export function createServiceBasics(cfg: BaseConfig, startFields: Record<string,
 }
 
 /** Runs a service's `main` with its config; exit 2 on bad configuration, exit 1 when the start fails. */
-export function runService<C extends BaseConfig>(name: string, readConfig: () => C, main: (cfg: C) => Promise<void>): void {
+export function runService<C extends RuntimeConfig>(name: string, readConfig: () => C, main: (cfg: C) => Promise<void>): void {
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);

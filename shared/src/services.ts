@@ -179,3 +179,67 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     startupSeconds: 60,
   },
 };
+
+/**
+ * Services that run only in a sandbox: the compose profile `sandbox`, the k8s/overlays/sandbox
+ * overlay and `make sandbox`, never in production. They are not in SERVICES: they have no
+ * database, bus or gRPC, and no production service depends on them.
+ */
+export type SandboxServiceName = 'venue-emulator';
+
+/** A production service that talks to a sandbox service while it runs in the sandbox. */
+export interface SandboxClient {
+  /** Plain environment the client gets in the sandbox. */
+  env: Readonly<Record<string, string>>;
+  /** Environment variables set to `http://<sandbox service address>:<port>`, by port name. */
+  urls: Readonly<Record<string, string>>;
+}
+
+export interface SandboxServiceDeclaration {
+  /** The kit's port: /health, /ready, /metrics and the service's admin API. */
+  httpPort: number;
+  /** Further ports by name (Kubernetes port names: at most 15 lowercase letters, digits, dashes). */
+  ports: Readonly<Record<string, number>>;
+  description: string;
+  nodeOptions: string;
+  /** Non-secret environment defaults in deployments (compose, Kubernetes). */
+  env: Readonly<Record<string, string>>;
+  resources: ResourceSpec;
+  startupSeconds: number;
+  /** The only services that may reach `ports` (a NetworkPolicy flow each), and how they are pointed here. */
+  clients: Readonly<Partial<Record<ServiceName, SandboxClient>>>;
+}
+
+export const SANDBOX_SERVICES: Readonly<Record<SandboxServiceName, SandboxServiceDeclaration>> = {
+  'venue-emulator': {
+    httpPort: 8030,
+    ports: { binanceus: 8031, coinbase: 8032, kucoin: 8033 },
+    description: 'local venue: Binance.US, Coinbase and KuCoin public REST and WebSocket, replayed from real data',
+    nodeOptions: '',
+    // A long-running sandbox: the bundled BTC/USD hourly bars (VENUE_EMULATOR_BARS, set by the
+    // deployments where they mount them) at a bar a second in a loop, the first lap in the past.
+    env: { VENUE_EMULATOR_SPEED: '3600', VENUE_EMULATOR_LOOP: 'true', VENUE_EMULATOR_REBASE: 'end' },
+    resources: SMALL,
+    startupSeconds: 60,
+    clients: {
+      'price-stream': {
+        env: { MARKET_SOURCE: 'ccxt', EXCHANGES: 'coinbase', SYMBOLS_COINBASE: 'BTC/USD' },
+        urls: { VENUE_URL_BINANCEUS: 'binanceus', VENUE_URL_COINBASE: 'coinbase', VENUE_URL_KUCOIN: 'kucoin' },
+      },
+    },
+  },
+};
+
+/** The environment that points `client` at sandbox service `name` reachable at `host`. */
+export function sandboxClientEnv(name: SandboxServiceName, client: ServiceName, host: string): Record<string, string> {
+  const decl = SANDBOX_SERVICES[name];
+  const c = decl.clients[client];
+  if (!c) return {};
+  const env: Record<string, string> = { ...c.env };
+  for (const [variable, port] of Object.entries(c.urls)) {
+    const p = decl.ports[port];
+    if (p === undefined) throw new Error(`${name}: client ${client} names unknown port ${port}`);
+    env[variable] = `http://${host}:${p}`;
+  }
+  return env;
+}

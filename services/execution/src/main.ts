@@ -13,8 +13,13 @@ import {
   type TradingStateMessage,
   createServiceBasics,
   runService,
+  Dec,
+  InvalidArgumentError,
+  type Logger,
+  type Symbol,
 } from '@cte/shared';
-import { readConfig, type ExecutionConfig } from './config';
+import type { Registry } from 'prom-client';
+import { readConfig, type ExecutionConfig, type LiveConfig } from './config';
 import { PrecisionTable } from './engine/precision';
 import { ExecutionService } from './adapters/execution-service';
 import { executionGrpcHandlers } from './adapters/grpc';
@@ -27,13 +32,60 @@ import { ExecutionRepository } from './adapters/repository';
 import { TraceTimes } from '@cte/shared';
 import { SymbolDirectory } from './adapters/symbol-directory';
 import { TradingStateGuard } from './adapters/trading-state';
+import { CcxtVenue, createCcxtExchange } from './adapters/ccxt-venue';
+import { createCcxtVenueMetrics } from './adapters/ccxt-venue-metrics';
+import { VenueRouter } from './adapters/ccxt-venue-router';
+import type { Venue } from './adapters/venue';
+
+interface LatestPrice {
+  price: Dec;
+  ts: number;
+}
+
+/** The live venues (TRADING_MODE=live), markets loaded and user streams started; one Venue for the service. */
+async function startLiveVenues(live: LiveConfig, logger: Logger, registry: Registry, latest: ReadonlyMap<Symbol, LatestPrice>, stopping: () => boolean): Promise<Venue> {
+  const metrics = createCcxtVenueMetrics(registry, live.venues.map((v) => v.id));
+  const venues: Array<{ venue: CcxtVenue; symbols: Symbol[] }> = [];
+  for (const v of live.venues) {
+    const c = v.credentials;
+    const venue = new CcxtVenue({
+      id: v.id,
+      exchange: await createCcxtExchange(v, live.timeoutMs),
+      symbols: v.symbols,
+      secrets: [c.apiKey, c.secret, ...(c.password ? [c.password] : [])].map((x) => x.reveal()),
+      policy: { maxSends: live.maxSends, maxLookups: live.maxLookups, settleMs: live.settleMs, lookupBackoffMs: live.lookupBackoffMs },
+      reconcileMs: live.reconcileMs,
+      reconnectBaseMs: live.reconnectBaseMs,
+      reconnectMaxMs: live.reconnectMaxMs,
+      logger,
+      metrics,
+      referencePrice: (s) => latest.get(s)?.price,
+    });
+    // Markets are needed before any order; a venue that does not answer yet is retried, a symbol it does not list stops the start.
+    for (let attempt = 1; ; attempt++) {
+      if (stopping()) break;
+      try {
+        await venue.start();
+        break;
+      } catch (err) {
+        if (err instanceof InvalidArgumentError) throw err;
+        logger.error({ venue: v.id, attempt, err: venue.describe(err) }, 'live venue not reachable; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
+      }
+    }
+    venues.push({ venue, symbols: v.symbols });
+  }
+  return venues.length === 1 ? venues[0]!.venue : new VenueRouter(venues);
+}
 
 async function main(cfg: ExecutionConfig): Promise<void> {
   const { logger, registry, readiness, lifecycle, quarantine } = createServiceBasics(cfg, {
     tradingMode: cfg.tradingMode,
     risk: cfg.riskGrpcAddr,
     symbols: cfg.tradableSymbols.list(),
-    mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])),
+    ...(cfg.live
+      ? { live: cfg.live.venues.map((v) => ({ venue: v.id, symbols: v.symbols, base_url: v.baseUrl ?? 'default' })) }
+      : { mock: Object.fromEntries(Object.entries(cfg.mock).map(([k, v]) => [k, String(v)])) }),
   });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
@@ -52,7 +104,9 @@ async function main(cfg: ExecutionConfig): Promise<void> {
 
   const precision = new PrecisionTable(cfg.marketPrecision);
   const symbols = new SymbolDirectory(await repo.tradedSymbols());
-  const venue = new MockVenue({ venue: 'mock', precision, ...cfg.mock });
+  const latest = new Map<Symbol, LatestPrice>();
+  const mock = cfg.live ? undefined : new MockVenue({ venue: 'mock', precision, ...cfg.mock });
+  const venue: Venue = mock ?? (await startLiveVenues(cfg.live!, logger, registry, latest, () => lifecycle.isShuttingDown));
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
     repo,
@@ -95,7 +149,9 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     traceTimes,
     onPrice: (symbol, price, ts) => {
       symbols.onPrice(symbol);
-      venue.onPrice(symbol, price, ts);
+      const prev = latest.get(symbol);
+      if (!prev || ts >= prev.ts) latest.set(symbol, { price, ts });
+      mock?.onPrice(symbol, price, ts);
     },
   });
 
@@ -105,13 +161,20 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   readiness.addCheck('reconciled', () => service.checkReconciled());
 
   const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
-  mountExecutionRoutes(http.router, service, tradingState, () => ({
-    data_time: venue.exchange.dataTime,
-    prices: venue.exchange.symbols().map((symbol) => {
-      const q = venue.exchange.latest(symbol)!;
-      return { symbol, price: q.price.toFixed(), ts: q.ts };
-    }),
-  }));
+  mountExecutionRoutes(http.router, service, tradingState, () =>
+    mock
+      ? {
+          data_time: mock.exchange.dataTime,
+          prices: mock.exchange.symbols().map((symbol) => {
+            const q = mock.exchange.latest(symbol)!;
+            return { symbol, price: q.price.toFixed(), ts: q.ts };
+          }),
+        }
+      : {
+          data_time: Math.max(0, ...[...latest.values()].map((q) => q.ts)),
+          prices: [...latest].map(([symbol, q]) => ({ symbol, price: q.price.toFixed(), ts: q.ts })),
+        },
+  );
   const grpcKit = createGrpcServer({ service: cfg.service, apiKey: cfg.apiKeys, logger, registry, readiness });
   const proto = loadProto<ExecutionProtoGrpcType>('cte/execution/v1/execution.proto');
   grpcKit.addService(proto.cte.execution.v1.Execution.service, executionGrpcHandlers(service));

@@ -54,6 +54,10 @@ export interface PriceStreamConfig extends BaseConfig {
   replay: ReplayConfig;
   /** Set when MARKET_SOURCE=ccxt. */
   live: LiveConfig | undefined;
+  /** LIVE_BOOK: with MARKET_SOURCE=ccxt, top of book per feed is published on `data.book.{BASE-QUOTE}`. */
+  liveBook: boolean;
+  /** With MARKET_SOURCE=ccxt: every feed's status is re-sent on `data.feeds` this often (besides each transition). */
+  feedStatusIntervalMs: number;
   /** Symbols the service follows, a subset of TRADABLE_SYMBOLS; empty = every tradable symbol. */
   symbols: Symbol[];
   timeframes: Timeframe[];
@@ -139,6 +143,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
   const marketSource = env.oneOf('MARKET_SOURCE', ['replay', 'ccxt'] as const, { default: 'replay' });
   const symbols = readSymbolSubset(env, 'SYMBOLS', base.tradableSymbols);
   const replayExchange = env.string('REPLAY_EXCHANGE', { default: 'coinbase', pattern: /^[a-z0-9_]{1,32}$/ });
+  const liveBook = env.bool('LIVE_BOOK', { default: marketSource === 'ccxt' });
+  if (liveBook && marketSource !== 'ccxt') env.problem('LIVE_BOOK', 'needs MARKET_SOURCE=ccxt (replay has no order books)');
   const live = marketSource === 'ccxt' ? readLiveConfig(env, symbols.length > 0 ? symbols : base.tradableSymbols.list(), symbols.length > 0 ? 'SYMBOLS' : 'TRADABLE_SYMBOLS', base.tradableSymbols) : undefined;
   const cfg: PriceStreamConfig = {
     ...base,
@@ -146,6 +152,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
     exchange: live?.exchanges[0]?.id ?? replayExchange,
     replay,
     live,
+    liveBook,
+    feedStatusIntervalMs: env.int('FEED_STATUS_INTERVAL_MS', { default: 5000, min: 100, max: 3_600_000 }),
     symbols,
     timeframes: env.list('TIMEFRAMES', parseTimeframe, { default: ['1m', '5m', '15m', '1h', '4h', '1d'], minItems: 1 }),
     tickConflateMs: env.int('TICK_CONFLATE_MS', { default: 100, min: 1, max: 60_000 }),

@@ -5,6 +5,7 @@ import {
   createPool,
   loadProto,
   RedisBus,
+  type Bus,
   type MarketProtoGrpcType,
   createServiceBasics,
   runService,
@@ -24,6 +25,7 @@ import { PriceStreamApi } from './adapters/price-stream-api';
 import type { MarketSource } from './adapters/sources/market-source';
 import { ReplaySource } from './adapters/sources/replay-source';
 import type { CcxtSource } from './adapters/sources/ccxt-source';
+import { createFeedStatusMetrics, FeedStatusPublisher } from './adapters/feed-status';
 
 /** ccxt is loaded only for MARKET_SOURCE=ccxt, so replay (and `make demo`) start as before. */
 async function startLiveSource(live: NonNullable<PriceStreamConfig['live']>, logger: Logger, registry: Registry): Promise<CcxtSource> {
@@ -33,6 +35,17 @@ async function startLiveSource(live: NonNullable<PriceStreamConfig['live']>, log
   source.setEvents(createLiveFeedMetrics(registry, { health: () => source.health(), staleMs: live.staleMs, now: () => source.now() }));
   await source.connect();
   return source;
+}
+
+/** Top of book (LIVE_BOOK) on the live source's ccxt clients, published conflated on data.book.*. */
+async function startBookTops(source: CcxtSource, live: NonNullable<PriceStreamConfig['live']>, bus: Bus, logger: Logger, registry: Registry, conflateMs: number) {
+  const { CcxtBookFeed } = await import('./adapters/sources/ccxt-book.js');
+  const { BookTopPublisher } = await import('./adapters/book-publisher.js');
+  const { createBookFeedMetrics } = await import('./adapters/live-metrics.js');
+  const publisher = new BookTopPublisher({ bus, logger, conflateMs });
+  const feed = new CcxtBookFeed({ source, live, logger, sink: publisher });
+  feed.setEvents(createBookFeedMetrics(registry, feed.labels()));
+  return { feed, publisher };
 }
 
 async function main(cfg: PriceStreamConfig): Promise<void> {
@@ -52,6 +65,13 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   const live = cfg.live ? await startLiveSource(cfg.live, logger, registry) : undefined;
   const source: MarketSource = live ?? new ReplaySource({ ...cfg.replay, symbols: followed, exchange: cfg.exchange, logger });
   if (live) readiness.addCheck('market_feeds', () => live.readiness());
+  // Replay registers the cte_feed_* families without series (see createFeedStatusMetrics).
+  if (!live) (await import('./adapters/live-metrics.js')).createLiveFeedMetrics(registry, { health: () => [], staleMs: 0, now: Date.now });
+  const transitions = createFeedStatusMetrics(registry, live?.health() ?? []);
+  const feedStatus =
+    live && cfg.live ? new FeedStatusPublisher({ source: live, bus, logger, transitions, staleMs: cfg.live.staleMs, intervalMs: cfg.feedStatusIntervalMs }) : undefined;
+  const books = live && cfg.live && cfg.liveBook ? await startBookTops(live, cfg.live, bus, logger, registry, cfg.tickConflateMs) : undefined;
+  if (!books) (await import('./adapters/live-metrics.js')).createBookFeedMetrics(registry, []);
   const metrics = createPriceStreamMetrics(registry, {
     persistLagMs: () => writer.lagMs(),
     writeQueueDepth: () => writer.pending(),
@@ -92,6 +112,11 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
 
   // Shutdown order: stop the source, drain requests and writes, then close connections.
   lifecycle.onShutdown('intake', 'market source', () => ingest.stopIntake());
+  lifecycle.onShutdown('intake', 'order books', async () => {
+    books?.feed.stop();
+    await books?.publisher.stop();
+  });
+  lifecycle.onShutdown('intake', 'feed status', () => feedStatus?.stop());
   lifecycle.onShutdown('drain', 'http', (grace) => httpHandle.close(grace));
   lifecycle.onShutdown('drain', 'grpc', (grace) => grpcKit.shutdown(grace));
   lifecycle.onShutdown('drain', 'publishes and bar writes', async (grace) => {
@@ -104,6 +129,11 @@ async function main(cfg: PriceStreamConfig): Promise<void> {
   const restored = await api.restoreMonitors(quarantine);
   writer.start();
   ingest.start();
+  if (books) {
+    books.publisher.start();
+    void books.feed.run().catch((err: Error) => logger.error({ err: err.message }, 'order book feed failed'));
+  }
+  feedStatus?.start();
   const httpHandle = await http.listen(cfg.httpPort);
   const grpcPort = await grpcKit.listen(cfg.grpcPort);
   logger.info({ http: httpHandle.port, grpc: grpcPort, monitors: restored }, 'price-stream ready');

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { EnvReader, readBaseConfig, TRADING_CHANNELS, type BaseConfig } from '@cte/shared';
+import { EnvReader, FEED_CHANNELS, readBaseConfig, TRADING_CHANNELS, type BaseConfig } from '@cte/shared';
 import { DEFAULT_WIRE_LIMITS, LIMIT_NAMES, parseLimitValue, validateLimitSet, type LimitName, type WireLimits } from './engine/limits';
 
 /** The consumer group risk joins on the fills stream. */
@@ -20,6 +20,8 @@ export interface RiskConfig extends BaseConfig {
   tradingStateChannel: string;
   /** Pub/sub pattern of price ticks. */
   ticksPattern: string;
+  /** Pub/sub channel of feed statuses (price-stream, MARKET_SOURCE=ccxt); a symbol whose every feed is stale gets stale_price. */
+  feedsChannel: string;
   consumerName: string;
   /** Wall ms without any tick after which every price is stale; 0 = off. */
   priceFeedMaxSilenceMs: number;
@@ -81,6 +83,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     ordersChannel: env.string('ORDERS_CHANNEL', { default: TRADING_CHANNELS.orders, pattern: CHANNEL }),
     tradingStateChannel: env.string('TRADING_STATE_CHANNEL', { default: TRADING_CHANNELS.tradingState, pattern: CHANNEL }),
     ticksPattern: env.string('TICKS_PATTERN', { default: 'data.ticks.*', pattern: CHANNEL }),
+    feedsChannel: env.string('FEEDS_CHANNEL', { default: FEED_CHANNELS.status, pattern: CHANNEL }),
     consumerName: env.string('CONSUMER_NAME', { default: defaultConsumerName(), pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/ }),
     priceFeedMaxSilenceMs: env.int('PRICE_FEED_MAX_SILENCE_MS', { default: 120_000, min: 0, max: 30 * 86_400_000 }),
     haltedAllowsReducing: env.bool('HALTED_ALLOWS_REDUCING', { default: true }),

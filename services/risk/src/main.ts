@@ -54,7 +54,7 @@ async function main(cfg: RiskConfig): Promise<void> {
     onWriteFailed: () => metrics.eventWriteFailures.inc(),
     onDuplicate: (ids) => metrics.eventDuplicates.inc(ids.length),
   });
-  const metrics = createRiskMetrics(registry, { eventQueueRatio: () => writer.pending() / writer.capacity() });
+  const metrics = createRiskMetrics(registry, { eventQueueRatio: () => writer.pending() / writer.capacity(), feedSymbols: () => service.feedSymbols() });
   const state = new TradingStateStore({
     repo,
     publish: tradingStatePublisher(bus, cfg.tradingStateChannel),
@@ -93,12 +93,14 @@ async function main(cfg: RiskConfig): Promise<void> {
     ticksPattern: cfg.ticksPattern,
     fillsStream: cfg.fillsStream,
     ordersChannel: cfg.ordersChannel,
+    feedsChannel: cfg.feedsChannel,
     consumerGroup: CONSUMER_GROUP,
     consumerName: cfg.consumerName,
   });
 
   readiness.addCheck('mysql', () => db.ping());
   readiness.addCheck('redis', () => bus.ping());
+  readiness.addCheck('market_feeds', () => service.feedReadiness());
 
   const http = createHttpApp({ service: cfg.service, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountRiskRoutes(http.router, service);

@@ -1,17 +1,12 @@
 #!/usr/bin/env node
-import { ConfigError, createHttpApp, createLogger, createMetrics, Lifecycle, Readiness } from '@cte/shared';
+import { createHttpApp, createServiceBasics, runService } from '@cte/shared';
 import { readConfig, SERVICE, type VenueEmulatorConfig } from './config';
 import { mountAdminRoutes } from './adapters/admin';
 import { Emulator } from './adapters/emulator';
 import { createEmulatorMetrics } from './adapters/metrics';
 
 async function main(cfg: VenueEmulatorConfig): Promise<void> {
-  const logger = createLogger({ service: SERVICE, level: cfg.logLevel });
-  logger.info({ venues: cfg.venues, ports: cfg.venuePorts, speed: cfg.speed, loop: cfg.loop, dataDir: cfg.dataDir }, 'starting');
-  const registry = createMetrics(SERVICE);
-  const readiness = new Readiness();
-  const lifecycle = new Lifecycle({ logger, graceMs: cfg.shutdownGraceMs, readiness });
-  lifecycle.installSignalHandlers();
+  const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, { venues: cfg.venues, ports: cfg.venuePorts, speed: cfg.speed, loop: cfg.loop, dataDir: cfg.dataDir });
   const metrics = createEmulatorMetrics(registry);
 
   const emu = new Emulator({
@@ -23,6 +18,11 @@ async function main(cfg: VenueEmulatorConfig): Promise<void> {
     dataDir: cfg.dataDir,
     heartbeatMs: cfg.heartbeatMs,
     restDelayMs: cfg.restDelayMs,
+    useCaptures: cfg.captures,
+    bars: cfg.bars,
+    barsWindow: { startMs: cfg.barsStartMs, endMs: cfg.barsEndMs },
+    rebase: cfg.rebase,
+    syntheticMarkets: cfg.syntheticMarkets,
     metrics,
     logger,
   });
@@ -35,9 +35,10 @@ async function main(cfg: VenueEmulatorConfig): Promise<void> {
     if (!started) throw new Error('venue ports not listening yet');
   });
 
-  const http = createHttpApp({ service: SERVICE, version: cfg.version, apiKey: cfg.apiKey, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
+  const http = createHttpApp({ service: SERVICE, version: cfg.version, apiKey: cfg.apiKeys, logger, registry, readiness, bodyLimit: cfg.httpBodyLimit });
   mountAdminRoutes(http.router, emu);
 
+  // After the drain delay (the lifecycle keeps everything serving while readiness is off).
   lifecycle.onShutdown('intake', 'venue ports', (grace) => emu.close(grace));
   lifecycle.onShutdown('drain', 'http', (grace) => httpHandle.close(grace));
 
@@ -47,17 +48,4 @@ async function main(cfg: VenueEmulatorConfig): Promise<void> {
   logger.info({ http: httpHandle.port, venues: emu.info().map((v) => ({ venue: v.venue, port: v.port, markets: v.markets.length })) }, 'venue-emulator ready');
 }
 
-let cfg: VenueEmulatorConfig;
-try {
-  cfg = readConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${SERVICE}: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-main(cfg).catch((err: unknown) => {
-  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runService(SERVICE, readConfig, main);

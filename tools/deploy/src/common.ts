@@ -1,5 +1,5 @@
 /** What every generator shares: names, labels, hardening, environment, YAML output. */
-import { COMMON_ENV, DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceDeclaration, type ServiceName } from '@cte/shared';
+import { COMMON_ENV, DATASTORES, envPrefix, SANDBOX_SERVICES, SERVICES, SHUTDOWN_TIMING, type ResourceSpec, type SandboxServiceName, type ServiceDeclaration, type ServiceName } from '@cte/shared';
 import { stringify } from 'yaml';
 
 export const NAMESPACE = 'crypto-trading';
@@ -18,6 +18,9 @@ export const HEADER = `# GENERATED from shared/src/services.ts by \`make generat
 export type Obj = Record<string, unknown>;
 
 export const SERVICE_NAMES = Object.keys(SERVICES) as ServiceName[];
+/** Sandbox-only services (shared/src/services.ts SANDBOX_SERVICES): compose profile `sandbox`, k8s/overlays/sandbox. */
+export const SANDBOX_NAMES = Object.keys(SANDBOX_SERVICES) as SandboxServiceName[];
+export const SANDBOX_PROFILE = 'sandbox';
 
 export function yaml(doc: unknown): string {
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
@@ -30,7 +33,7 @@ export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function imageFor(name: ServiceName): string {
+export function imageFor(name: ServiceName | SandboxServiceName): string {
   return `${IMAGE_PREFIX}/${name}`;
 }
 
@@ -96,7 +99,7 @@ export function podSecurityContext(runAsUser: number | string): Obj {
   return { runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser, seccompProfile: { type: 'RuntimeDefault' } };
 }
 
-export function resources(decl: ServiceDeclaration): { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } } {
+export function resources(decl: { resources: ResourceSpec }): { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } } {
   const r = decl.resources;
   return {
     requests: { cpu: r.requests.cpu, memory: `${r.requests.memoryMi}Mi` },

@@ -1,6 +1,10 @@
-/** docker-compose.trading-complete.yml: the fleet, its datastores, migrations and the monitoring stack. */
+/**
+ * docker-compose.trading-complete.yml: the fleet, its datastores, migrations and the monitoring
+ * stack; the sandbox services (the venue emulator) only under the `sandbox` profile.
+ */
 import { PROBES, SERVICES } from '@cte/shared';
-import { IMAGE_TAG, imageFor, killAfterSeconds, type Obj, REDIS_URL, SERVICE_NAMES, serviceEnv, yamlFile } from './common';
+import { IMAGE_TAG, imageFor, killAfterSeconds, type Obj, REDIS_URL, SANDBOX_PROFILE, SERVICE_NAMES, serviceEnv, yamlFile } from './common';
+import { composeClientEnv, composeEmulator } from './sandbox';
 import { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT } from './monitoring';
 
 export function composeFile(): string {
@@ -56,6 +60,8 @@ export function composeFile(): string {
       build: { context: '.', args: decl.nodeOptions ? { SERVICE: name, NODE_OPTIONS: decl.nodeOptions } : { SERVICE: name } },
       environment: {
         ...serviceEnv(name),
+        // Sandbox clients: \`MARKET_SOURCE=ccxt docker compose --profile sandbox up\` points them at the emulator.
+        ...composeClientEnv(name, serviceEnv(name)),
         MYSQL_URL: 'mysql://cte:${MYSQL_PASSWORD:-cte-dev-only}@mysql:3306/crypto_trading',
         REDIS_URL,
         TRADING_API_KEY: '${TRADING_API_KEY:?set TRADING_API_KEY (at least 16 characters)}',
@@ -81,6 +87,7 @@ export function composeFile(): string {
       restart: 'unless-stopped',
     };
   }
+  services['venue-emulator'] = composeEmulator(SANDBOX_PROFILE);
   services.prometheus = {
     image: 'prom/prometheus:v2.53.0',
     command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.retention.time=7d'],

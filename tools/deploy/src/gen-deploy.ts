@@ -6,12 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateAll, npmWorkspaces } from './index';
+import { generateAll, npmWorkspaces, serviceWorkspaceDeps } from './index';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const check = process.argv.includes('--check');
 let drift = 0;
-for (const [rel, text] of Object.entries(generateAll(npmWorkspaces(root)))) {
+const workspaces = npmWorkspaces(root);
+for (const [rel, text] of Object.entries(generateAll(workspaces, serviceWorkspaceDeps(root, workspaces)))) {
   const file = path.join(root, rel);
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
   if (current === text) continue;

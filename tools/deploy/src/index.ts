@@ -14,18 +14,19 @@ import { yamlFile } from './common';
 
 export * from './common';
 export { composeFile } from './compose';
-export { dockerfile, npmWorkspaces } from './dockerfile';
+export { dockerfile, npmWorkspaces, serviceWorkspaceDeps } from './dockerfile';
 export { CHART_YAML, HELM_TEMPLATES, helmValues, helmValuesSchema } from './helm';
 export { DEFAULT_OVERLAY, k8sBase, overlays, topKustomization } from './k8s';
 export { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT, prometheusConfig } from './monitoring';
+export { BARS_FILE, BARS_MOUNT, BARS_SOURCE_DIR, CAPTURES_CLAIM, CAPTURES_MOUNT, declaredSandboxFlows, emulatorEnv, SANDBOX_OVERLAY, sandboxClientEnvs } from './sandbox';
 export { deploymentObject, helmDeploymentTemplate, k8sDeploymentParams, type DeploymentParams } from './workload';
 
 export const CHART = 'charts/crypto-trading-engine';
 
-/** Every generated file, by path relative to the repository root. `workspaces`: npmWorkspaces(root). */
-export function generateAll(workspaces: readonly string[]): Record<string, string> {
+/** Every generated file, by path relative to the repository root. `workspaces`: npmWorkspaces(root); `deps`: serviceWorkspaceDeps(root, workspaces). */
+export function generateAll(workspaces: readonly string[], deps: Readonly<Record<string, readonly string[]>> = {}): Record<string, string> {
   const files: Record<string, string> = {
-    Dockerfile: dockerfile(workspaces),
+    Dockerfile: dockerfile(workspaces, deps),
     'docker-compose.trading-complete.yml': composeFile(),
     'k8s/monitoring/prometheus.yml': prometheusConfig(),
     ...k8sBase(),

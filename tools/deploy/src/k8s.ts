@@ -1,4 +1,4 @@
-/** Kubernetes: kustomize base, the dev and prod overlays, and k8s/kustomization.yaml (what `kubectl apply -k k8s/` applies). */
+/** Kubernetes: kustomize base, the dev, prod and sandbox overlays, and k8s/kustomization.yaml (what `kubectl apply -k k8s/` applies). */
 import { COMMON_ENV, DATASTORES, SERVICES, type ServiceName } from '@cte/shared';
 import {
   COMMON_CONFIGMAP,
@@ -21,6 +21,7 @@ import {
   yaml,
   yamlFile,
 } from './common';
+import { sandboxOverlay } from './sandbox';
 import { deploymentObject, k8sDeploymentParams } from './workload';
 
 function service(name: ServiceName): Obj {
@@ -208,7 +209,8 @@ export function overlays(): Record<string, string> {
       }),
     ],
   };
-  return { 'k8s/overlays/dev/kustomization.yaml': yamlFile(dev), 'k8s/overlays/prod/kustomization.yaml': yamlFile(prod) };
+  // Sandbox: dev plus the sandbox-only services (the venue emulator), with their clients pointed at them.
+  return { 'k8s/overlays/dev/kustomization.yaml': yamlFile(dev), 'k8s/overlays/prod/kustomization.yaml': yamlFile(prod), ...sandboxOverlay('dev', 'dev') };
 }
 
 /**

@@ -35,7 +35,14 @@ export interface DeploymentParams {
   httpPort: Value;
   /** The HTTP port as a string (annotation values are strings). */
   httpPortText: Value;
-  grpcPort: Value;
+  /** Absent for a service without gRPC (the sandbox's venue emulator). */
+  grpcPort: Value | undefined;
+  /** Further named container ports (the venue emulator's venue ports). */
+  extraPorts?: ReadonlyArray<{ name: string; port: Value }>;
+  /** Data volumes, each mounted read-only. */
+  dataVolumes?: ReadonlyArray<{ name: string; mountPath: string; volume: Obj }>;
+  /** Run before the service's container (e.g. to fill a data volume). */
+  initContainers?: readonly Obj[];
   resources: { requests: { cpu: Value; memory: Value }; limits: { cpu: Value; memory: Value } };
   startupFailureThreshold: Value;
   runAsUser: Value;
@@ -45,6 +52,7 @@ export interface DeploymentParams {
 
 export function deploymentObject(p: DeploymentParams): Obj {
   const probe = (path: string) => ({ httpGet: { path, port: 'http' } });
+  const data = p.dataVolumes ?? [];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -64,6 +72,7 @@ export function deploymentObject(p: DeploymentParams): Obj {
           // Covers the drain delay and grace period of SHUTDOWN_TIMING. No preStop hook: the process
           // itself keeps serving for the drain delay after SIGTERM (shared/src/lifecycle.ts).
           terminationGracePeriodSeconds: p.terminationGracePeriodSeconds,
+          ...(p.initContainers ? { initContainers: p.initContainers } : {}),
           containers: [
             {
               name: p.name,
@@ -71,7 +80,8 @@ export function deploymentObject(p: DeploymentParams): Obj {
               imagePullPolicy: p.pullPolicy,
               ports: [
                 { name: 'http', containerPort: p.httpPort, protocol: 'TCP' },
-                { name: 'grpc', containerPort: p.grpcPort, protocol: 'TCP' },
+                ...(p.grpcPort === undefined ? [] : [{ name: 'grpc', containerPort: p.grpcPort, protocol: 'TCP' }]),
+                ...(p.extraPorts ?? []).map((x) => ({ name: x.name, containerPort: x.port, protocol: 'TCP' })),
               ],
               envFrom: [{ configMapRef: { name: COMMON_CONFIGMAP } }, { configMapRef: { name: p.name } }, { secretRef: { name: p.secretName } }],
               resources: p.resources,
@@ -79,10 +89,10 @@ export function deploymentObject(p: DeploymentParams): Obj {
               livenessProbe: { ...probe(PROBES.liveness), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
               readinessProbe: { ...probe(PROBES.readiness), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               securityContext: containerSecurityContext(p.runAsUser),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...data.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true }))],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...data.map((v) => ({ name: v.name, ...v.volume }))],
         },
       },
     },

@@ -5,7 +5,7 @@
  * REST and gRPC APIs, bad input → 400/INVALID_ARGUMENT with no row written, fills on events.fills
  * and order events on events.orders, the kill switch (HALTED, REDUCING), not-ready while the
  * trading state is unknown, restart reconciliation after SIGKILL, metrics, SIGTERM → exit 0,
- * TRADING_MODE=live refused at start. Needs `npx tsc -b services/execution` first (make test does it).
+ * TRADING_MODE=live refused at start without keys and acknowledgement. Needs `npx tsc -b services/execution` first (make test does it).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -416,7 +416,9 @@ describe('execution service (process)', () => {
     expect(svc.logs()).toContain('shutdown complete');
   });
 
-  it('refuses TRADING_MODE=live at start with a clear message', async () => {
-    await expect(startService('execution', { env: env({ TRADING_MODE: 'live' }), apiKey: API_KEY })).rejects.toThrow(/exited with 2[\s\S]*live trading arrives with a later issue/);
+  it('refuses TRADING_MODE=live without keys and acknowledgement: exit 2 naming what is missing', async () => {
+    await expect(startService('execution', { env: env({ TRADING_MODE: 'live', LIVE_VENUES: 'binanceus' }), apiKey: API_KEY })).rejects.toThrow(
+      /exited with 2[\s\S]*LIVE_TRADING_ACK: is not set[\s\S]*BINANCEUS_API_KEY: is required[\s\S]*BINANCEUS_API_SECRET: is required/,
+    );
   });
 });

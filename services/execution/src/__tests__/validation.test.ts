@@ -100,9 +100,9 @@ describe('config', () => {
     expect(() => readConfig({ ...base, MARKET_PRECISION: 'FOO/BAR:qty=2' })).toThrow(/MARKET_PRECISION: unknown symbol FOO\/BAR/);
   });
 
-  it('TRADING_MODE=live fails fast saying live trading arrives later', () => {
+  it('TRADING_MODE=live fails fast without venue keys and the acknowledgement (ccxt-venue-config.test.ts has the rest)', () => {
     expect(() => readConfig({ ...base, TRADING_MODE: 'live' })).toThrow(ConfigError);
-    expect(() => readConfig({ ...base, TRADING_MODE: 'live' })).toThrow(/TRADING_MODE: live trading arrives with a later issue/);
+    expect(() => readConfig({ ...base, TRADING_MODE: 'live' })).toThrow(/LIVE_TRADING_ACK: is not set[\s\S]*LIVE_VENUES: is required/);
   });
 
   it('names every bad variable', () => {

@@ -40,6 +40,7 @@ describe('price-stream config', () => {
     ['VENUE_URL_KUCOIN', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', VENUE_URL_KUCOIN: 'https://user:secret@proxy.example' }],
     ['RECONNECT_MAX_MS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', RECONNECT_BASE_MS: '1000', RECONNECT_MAX_MS: '500' }],
     ['FEED_STALE_MS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', FEED_STALE_MS: '10' }],
+    ['FEED_STATUS_INTERVAL_MS', { MARKET_SOURCE: 'ccxt', EXCHANGES: 'kucoin', FEED_STATUS_INTERVAL_MS: '50' }],
     ['REPLAY_START', { REPLAY_START: 'yesterday' }],
     ['REPLAY_START', { REPLAY_START: '2000', REPLAY_END: '1000' }],
     ['WRITE_QUEUE_MAX', { WRITE_QUEUE_MAX: '0' }],
@@ -62,8 +63,10 @@ describe('price-stream config', () => {
       VENUE_URL_BINANCEUS: 'http://127.0.0.1:8031',
       VENUE_URL_COINBASE: 'https://proxy.example:8443/',
       FEED_STALE_MS: '5000',
+      FEED_STATUS_INTERVAL_MS: '1000',
     });
     expect(cfg.source).toBe('ccxt');
+    expect(cfg.feedStatusIntervalMs).toBe(1000);
     expect(cfg.exchange).toBe('coinbase');
     expect(cfg.live?.staleMs).toBe(5000);
     expect(cfg.live?.exchanges).toEqual([

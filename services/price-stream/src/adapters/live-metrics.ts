@@ -1,6 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FeedHealth } from '../engine/live-feed';
 import type { DropReason, LiveFeedEvents } from './sources/ccxt-source';
+import { BOOK_TOP_REJECTIONS } from '../engine/book-top';
+import type { BookFeedEvents } from './sources/ccxt-book';
 
 /**
  * Metrics of the live (ccxt) source, per (exchange, symbol). The label sets are bounded by the
@@ -16,6 +18,12 @@ export function createLiveFeedMetrics(registry: Registry, probe: { health(): rea
   });
   const reconnects = new Counter({ name: 'cte_feed_reconnects_total', help: 'Live feed reconnects after a failed or dropped watch.', labelNames: ['exchange', 'symbol'], registers: [registry] });
   const backfilled = new Counter({ name: 'cte_feed_backfilled_trades_total', help: 'Trades recovered over REST after a reconnect.', labelNames: ['exchange', 'symbol'], registers: [registry] });
+  const backfilledBars = new Counter({
+    name: 'cte_feed_backfilled_bars_total',
+    help: 'Minutes filled from 1-minute candles (fetchOHLCV) after a reconnect that REST trade history could not cover.',
+    labelNames: ['exchange', 'symbol'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'cte_feed_last_message_age_seconds',
     help: 'Seconds since the feed last delivered an accepted trade (since start before the first).',
@@ -42,6 +50,7 @@ export function createLiveFeedMetrics(registry: Registry, probe: { health(): rea
     trades.inc(l, 0);
     reconnects.inc(l, 0);
     backfilled.inc(l, 0);
+    backfilledBars.inc(l, 0);
     for (const reason of reasons) dropped.inc({ ...l, reason }, 0);
   }
   return {
@@ -49,5 +58,35 @@ export function createLiveFeedMetrics(registry: Registry, probe: { health(): rea
     dropped: (exchange, symbol, reason) => dropped.inc({ exchange, symbol, reason }),
     reconnected: (exchange, symbol) => reconnects.inc({ exchange, symbol }),
     backfilled: (exchange, symbol, n) => backfilled.inc({ exchange, symbol }, n),
+    backfilledBars: (exchange, symbol, n) => backfilledBars.inc({ exchange, symbol }, n),
+  };
+}
+
+/**
+ * Metrics of the order-book tops (LIVE_BOOK), per (exchange, symbol) of `books`; every series
+ * exists from the start at 0. Replay (or LIVE_BOOK=false) registers the families without series.
+ */
+export function createBookFeedMetrics(registry: Registry, books: ReadonlyArray<{ exchange: string; symbol: string }>): BookFeedEvents {
+  const labelNames = ['exchange', 'symbol'] as const;
+  const gaps = new Counter({ name: 'cte_feed_book_gaps_total', help: 'Order book sequence gaps (or books found behind their stream); each starts a resync.', labelNames, registers: [registry] });
+  const resyncs = new Counter({ name: 'cte_feed_book_resyncs_total', help: 'Order books consistent again after a gap.', labelNames, registers: [registry] });
+  const updates = new Counter({ name: 'cte_feed_book_updates_total', help: 'Changed book tops handed to the publisher (before conflation).', labelNames, registers: [registry] });
+  const rejected = new Counter({
+    name: 'cte_feed_book_rejected_total',
+    help: 'Book updates whose top was not published: empty, crossed or malformed.',
+    labelNames: ['exchange', 'symbol', 'reason'],
+    registers: [registry],
+  });
+  for (const l of books) {
+    gaps.inc(l, 0);
+    resyncs.inc(l, 0);
+    updates.inc(l, 0);
+    for (const reason of BOOK_TOP_REJECTIONS) rejected.inc({ ...l, reason }, 0);
+  }
+  return {
+    gap: (exchange, symbol) => gaps.inc({ exchange, symbol }),
+    resynced: (exchange, symbol) => resyncs.inc({ exchange, symbol }),
+    updated: (exchange, symbol) => updates.inc({ exchange, symbol }),
+    rejected: (exchange, symbol, reason) => rejected.inc({ exchange, symbol, reason }),
   };
 }

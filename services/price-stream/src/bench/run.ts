@@ -13,6 +13,7 @@ import { MarketDataEngine } from '../engine/market-data-engine';
 import { tickChannel } from '../adapters/channels';
 import { toPriceMessage } from '../adapters/dto/messages';
 import { makeTickMessages, parseTickMessage } from './workload';
+import { benchLive, benchSelected } from './live';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TICKS = Number(process.env.BENCH_TICKS ?? 1_000_000);
@@ -113,6 +114,11 @@ function measureRss(symbols: number, nodeFlags: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (benchSelected('engine')) await benchEngine();
+  await benchLive(RUNS);
+}
+
+async function benchEngine(): Promise<void> {
   const logger = createLogger({ service: 'bench', level: 'warn' });
   const messages = makeTickMessages(TICKS, 10);
   const sample = parseTickMessage(messages[0]!);

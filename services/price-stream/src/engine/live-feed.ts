@@ -74,6 +74,11 @@ export class TradeIdWindow {
     return true;
   }
 
+  /** Whether `id` is remembered (without remembering it). */
+  has(id: string): boolean {
+    return this.seen.has(id);
+  }
+
   get size(): number {
     return this.seen.size;
   }

@@ -23,6 +23,7 @@ import {
 import {
   createTestDatabase,
   expectOversizedRefusedAlongside,
+  metricValue,
   startService,
   waitFor,
   type RunningService,
@@ -124,10 +125,10 @@ afterAll(async () => {
 });
 
 describe('probes and auth', () => {
-  it('health and ready need no key; ready checks mysql and redis', async () => {
+  it('health and ready need no key; ready checks mysql and redis, and details the market feeds', async () => {
     expect(await (await fetch(`${svc.httpUrl}/health`)).json()).toMatchObject({ status: 'ok', service: 'risk' });
     const ready = (await (await fetch(`${svc.httpUrl}/ready`)).json()) as { checks: Record<string, unknown> };
-    expect(Object.keys(ready.checks).sort()).toEqual(['mysql', 'redis']);
+    expect(Object.keys(ready.checks).sort()).toEqual(['market_feeds', 'mysql', 'redis']);
   });
 
   it('every API route and RPC needs the key', async () => {
@@ -215,6 +216,58 @@ describe('Check', () => {
     await tick(BTC, '100');
     const r = await check({ symbol: 'SOL/USDT' });
     expect(r).toMatchObject({ decision: 'REJECTED', approved_qty: '0', reasons: ['stale_price'] });
+  });
+
+  it('rejects orders on a symbol whose every feed is stale (data.feeds), reducing ones too, names it in /ready, and approves again once a feed is live', async () => {
+    const ready = async () => ((await (await fetch(`${svc.httpUrl}/ready`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> });
+    const status = (exchange: string, stale: boolean) => {
+      const ts = Date.now();
+      const age = stale ? 90_000 : 10;
+      return { exchange, symbol: ETH, stale, last_message_ms: ts - age, age_ms: age, threshold_ms: 60_000, interval_ms: 60_000, ts };
+    };
+    const publish = (data: unknown) => bus.publish('data.feeds', { type: 'feed_status', data });
+    const statuses = async (outcome: string) => metricValue(await metrics(), 'cte_risk_feed_statuses_total', { outcome });
+    const live = async () => (await ready()).checks['market_feeds']?.detail === '1 symbols with live feeds';
+    await tick(ETH, '10');
+    await tick(BTC, '100');
+    const applied = await statuses('applied');
+    try {
+      await publish(status('coinbase', true));
+      await publish(status('kucoin', true));
+      await waitFor('two statuses applied', async () => (await statuses('applied')) === applied + 2);
+      expect(await check({ symbol: ETH })).toMatchObject({ decision: 'REJECTED', reasons: ['stale_price'] });
+      // A position-reducing order needs a fresh price too, as with the other price guards.
+      portfolio.set({ equity: '100000', positions: { [ETH]: ['2', '20'] } });
+      try {
+        expect(await check({ symbol: ETH, side: 'sell', qty: '1' })).toMatchObject({ decision: 'REJECTED', reasons: ['stale_price'] });
+      } finally {
+        portfolio.set({ equity: '100000' });
+      }
+      expect(await check({ symbol: BTC })).toMatchObject({ decision: 'APPROVED' });
+      const r = await ready();
+      expect(r.status).toBe('ready');
+      expect(r.checks['market_feeds']).toEqual({ ok: true, detail: 'stale, orders rejected: ETH/USDT (coinbase+kucoin, 90 s); 0 of 1 symbols live' });
+      expect(metricValue(await metrics(), 'cte_risk_symbol_stale_info', { symbol: ETH })).toBe(1);
+
+      // One live venue is enough: the symbol's latest price is fresh again.
+      await publish(status('kucoin', false));
+      await waitFor('ETH live again', live);
+      expect(await check({ symbol: ETH })).toMatchObject({ decision: 'APPROVED' });
+      const m = await metrics();
+      expect(m).toMatch(/^cte_risk_symbol_stale_info\{symbol="ETH\/USDT"[^}]*\} 0$/m);
+
+      // A malformed status and one for a symbol not tradable here are dropped and counted; nothing changes.
+      const [malformed, unknown] = [await statuses('malformed'), await statuses('unknown_symbol')];
+      await publish({ ...status('coinbase', true), stale: 'yes' });
+      await publish({ ...status('coinbase', true), symbol: 'FOO/BAR' });
+      await waitFor('both counted', async () => (await statuses('malformed')) === malformed + 1 && (await statuses('unknown_symbol')) === unknown + 1);
+      expect(await check({ symbol: ETH })).toMatchObject({ decision: 'APPROVED' });
+    } finally {
+      // The tests after this one price ETH: leave its feeds live whatever happened above.
+      await publish(status('coinbase', false));
+      await publish(status('kucoin', false));
+      await waitFor('ETH feeds live', live);
+    }
   });
 
   it('rejects portfolio_unavailable when portfolio is down, and decides again once it is back', async () => {

@@ -2,6 +2,7 @@
  * Bus wiring: price ticks (pub/sub `data.ticks.*`) into the price book, fills (durable stream
  * `events.fills`, consumer group `risk`, acked after the handler) to drop the cached exposure,
  * order events (pub/sub `events.orders`) to free pending exposure of orders that ended unfilled,
+ * feed statuses (pub/sub `data.feeds`) into the feed book,
  * and the trading state out on `commands.trading_state`.
  */
 import { parseFillMessage, type Bus, type Consumer, type Logger, type Subscription, type TradingStateMessage } from '@cte/shared';
@@ -14,6 +15,8 @@ export interface RiskBusOptions {
   ticksPattern: string;
   fillsStream: string;
   ordersChannel: string;
+  /** Feed statuses from price-stream; undefined = not subscribed. */
+  feedsChannel?: string | undefined;
   consumerGroup: string;
   consumerName: string;
 }
@@ -30,6 +33,7 @@ export class RiskBus {
     const { bus, service } = this.o;
     this.subs.push(await bus.subscribe(this.o.ticksPattern, (env) => void service.onTick(env.data)));
     this.subs.push(await bus.subscribe(this.o.ordersChannel, (env) => service.onOrderEvent(env.data)));
+    if (this.o.feedsChannel !== undefined) this.subs.push(await bus.subscribe(this.o.feedsChannel, (env) => void service.onFeedStatus(env.data)));
   }
 
   /** Joins the consumer group on the fills stream. */

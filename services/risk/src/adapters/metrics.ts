@@ -11,13 +11,20 @@ export interface RiskMetrics {
   fills: Counter;
   eventWriteFailures: Counter;
   eventDuplicates: Counter;
+  /** Feed statuses from `data.feeds`, by outcome (applied, malformed, unknown_symbol, out_of_order). */
+  feedStatuses: Counter<'outcome'>;
   setTradingState(state: TradingStateName): void;
 }
 
 export interface RiskMetricProbes {
   /** Rows waiting in the write-behind queue / its capacity. */
   eventQueueRatio(): number;
+  /** Symbols with a known feed status, each with whether it is stale now (see FeedBook). */
+  feedSymbols?(): ReadonlyArray<{ symbol: string; stale: boolean }>;
 }
+
+export const FEED_STATUS_OUTCOMES = ['applied', 'malformed', 'unknown_symbol', 'out_of_order'] as const;
+export type FeedStatusOutcome = (typeof FEED_STATUS_OUTCOMES)[number];
 
 /** Engine compute is microseconds: finer buckets below the kit's latency buckets. */
 const ENGINE_BUCKETS = [0.000001, 0.0000025, 0.000005, 0.00001, 0.00002, 0.00005, ...LATENCY_BUCKETS_SECONDS];
@@ -44,8 +51,26 @@ export function createRiskMetrics(registry: Registry, probes: RiskMetricProbes):
       this.set(probes.eventQueueRatio());
     },
   });
+  new Gauge<'symbol'>({
+    name: 'cte_risk_symbol_stale_info',
+    help: '1 while every live market feed of the symbol reports stale (orders on it are rejected with stale_price); 0 while one is live. Symbols without a known feed status have no series.',
+    labelNames: ['symbol'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of probes.feedSymbols?.() ?? []) this.set({ symbol: s.symbol }, s.stale ? 1 : 0);
+    },
+  });
+  const feedStatuses = new Counter<'outcome'>({
+    name: 'cte_risk_feed_statuses_total',
+    help: 'Feed statuses read from data.feeds, by outcome: applied, malformed (dropped), unknown_symbol (not tradable here, dropped), out_of_order (older than the one held).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const o of FEED_STATUS_OUTCOMES) feedStatuses.inc({ outcome: o }, 0);
   return {
     decisions,
+    feedStatuses,
     checkSeconds: new Histogram({
       name: 'cte_risk_check_seconds',
       help: 'Time the risk engine takes to decide on one order (engine only, no I/O).',

@@ -14,6 +14,7 @@ import {
   InvalidArgumentError,
   isMessageTraceId,
   parseDecimalColumn,
+  parseFeedStatusMessage,
   parseIdField,
   parseOptionalIdField,
   parseSideField,
@@ -30,6 +31,7 @@ import {
 } from '@cte/shared';
 import { RISK_EVENTS } from './columns';
 import { parseLimitsPatch, type LimitsPatch } from '../engine/limits';
+import { FeedBook } from '../engine/feed-book';
 import { PendingBook } from '../engine/pending-book';
 import { PriceBook } from '../engine/price-book';
 import { RiskEngine } from '../engine/risk-engine';
@@ -37,7 +39,7 @@ import { dayLabel, TradeCounter, utcDay } from '../engine/trade-counter';
 import { DECISIONS, type CheckInput, type CheckResult, type Decision, type ExposureSnapshot, type PreparedLimits } from '../engine/types';
 import type { DecisionIndex, StoredDecision } from './decision-index';
 import type { LimitsView } from './limits-store';
-import type { RiskMetrics } from './metrics';
+import type { FeedStatusOutcome, RiskMetrics } from './metrics';
 import type { EventKind, EventQuery, EventRow, RiskEventView } from './repository';
 
 const UPDATED_BY = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
@@ -112,12 +114,14 @@ export interface RiskServiceOptions {
   durable: boolean;
   now?: () => number;
   prices?: PriceBook;
+  feeds?: FeedBook;
   trades?: TradeCounter;
   pending?: PendingBook;
 }
 
 export class RiskService {
   readonly prices: PriceBook;
+  readonly feeds: FeedBook;
   readonly trades: TradeCounter;
   readonly pending: PendingBook;
   readonly symbols: TradableSymbols;
@@ -129,6 +133,7 @@ export class RiskService {
   constructor(private readonly o: RiskServiceOptions) {
     this.now = o.now ?? Date.now;
     this.prices = o.prices ?? new PriceBook();
+    this.feeds = o.feeds ?? new FeedBook();
     this.trades = o.trades ?? new TradeCounter();
     this.pending = o.pending ?? new PendingBook();
     this.symbols = o.symbols;
@@ -178,6 +183,7 @@ export class RiskService {
       state,
       exposure,
       price: this.prices.view(req.symbol, now),
+      feedStale: this.feeds.isStale(req.symbol, now),
       tradesToday: this.trades.total(day),
       tradesTodaySymbol: this.trades.forSymbol(day, req.symbol),
       pending: this.pending.view(req.symbol),
@@ -274,6 +280,50 @@ export class RiskService {
     }
     if (!this.symbols.has(symbol)) return false;
     return this.prices.update(symbol, new Dec(d.price), d.ts, receivedAt);
+  }
+
+  /**
+   * A feed status (`data.feeds`): while every feed of a symbol reports stale, orders on it are
+   * rejected with stale_price. Malformed statuses and symbols not tradable here are dropped.
+   */
+  onFeedStatus(data: unknown, receivedAt = this.now()): FeedStatusOutcome {
+    const outcome = this.applyFeedStatus(data, receivedAt);
+    this.o.metrics?.feedStatuses.inc({ outcome });
+    return outcome;
+  }
+
+  private applyFeedStatus(data: unknown, receivedAt: number): FeedStatusOutcome {
+    let msg;
+    try {
+      msg = parseFeedStatusMessage(data);
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'malformed feed status dropped');
+      return 'malformed';
+    }
+    if (!this.symbols.has(msg.symbol)) return 'unknown_symbol';
+    const was = this.feeds.isStale(msg.symbol, receivedAt);
+    if (!this.feeds.apply(msg, receivedAt)) return 'out_of_order';
+    const is = this.feeds.isStale(msg.symbol, receivedAt);
+    if (is && !was) this.o.logger.warn({ symbol: msg.symbol, exchange: msg.exchange, age_ms: msg.age_ms }, 'every feed of the symbol is stale: its orders are rejected with stale_price');
+    else if (was && !is) this.o.logger.info({ symbol: msg.symbol, exchange: msg.exchange }, 'a feed of the symbol is live again');
+    return 'applied';
+  }
+
+  /** Symbols with a known feed status and whether each is stale now (the cte_risk_symbol_stale_info gauge). */
+  feedSymbols(): Array<{ symbol: string; stale: boolean }> {
+    const now = this.now();
+    return this.feeds.knownSymbols(now).map((symbol) => ({ symbol, stale: this.feeds.isStale(symbol, now) }));
+  }
+
+  /** The /ready detail of market feeds (never not-ready: a stale symbol only stops orders on it). */
+  feedReadiness(): string {
+    const now = this.now();
+    const known = this.feeds.knownSymbols(now).length;
+    const stale = this.feeds.staleSymbols(now);
+    if (known === 0) return 'no feed status received';
+    if (stale.length === 0) return `${known} symbols with live feeds`;
+    const listed = stale.slice(0, 10).map((s) => `${s.symbol} (${s.exchanges.join('+')}, ${Math.round(s.ageMs / 1000)} s)`);
+    return `stale, orders rejected: ${listed.join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}; ${known - stale.length} of ${known} symbols live`;
   }
 
   /** A fill (`events.fills`): the portfolio changed, so the cached exposure is dropped. */
@@ -401,6 +451,7 @@ export class RiskService {
       events_queued: this.o.events.pending(),
       decisions_cached: this.o.decisions.recent.size,
       prices: this.prices.snapshot(),
+      stale_symbols: this.feeds.staleSymbols(now).map((s) => ({ symbol: s.symbol, exchanges: s.exchanges, age_ms: s.ageMs })),
     };
   }
 }

@@ -21,7 +21,8 @@
  *     `haltedAllowsReducing: false`, HALTED rejects everything.
  *  3. Rules for every order: a price must be known (`no_price`) and fresh (`stale_price`: the
  *     symbol's tick lags the newest tick of any symbol by more than max_price_age_ms of data
- *     time, or the whole feed has been silent for longer than maxFeedSilenceMs of wall time);
+ *     time, or the whole feed has been silent for longer than maxFeedSilenceMs of wall time, or
+ *     every live market feed of the symbol reports stale: `ctx.feedStale`);
  *     max_order_notional caps q × price.
  *  4. For orders that are not purely reducing, and not already cut by 2: the position after the
  *     order (plus pending approvals the same way) may not exceed max_position_pct of equity, and
@@ -118,7 +119,8 @@ export class RiskEngine {
     if (price === undefined) priceProblems.push('no_price');
     else if (
       (L.maxPriceAgeMs > 0 && (ctx.price === undefined || ctx.price.ageMs > L.maxPriceAgeMs)) ||
-      (this.maxFeedSilenceMs > 0 && ctx.price !== undefined && ctx.price.feedSilenceMs > this.maxFeedSilenceMs)
+      (this.maxFeedSilenceMs > 0 && ctx.price !== undefined && ctx.price.feedSilenceMs > this.maxFeedSilenceMs) ||
+      ctx.feedStale === true
     ) {
       priceProblems.push('stale_price');
     }

@@ -109,6 +109,8 @@ export interface CheckContext {
   exposure: ExposureSnapshot;
   /** Undefined when no tick of the symbol has been seen. */
   price: PriceView | undefined;
+  /** Every live market feed of the symbol reports stale (price-stream's `data.feeds`, see FeedBook); absent = false. */
+  feedStale?: boolean | undefined;
   /** Opening trades approved today (UTC day of data time), all symbols / this symbol. */
   tradesToday: number;
   tradesTodaySymbol: number;

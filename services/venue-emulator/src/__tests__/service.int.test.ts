@@ -54,6 +54,7 @@ describe('venue-emulator process', () => {
       VENUE_EMULATOR_SPEED: '0',
       VENUE_EMULATOR_FAULTS: 'coinbase:rest_5xx:1',
       LOG_LEVEL: 'warn',
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
     });
     admin = `http://127.0.0.1:${ports['http']}`;
     await waitReady(admin, p);

@@ -5,9 +5,10 @@
  */
 import type { Router, Request, Response } from 'express';
 import { InvalidArgumentError, NotFoundError } from '@cte/shared';
-import { FAULT_KINDS, MALFORMED_KINDS, type FaultKind, type MalformedKind } from '../engine/faults';
+import { FAULT_KINDS, MALFORMED_KINDS, type FaultKind, type MalformedKind, type PrivateFaultKind } from '../engine/faults';
 import { VENUE_IDS, type VenueId } from '../engine/types';
 import type { Emulator } from './emulator';
+import { armPrivateFault, mountPrivateAdminRoutes } from './private/admin';
 
 type Body = Record<string, unknown>;
 
@@ -94,6 +95,14 @@ export function mountAdminRoutes(router: Router, emu: Emulator): void {
         affected = emu.skipSequence(venue, symbol, int(b, 'skip', 1, 1, 1_000_000));
         break;
       }
+      case 'order_lost_ack':
+      case 'order_timeout':
+      case 'order_5xx_after_accept':
+      case 'user_stream_drop':
+      case 'fill_duplicate':
+      case 'fill_out_of_order':
+        affected = armPrivateFault(emu, venue, fault as PrivateFaultKind, b, count);
+        break;
       case 'ws_malformed': {
         const kind = b['kind'] ?? 'truncated';
         if (typeof kind !== 'string' || !(MALFORMED_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`kind must be one of ${MALFORMED_KINDS.join(', ')}`);
@@ -103,6 +112,8 @@ export function mountAdminRoutes(router: Router, emu: Emulator): void {
     }
     res.status(202).json({ venue, fault, affected });
   });
+
+  mountPrivateAdminRoutes(router, emu);
 
   router.delete('/admin/venues/:venue/faults', (req: Request, res: Response) => {
     emu.faults.clear(venueOf(req));

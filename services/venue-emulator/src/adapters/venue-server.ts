@@ -12,6 +12,7 @@ import type { RestRequest, VenueCodec, WsSession } from '../engine/encoders';
 import { malformedFrame, restFaultReply, type FaultBook, type MalformedKind } from '../engine/faults';
 import type { VenueState, VenueUpdate } from '../engine/market-state';
 import type { EmulatorMetrics } from './metrics';
+import type { PrivateSide } from './private/types';
 
 const MAX_BODY = 64 * 1024;
 const MAX_FRAME = 64 * 1024;
@@ -41,6 +42,8 @@ export interface VenueServerOptions {
   now: () => number;
   /** Constant extra latency on every REST reply (env), on top of injected delays. */
   restDelayMs: number;
+  /** The venue's private side (orders, user-data streams), when it has one. */
+  privateSide?: PrivateSide;
 }
 
 export class VenueServer {
@@ -109,9 +112,16 @@ export class VenueServer {
       if (r) return reply(r.status, r.body, r.headers);
     }
     if (this.o.restDelayMs > 0) await sleep(this.o.restDelayMs);
+    const priv = await this.o.privateSide?.rest({ method: req.method ?? 'GET', path: url.pathname, rawQuery: url.search.slice(1), body, headers: req.headers, ip: req.socket.remoteAddress ?? 'unknown' });
+    if (priv?.kind === 'destroy') {
+      this.record({ method: req.method ?? 'GET', url: `${url.pathname}${url.search}`, body, status: 0 });
+      req.socket.destroy();
+      return;
+    }
+    if (priv?.kind === 'reply') return reply(priv.status, priv.body, priv.headers);
     const request: RestRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, headers: { host: req.headers.host } };
     const r = this.o.codec.rest(request, this.o.state, this.o.now());
-    reply(r.status, r.body, r.headers);
+    reply(r.status, r.body, { ...r.headers, ...priv?.headers });
   }
 
   private record(r: RecordedRequest): void {
@@ -120,6 +130,7 @@ export class VenueServer {
   }
 
   private handleUpgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    if (this.o.privateSide?.upgrade(req, socket, head)) return;
     const url = new URL(req.url ?? '/', 'http://emulator');
     const opened = this.o.codec.wsOpen(url.pathname, new URLSearchParams(url.search), this.o.state, this.o.now());
     if (!opened) {
@@ -150,6 +161,7 @@ export class VenueServer {
 
   /** Sends one replayed update to every subscribed session (nothing while the feed is stalled). */
   publish(update: VenueUpdate): void {
+    this.o.privateSide?.onUpdate(update);
     const now = this.o.now();
     if (this.o.faults.isStalled(this.venue, now)) return;
     for (const conn of this.conns) for (const f of this.o.codec.encodeUpdate(conn.session, update, now)) this.send(conn, f, true);
@@ -199,6 +211,7 @@ export class VenueServer {
   }
 
   async close(graceMs = 1000): Promise<void> {
+    this.o.privateSide?.close();
     for (const conn of this.conns) conn.ws.close(1001, 'shutting down');
     this.wss.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -41,6 +41,10 @@ export function decDiv(a: string, b: string, places = 8): string {
 }
 
 export function decCmp(a: string, b: string): number {
+  // Rounding to a double is monotonic, so different doubles order the decimals; only a tie needs BigInt.
+  const x = Number(a);
+  const y = Number(b);
+  if (x !== y && Number.isFinite(x) && Number.isFinite(y)) return x < y ? -1 : 1;
   const d = toScaled(a) - toScaled(b);
   return d === 0n ? 0 : d < 0n ? -1 : 1;
 }
@@ -59,4 +63,12 @@ export function decFixed(a: string, places: number): string {
 /** Canonical form: no trailing zeros. */
 export function decNorm(a: string): string {
   return fromScaled(toScaled(a));
+}
+
+/** A finite non-negative number as a plain decimal string (no exponent), e.g. 1e-7 → "0.0000001". */
+export function decFromNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`not a finite number: ${n}`);
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  return decNorm(n.toFixed(Math.min(100, Math.max(0, -Math.floor(Math.log10(Math.abs(n))) + 17))));
 }

@@ -12,8 +12,25 @@ export const FAULT_KINDS = [
   'rest_418',
   'rest_5xx',
   'rest_delay',
+  'order_lost_ack',
+  'order_timeout',
+  'order_5xx_after_accept',
+  'user_stream_drop',
+  'fill_duplicate',
+  'fill_out_of_order',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Faults of the private side (orders and user-data streams), armed for the next `count` occasions. */
+export const PRIVATE_FAULT_KINDS = ['order_lost_ack', 'order_timeout', 'order_5xx_after_accept', 'user_stream_drop', 'fill_duplicate', 'fill_out_of_order'] as const;
+export type PrivateFaultKind = (typeof PRIVATE_FAULT_KINDS)[number];
+export interface PrivateFault {
+  kind: PrivateFaultKind;
+  /** order_timeout: how late the reply comes. */
+  delayMs: number;
+  /** order_5xx_after_accept: the status answered. */
+  status: number;
+}
 
 export type RestFault =
   | { kind: 'rest_429' | 'rest_418'; retryAfterS: number }
@@ -37,6 +54,29 @@ export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 export class FaultBook {
   private readonly rest = new Map<VenueId, Armed[]>();
   private readonly stalledUntil = new Map<VenueId, number>();
+  private readonly priv = new Map<VenueId, { fault: PrivateFault; remaining: number }[]>();
+
+  armPrivate(venue: VenueId, fault: PrivateFault, count: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new Error('count must be a positive integer');
+    const list = this.priv.get(venue) ?? [];
+    list.push({ fault, remaining: count });
+    this.priv.set(venue, list);
+  }
+
+  /** The armed private fault of one of `kinds` to apply now, consuming one use of it. */
+  takePrivate(venue: VenueId, kinds: readonly PrivateFaultKind[]): PrivateFault | undefined {
+    const list = this.priv.get(venue);
+    const i = list?.findIndex((a) => kinds.includes(a.fault.kind)) ?? -1;
+    if (!list || i < 0) return undefined;
+    const armed = list[i] as { fault: PrivateFault; remaining: number };
+    armed.remaining -= 1;
+    if (armed.remaining <= 0) list.splice(i, 1);
+    return armed.fault;
+  }
+
+  pendingPrivate(venue: VenueId): number {
+    return (this.priv.get(venue) ?? []).reduce((n, a) => n + a.remaining, 0);
+  }
 
   armRest(venue: VenueId, fault: RestFault, count: number, pathPrefix = ''): void {
     if (!Number.isInteger(count) || count < 1) throw new Error('count must be a positive integer');
@@ -73,6 +113,7 @@ export class FaultBook {
     for (const v of venue ? [venue] : VENUE_IDS) {
       this.rest.delete(v);
       this.stalledUntil.delete(v);
+      this.priv.delete(v);
     }
   }
 }

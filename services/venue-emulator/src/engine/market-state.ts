@@ -16,7 +16,12 @@ export class MarketState {
   private stats: TickerStats;
   lastBookTs: number | undefined;
 
-  constructor(readonly def: MarketDef, startSeq: number) {
+  constructor(
+    readonly def: MarketDef,
+    startSeq: number,
+    /** Trades kept for REST history and candles (bar markets keep their whole window). */
+    readonly historyLimit = TRADE_HISTORY,
+  ) {
     this.book = new OrderBook(startSeq);
     this.stats = {
       symbol: def.symbol,
@@ -44,7 +49,8 @@ export class MarketState {
 
   applyTrade(t: TradeEvent): void {
     this.trades.push(t);
-    if (this.trades.length > TRADE_HISTORY) this.trades.splice(0, this.trades.length - TRADE_HISTORY);
+    // Trimmed in chunks: one splice per limit/8 trades instead of one per trade.
+    if (this.trades.length > this.historyLimit + Math.ceil(this.historyLimit / 8)) this.trades.splice(0, this.trades.length - this.historyLimit);
     const s = this.stats;
     s.open ??= t.price;
     s.openTime ??= t.ts;
@@ -66,27 +72,67 @@ export class MarketState {
   }
 
   candles(timeframeMs: number, opts: { since?: number; until?: number; limit?: number } = {}): Candle[] {
-    return selectCandles(candlesFromTrades(this.trades, timeframeMs), opts);
+    // Only the trades of the buckets asked for are aggregated (trades are kept in time order).
+    const from = opts.since === undefined ? undefined : Math.floor(opts.since / timeframeMs) * timeframeMs;
+    const to = opts.until === undefined ? undefined : Math.ceil(opts.until / timeframeMs) * timeframeMs;
+    return selectCandles(candlesFromTrades(this.tradesBetween(from, to), timeframeMs), opts);
   }
 
   /** Trades newest last; `since` inclusive, at most `limit` (the newest). */
   recentTrades(opts: { since?: number; until?: number; limit?: number } = {}): TradeEvent[] {
-    let out = this.trades.filter((t) => (opts.since === undefined || t.ts >= opts.since) && (opts.until === undefined || t.ts < opts.until));
+    let out = this.tradesBetween(opts.since, opts.until);
     if (opts.limit !== undefined && out.length > opts.limit) out = out.slice(out.length - opts.limit);
     return out;
   }
+
+  /** Trades with `since` <= ts < `until`, by binary search (the replay appends them in time order). */
+  private tradesBetween(since: number | undefined, until: number | undefined): TradeEvent[] {
+    const lo = since === undefined ? 0 : lowerBound(this.trades, since);
+    const hi = until === undefined ? this.trades.length : lowerBound(this.trades, until);
+    return this.trades.slice(lo, Math.max(lo, hi));
+  }
+}
+
+/** First index whose trade is at or after `ts`. */
+function lowerBound(trades: readonly TradeEvent[], ts: number): number {
+  let lo = 0;
+  let hi = trades.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((trades[mid] as TradeEvent).ts < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Everything one venue knows: its markets and their state. */
 export class VenueState {
   readonly markets = new Map<string, MarketState>();
+  private index: { idOf: (def: MarketDef) => string; size: number; byId: Map<string, MarketDef> } | undefined;
 
-  constructor(readonly venue: VenueId, defs: readonly MarketDef[], startSeq = 1_000_000) {
-    defs.forEach((d, i) => this.markets.set(d.symbol, new MarketState(d, startSeq + i * 1_000_000_000)));
+  constructor(
+    readonly venue: VenueId,
+    defs: readonly MarketDef[],
+    startSeq = 1_000_000,
+    /** Trade history per symbol where it differs from TRADE_HISTORY. */
+    history: ReadonlyMap<string, number> = new Map(),
+  ) {
+    // Each book's sequence numbers start far from the others' (1e9 apart; 2,000+ markets stay safe integers).
+    defs.forEach((d, i) => this.markets.set(d.symbol, new MarketState(d, startSeq + i * 1_000_000_000, history.get(d.symbol))));
   }
 
   market(symbol: string): MarketState | undefined {
     return this.markets.get(symbol);
+  }
+
+  /** The market whose venue id (`idOf`, a codec's marketId) is `id`; indexed, so thousands of markets stay cheap. */
+  byVenueId(idOf: (def: MarketDef) => string, id: string): MarketDef | undefined {
+    if (this.index?.idOf !== idOf || this.index.size !== this.markets.size) {
+      const byId = new Map<string, MarketDef>();
+      for (const m of this.markets.values()) byId.set(idOf(m.def), m.def);
+      this.index = { idOf, size: this.markets.size, byId };
+    }
+    return this.index.byId.get(id);
   }
 
   apply(e: FeedEvent): VenueUpdate | undefined {

@@ -17,6 +17,8 @@ export class OrderBook {
   private readonly bids = new Map<string, string>();
   private readonly asks = new Map<string, string>();
   private seq: number;
+  /** Best levels, cached until the book changes (tickers and market lists ask for them per market). */
+  private bestCache: { bid: Level | undefined; ask: Level | undefined } | undefined;
 
   constructor(startSeq: number) {
     if (!Number.isSafeInteger(startSeq) || startSeq < 0) throw new Error('startSeq must be a non-negative safe integer');
@@ -56,11 +58,12 @@ export class OrderBook {
   }
 
   best(): { bid: Level | undefined; ask: Level | undefined } {
-    const s = this.snapshot(1);
-    return { bid: s.bids[0], ask: s.asks[0] };
+    this.bestCache ??= { bid: extreme(this.bids, 1), ask: extreme(this.asks, -1) };
+    return this.bestCache;
   }
 
   private set(side: Map<string, string>, price: string, size: string): void {
+    this.bestCache = undefined;
     if (decIsZero(size)) side.delete(price);
     else side.set(price, size);
   }
@@ -68,6 +71,13 @@ export class OrderBook {
 
 function sorted(side: Map<string, string>, dir: 1 | -1): Level[] {
   return [...side.entries()].sort((a, b) => dir * decCmp(a[0], b[0])).map(([p, s]) => [p, s] as const);
+}
+
+/** The highest (dir 1) or lowest (dir -1) price level, in one pass. */
+function extreme(side: Map<string, string>, dir: 1 | -1): Level | undefined {
+  let best: Level | undefined;
+  for (const [p, s] of side) if (best === undefined || dir * decCmp(p, best[0]) > 0) best = [p, s];
+  return best;
 }
 
 function diff(side: Map<string, string>, next: readonly Level[]): Level[] {

@@ -1,53 +1,131 @@
 import type { FeedEvent } from './types';
 
 /**
- * Walks a capture in time order at a speed, looping when it ends. Time is passed in (no wall
- * clock here): `advanceTo(captureTimeNow)` returns the events due. Each lap shifts timestamps by
- * the capture's span and trade ids by their span, so a looping feed never repeats a trade id or
- * goes back in time.
+ * A time-ordered run of events that may be produced on demand (bar markets and synthetic
+ * markets generate theirs, so thousands of markets do not hold every event in memory).
+ */
+export interface EventSeries {
+  readonly length: number;
+  /** Time of event `i`, non-decreasing in `i`. */
+  ts(i: number): number;
+  /** Event `i`, with time `ts(i)`. */
+  event(i: number): FeedEvent;
+  /** Lowest and highest trade id in the series (undefined: no trades). */
+  readonly tradeIds: { lo: number; hi: number } | undefined;
+  /** Laps of a looping replay are a multiple of this (ms), so bar boundaries stay aligned. */
+  readonly alignMs?: number;
+}
+
+/** Where a capture is moved in time: its first event at the replay start, or its last event at it. */
+export type RebaseMode = 'start' | 'end';
+
+/** Events held in memory (a parsed capture), optionally moved by `offsetMs`. */
+export function arraySeries(events: readonly FeedEvent[], offsetMs = 0): EventSeries {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as FeedEvent;
+    if (i > 0 && e.ts < (events[i - 1] as FeedEvent).ts) throw new Error('events must be sorted by ts');
+    if (e.kind !== 'trade') continue;
+    lo = Math.min(lo, e.id);
+    hi = Math.max(hi, e.id);
+  }
+  return {
+    length: events.length,
+    ts: (i) => (events[i] as FeedEvent).ts + offsetMs,
+    event: (i) => {
+      const e = events[i] as FeedEvent;
+      return offsetMs === 0 ? e : { ...e, ts: e.ts + offsetMs };
+    },
+    tradeIds: hi < lo ? undefined : { lo, hi },
+  };
+}
+
+/** `s` moved by `offsetMs`. */
+export function shiftSeries(s: EventSeries, offsetMs: number): EventSeries {
+  if (offsetMs === 0) return s;
+  return {
+    length: s.length,
+    ts: (i) => s.ts(i) + offsetMs,
+    event: (i) => ({ ...s.event(i), ts: s.ts(i) + offsetMs }),
+    tradeIds: s.tradeIds,
+    ...(s.alignMs !== undefined ? { alignMs: s.alignMs } : {}),
+  };
+}
+
+/**
+ * The offset that moves a series spanning [first, last] so that its first (`start`) or last
+ * (`end`) event happens at `at`, rounded down to a multiple of `alignMs` (bar boundaries stay on
+ * the venue's candle boundaries; with `end` every event stays at or before `at`).
+ */
+export function rebaseOffset(first: number, last: number, at: number, mode: RebaseMode, alignMs = 1): number {
+  const raw = at - (mode === 'start' ? first : last);
+  return Math.floor(raw / alignMs) * alignMs;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Walks several series merged in time order (ties: series order, then event order) at a
+ * speed, looping when they end. Time is passed in (no wall clock here): `advanceTo(t)` returns
+ * the events due. Each lap shifts timestamps by the replay's span and each series' trade ids by
+ * that series' id span, so a looping feed never repeats a trade id of a market or goes back in time.
  */
 export class Replayer {
-  private index = 0;
-  private lap = 0;
+  private readonly series: readonly EventSeries[];
+  private readonly cursor: number[];
+  /** Min-heap of series indices with events left in this lap, keyed by (next ts, index). */
+  private heap: number[] = [];
+  private taken = 0;
+  private lapNo = 0;
   private readonly span: number;
-  private readonly idSpan: number;
-  readonly firstTs: number;
+  private readonly idSpans: number[];
+  readonly total: number;
+  readonly firstTs: number | undefined;
+  readonly lastTs: number | undefined;
 
-  constructor(
-    private readonly events: readonly FeedEvent[],
-    /** Added to every capture timestamp (rebases the capture to the present). */
-    private readonly offsetMs: number,
-    private readonly loop: boolean,
-  ) {
-    for (let i = 1; i < events.length; i++) {
-      if ((events[i] as FeedEvent).ts < (events[i - 1] as FeedEvent).ts) throw new Error('events must be sorted by ts');
+  /** Either one sorted event list moved by `offsetMs`, or several series (already moved). */
+  constructor(source: readonly FeedEvent[] | readonly EventSeries[], offsetMs = 0, private readonly loop = false) {
+    const isEvents = source.length > 0 && 'kind' in (source[0] as object);
+    this.series = isEvents ? [arraySeries(source as readonly FeedEvent[], offsetMs)] : (source as readonly EventSeries[]).filter((s) => s.length > 0);
+    this.cursor = this.series.map(() => 0);
+    this.total = this.series.reduce((n, s) => n + s.length, 0);
+    let first = Infinity;
+    let last = -Infinity;
+    let align = 1;
+    for (const s of this.series) {
+      first = Math.min(first, s.ts(0));
+      last = Math.max(last, s.ts(s.length - 1));
+      if (s.alignMs !== undefined && s.alignMs > 1) align = (align / gcd(align, s.alignMs)) * s.alignMs;
     }
-    this.firstTs = events[0]?.ts ?? 0;
-    const lastTs = events[events.length - 1]?.ts ?? 0;
-    this.span = lastTs - this.firstTs + 1000;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const e of events) {
-      if (e.kind !== 'trade') continue;
-      lo = Math.min(lo, e.id);
-      hi = Math.max(hi, e.id);
-    }
-    this.idSpan = hi < lo ? 0 : hi - lo + 1;
+    this.firstTs = this.total > 0 ? first : undefined;
+    this.lastTs = this.total > 0 ? last : undefined;
+    this.span = this.total > 0 ? Math.ceil((last - first + 1000) / align) * align : 0;
+    this.idSpans = this.series.map((s) => (s.tradeIds ? s.tradeIds.hi - s.tradeIds.lo + 1 : 0));
+    this.refill();
   }
 
+  /** True once a non-looping replay has handed out every event. */
   get exhausted(): boolean {
-    return !this.loop && this.index >= this.events.length;
+    return !this.loop && this.heap.length === 0;
   }
 
   get replayed(): number {
-    return this.lap * this.events.length + this.index;
+    return this.lapNo * this.total + this.taken;
+  }
+
+  get lap(): number {
+    return this.lapNo;
   }
 
   /** Rebased time of the next event, or undefined when there is none. */
   nextTs(): number | undefined {
-    if (this.events.length === 0 || this.exhausted) return undefined;
-    const e = this.events[this.index % this.events.length] as FeedEvent;
-    return e.ts + this.offsetMs + this.lap * this.span;
+    const k = this.heap[0];
+    if (k === undefined) return undefined;
+    return this.keyOf(k) + this.lapNo * this.span;
   }
 
   /** Events with rebased time <= `t`, rebased. At most `max` per call. */
@@ -68,16 +146,72 @@ export class Replayer {
     return out;
   }
 
+  private keyOf(k: number): number {
+    return (this.series[k] as EventSeries).ts(this.cursor[k] as number);
+  }
+
   private take(): FeedEvent {
-    const e = this.events[this.index] as FeedEvent;
-    const lap = this.lap;
-    this.index += 1;
-    if (this.index >= this.events.length && this.loop) {
-      this.index = 0;
-      this.lap += 1;
+    const k = this.pop();
+    const s = this.series[k] as EventSeries;
+    const i = this.cursor[k] as number;
+    const e = s.event(i);
+    this.cursor[k] = i + 1;
+    this.taken += 1;
+    if (i + 1 < s.length) this.push(k);
+    const lap = this.lapNo;
+    if (this.heap.length === 0 && this.loop) {
+      this.lapNo += 1;
+      this.taken = 0;
+      this.cursor.fill(0);
+      this.refill();
     }
-    const ts = e.ts + this.offsetMs + lap * this.span;
-    return e.kind === 'trade' ? { ...e, ts, id: e.id + lap * this.idSpan } : { ...e, ts };
+    if (lap === 0) return e;
+    const ts = e.ts + lap * this.span;
+    return e.kind === 'trade' ? { ...e, ts, id: e.id + lap * (this.idSpans[k] as number) } : { ...e, ts };
+  }
+
+  private refill(): void {
+    this.heap = [];
+    this.series.forEach((_, k) => this.push(k));
+  }
+
+  private less(a: number, b: number): boolean {
+    const ta = this.keyOf(a);
+    const tb = this.keyOf(b);
+    return ta < tb || (ta === tb && a < b);
+  }
+
+  private push(k: number): void {
+    const h = this.heap;
+    h.push(k);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i] as number, h[p] as number)) break;
+      [h[i], h[p]] = [h[p] as number, h[i] as number];
+      i = p;
+    }
+  }
+
+  private pop(): number {
+    const h = this.heap;
+    const top = h[0] as number;
+    const last = h.pop() as number;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l] as number, h[m] as number)) m = l;
+        if (r < h.length && this.less(h[r] as number, h[m] as number)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m] as number, h[i] as number];
+        i = m;
+      }
+    }
+    return top;
   }
 }
 

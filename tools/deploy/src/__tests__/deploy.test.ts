@@ -10,9 +10,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
-import { DATASTORES, envPrefix, SERVICES, SHUTDOWN_TIMING, type ServiceName } from '@cte/shared';
+import { DATASTORES, envPrefix, SANDBOX_SERVICES, sandboxClientEnv, SERVICES, SHUTDOWN_TIMING, type SandboxServiceName, type ServiceName } from '@cte/shared';
 import { describeNeeding } from '@cte/testkit';
-import { ALERTMANAGER_PORT, declaredGrpcFlows, DEFAULT_OVERLAY, generateAll, helmDeploymentTemplate, helmValues, helmValuesSchema, killAfterSeconds, npmWorkspaces, SERVICE_NAMES } from '../index';
+import {
+  ALERTMANAGER_PORT,
+  BARS_FILE,
+  BARS_MOUNT,
+  BARS_SOURCE_DIR,
+  CAPTURES_CLAIM,
+  CAPTURES_MOUNT,
+  declaredGrpcFlows,
+  declaredSandboxFlows,
+  DEFAULT_OVERLAY,
+  generateAll,
+  helmDeploymentTemplate,
+  helmValues,
+  helmValuesSchema,
+  killAfterSeconds,
+  npmWorkspaces,
+  SANDBOX_NAMES,
+  SANDBOX_OVERLAY,
+  SERVICE_NAMES,
+  serviceWorkspaceDeps,
+} from '../index';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -35,12 +55,17 @@ interface Container {
   readinessProbe: Probe;
   startupProbe: Probe;
   lifecycle?: { preStop?: unknown };
+  image: string;
+  command?: string[];
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 interface PodSpec {
   securityContext: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   automountServiceAccountToken?: boolean;
   terminationGracePeriodSeconds?: number;
   containers: Container[];
+  initContainers?: Container[];
+  volumes?: Array<{ name: string; emptyDir?: object; persistentVolumeClaim?: { claimName: string; readOnly?: boolean }; hostPath?: object }>;
 }
 interface Selector {
   matchLabels: Record<string, string>;
@@ -72,6 +97,9 @@ interface K8sObject {
   stringData?: Record<string, string>;
 }
 interface ComposeService {
+  image?: string;
+  profiles?: string[];
+  environment?: Record<string, string>;
   build?: { context: string; args: Record<string, string> };
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: unknown };
@@ -87,7 +115,8 @@ interface Compose {
 const parseObjects = (text: string): K8sObject[] => parseAllDocuments(text).map((d) => d.toJS() as K8sObject).filter(Boolean);
 
 const workspaces = npmWorkspaces(ROOT);
-const generated = generateAll(workspaces);
+const workspaceDeps = serviceWorkspaceDeps(ROOT, workspaces);
+const generated = generateAll(workspaces, workspaceDeps);
 
 function listFiles(dir: string): string[] {
   const abs = path.join(ROOT, dir);
@@ -125,12 +154,27 @@ describe('Dockerfile', () => {
   const copiedManifests = (body: string) => [...body.matchAll(/^COPY (?:--from=build \/app\/)?(\S+)\/package\.json \1\/$/gm)].map((m) => m[1]);
 
   it('copies the manifest of every npm workspace before `npm ci`, in the build and prod-deps stages', () => {
-    expect(workspaces).toEqual(expect.arrayContaining(['shared', 'tools/deploy', ...SERVICE_NAMES.map((n) => `services/${n}`)]));
+    expect(workspaces).toEqual(expect.arrayContaining(['shared', 'tools/deploy', ...[...SERVICE_NAMES, ...SANDBOX_NAMES].map((n) => `services/${n}`)]));
     for (const name of ['build', 'prod-deps']) {
       const body = stage(name);
       expect({ name, manifests: copiedManifests(body) }).toEqual({ name, manifests: workspaces });
       expect(body.indexOf('package.json services/')).toBeLessThan(body.indexOf('RUN npm ci'));
     }
+  });
+
+  it('ships the compiled output of every workspace a service imports (the emulator and signal-generator: price-stream)', () => {
+    expect(workspaceDeps['venue-emulator']).toEqual(['services/price-stream']);
+    expect(workspaceDeps['signal-generator']).toEqual(['services/price-stream']);
+    for (const name of [...SERVICE_NAMES, ...SANDBOX_NAMES]) {
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'services', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const imported = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@cte/') && d !== '@cte/shared').map((d) => `services/${d.slice(5)}`);
+      expect({ name, deps: workspaceDeps[name] ?? [] }).toEqual({ name, deps: expect.arrayContaining(imported) });
+    }
+    const arms = [...generated.Dockerfile!.matchAll(/case "\$SERVICE" in(.*?) esac/g)].map((m) => m[1]);
+    expect(arms).toHaveLength(2);
+    for (const arm of arms) expect(arm).toContain(' venue-emulator) echo services/price-stream ;;');
+    expect(stage('runtime')).toContain('COPY --from=bundle --chown=root:root /bundle/services ./services');
+    expect(stage('bundle')).toMatch(/rm -rf "\/bundle\/services\/\$\{SERVICE\}\/src"/);
   });
 
   it('ships no tooling: the runtime stage copies shared and the one service, nothing from tools/', () => {
@@ -193,7 +237,15 @@ describe('the declaration', () => {
 // ---------------------------------------------------------------- Kubernetes
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-const TARGETS = ['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/prod', 'k8s'];
+const TARGETS = ['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/prod', SANDBOX_OVERLAY, 'k8s'];
+const isSandbox = (t: string) => t === SANDBOX_OVERLAY;
+const isSandboxName = (n: string): n is SandboxServiceName => (SANDBOX_NAMES as string[]).includes(n);
+
+/** Declared container ports of a workload, by name. */
+function declaredPorts(name: ServiceName | SandboxServiceName): Array<[string, number]> {
+  if (isSandboxName(name)) return [['http', SANDBOX_SERVICES[name].httpPort], ...Object.entries(SANDBOX_SERVICES[name].ports)];
+  return [['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]];
+}
 
 function render(dir: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', path.join(ROOT, dir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -262,12 +314,14 @@ describeK8s('kustomize base and overlays', () => {
   it('harden every workload: non-root, read-only root fs, no escalation, caps dropped, seccomp, probes, requests/limits', () => {
     for (const t of TARGETS) {
       const workloads = rendered.get(t)!.filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
-      expect(workloads.map((w) => w.metadata.name).sort()).toEqual([...SERVICE_NAMES, 'migrate'].sort());
+      expect(workloads.map((w) => w.metadata.name).sort()).toEqual([...SERVICE_NAMES, 'migrate', ...(isSandbox(t) ? SANDBOX_NAMES : [])].sort());
       for (const w of workloads) {
         const pod = w.spec.template.spec;
         expect(pod.securityContext.runAsNonRoot).toBe(true);
         expect(pod.automountServiceAccountToken).toBe(false);
-        for (const c of pod.containers) {
+        // Pod security `restricted` (the namespace enforces it) forbids hostPath.
+        expect((pod.volumes ?? []).filter((v) => v.hostPath)).toEqual([]);
+        for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
           const sc = c.securityContext;
           const where = `${t} ${w.kind}/${w.metadata.name}`;
           expect({ where, runAsNonRoot: sc.runAsNonRoot, ro: sc.readOnlyRootFilesystem, esc: sc.allowPrivilegeEscalation, drop: sc.capabilities?.drop, seccomp: sc.seccompProfile?.type ?? pod.securityContext.seccompProfile?.type })
@@ -276,14 +330,17 @@ describeK8s('kustomize base and overlays', () => {
             expect(c.resources[k].cpu).toBeDefined();
             expect(c.resources[k].memory).toBeDefined();
           }
-          if (w.kind === 'Deployment') {
-            const name = w.metadata.name as ServiceName;
+          if (w.kind === 'Deployment' && pod.containers.includes(c)) {
+            const name = w.metadata.name as ServiceName | SandboxServiceName;
+            const decl = isSandboxName(name) ? { ...SANDBOX_SERVICES[name], replicas: 1 } : SERVICES[name];
             expect(c.livenessProbe.httpGet.path).toBe('/health');
             expect(c.readinessProbe.httpGet.path).toBe('/ready');
             expect(c.startupProbe.httpGet).toBeDefined();
-            expect(w.spec.replicas).toBe(SERVICES[name].replicas);
-            expect(c.ports.map((p) => [p.name, p.containerPort])).toEqual([['http', SERVICES[name].httpPort], ['grpc', SERVICES[name].grpcPort]]);
-            expect(c.resources.limits.memory).toBe(`${SERVICES[name].resources.limits.memoryMi}Mi`);
+            expect(w.spec.replicas).toBe(decl.replicas);
+            expect(c.ports.map((p) => [p.name, p.containerPort])).toEqual(declaredPorts(name));
+            expect(c.resources.limits.memory).toBe(`${decl.resources.limits.memoryMi}Mi`);
+            // Only /tmp is writable; every data volume is mounted read-only.
+            for (const m of c.volumeMounts ?? []) expect({ where, m: m.name, ro: m.mountPath === '/tmp' || m.readOnly === true }).toEqual({ where, m: m.name, ro: true });
           }
         }
       }
@@ -334,16 +391,18 @@ describeK8s('kustomize base and overlays', () => {
         }
         for (const rule of p.spec.ingress ?? []) {
           for (const x of rule.ports) {
-            if (grpcPorts.get(x.port) === self) {
+            const sandboxPort = self !== undefined && isSandboxName(self) && Object.values(SANDBOX_SERVICES[self].ports).includes(x.port);
+            if (grpcPorts.get(x.port) === self || sandboxPort) {
               for (const from of rule.from) ingress.add(`${from.podSelector.matchLabels['app.kubernetes.io/name']}->${self}:${x.port}`);
             } else {
               // The only other ingress: the service's own HTTP port (REST API, /metrics).
-              expect(x.port).toBe(SERVICES[self as ServiceName].httpPort);
+              expect(x.port).toBe(self !== undefined && isSandboxName(self) ? SANDBOX_SERVICES[self].httpPort : SERVICES[self as ServiceName].httpPort);
             }
           }
         }
       }
-      const expected = declaredGrpcFlows().map((f) => `${f.from}->${f.to}:${f.port}`).sort();
+      const flows = [...declaredGrpcFlows(), ...(isSandbox(t) ? declaredSandboxFlows() : [])];
+      const expected = flows.map((f) => `${f.from}->${f.to}:${f.port}`).sort();
       expect([...egress].sort()).toEqual(expected);
       expect([...ingress].sort()).toEqual(expected);
       expect([...sharedEgressPorts].sort()).toEqual(
@@ -353,13 +412,108 @@ describeK8s('kustomize base and overlays', () => {
   });
 });
 
+describeK8s('the sandbox overlay', () => {
+  let sandbox: K8sObject[];
+  let dev: K8sObject[];
+  beforeAll(() => {
+    sandbox = render(SANDBOX_OVERLAY);
+    dev = render(`k8s/overlays/${DEFAULT_OVERLAY}`);
+  });
+  const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+  it('is the dev overlay plus the sandbox services; no other target runs them', () => {
+    const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
+    const added = sandbox.map(key).filter((k) => !dev.map(key).includes(k)).sort();
+    const policies = declaredSandboxFlows().map((f) => `NetworkPolicy/${f.from}-to-${f.to}`);
+    const perService = SANDBOX_NAMES.flatMap((n) => ['ServiceAccount', 'ConfigMap', 'Deployment', 'Service', 'NetworkPolicy'].map((k) => `${k}/${n}`));
+    expect(added).toEqual([...new Set([...perService, ...policies, `PersistentVolumeClaim/${CAPTURES_CLAIM}`])].sort());
+    for (const t of ['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/prod', 'k8s']) {
+      const objects = t === `k8s/overlays/${DEFAULT_OVERLAY}` ? dev : render(t);
+      expect({ t, sandbox: objects.filter((o) => (SANDBOX_NAMES as string[]).includes(o.metadata.name)).map(key) }).toEqual({ t, sandbox: [] });
+    }
+    for (const o of sandbox) expect({ o: key(o), env: o.metadata.labels?.['cte.dev/environment'] }).toEqual({ o: key(o), env: 'sandbox' });
+  });
+
+  it('points each client at the sandbox services by their Service names (price-stream: MARKET_SOURCE=ccxt at the emulator)', () => {
+    for (const name of SANDBOX_NAMES) {
+      for (const client of Object.keys(SANDBOX_SERVICES[name].clients) as ServiceName[]) {
+        const want = sandboxClientEnv(name, client, name);
+        expect(named(sandbox, 'ConfigMap', client)!.data).toMatchObject(want);
+        // dev keeps the production values.
+        const devData = named(dev, 'ConfigMap', client)!.data ?? {};
+        for (const k of Object.keys(want)) expect({ k, dev: devData[k] }).toEqual({ k, dev: SERVICES[client].env[k] });
+      }
+    }
+    const ps = named(sandbox, 'ConfigMap', 'price-stream')!.data!;
+    expect(ps).toMatchObject({ MARKET_SOURCE: 'ccxt', VENUE_URL_COINBASE: `http://venue-emulator:${SANDBOX_SERVICES['venue-emulator'].ports.coinbase}` });
+    const svc = named(sandbox, 'Service', 'venue-emulator')!;
+    expect(svc.spec.ports.map((p) => [p.name, p.port])).toEqual(declaredPorts('venue-emulator'));
+  });
+
+  it('gives the emulator its data read-only: bundled bars copied from the price-stream image, captures from a claim, nothing baked in', () => {
+    const pod = named(sandbox, 'Deployment', 'venue-emulator')!.spec.template.spec;
+    const [main] = pod.containers;
+    expect(main!.image).toBe('crypto-trading-engine/venue-emulator:dev');
+    const mounts = Object.fromEntries((main!.volumeMounts ?? []).map((m) => [m.mountPath, m]));
+    expect(mounts[BARS_MOUNT]?.readOnly).toBe(true);
+    expect(mounts[CAPTURES_MOUNT]?.readOnly).toBe(true);
+    const volume = (mountPath: string) => pod.volumes!.find((v) => v.name === mounts[mountPath]!.name)!;
+    expect(volume(CAPTURES_MOUNT).persistentVolumeClaim).toEqual({ claimName: CAPTURES_CLAIM, readOnly: true });
+    expect(volume(BARS_MOUNT).emptyDir).toBeDefined();
+    const [init] = pod.initContainers!;
+    expect(init!.image).toBe('crypto-trading-engine/price-stream:dev');
+    expect(init!.command).toEqual(['cp', `/app/${BARS_SOURCE_DIR}/${BARS_FILE}`, `${BARS_MOUNT}/`]);
+    expect(fs.existsSync(path.join(ROOT, BARS_SOURCE_DIR, BARS_FILE))).toBe(true);
+    // The Dockerfile ships services/<name> with its data: the bars are in the price-stream image.
+    expect(generated.Dockerfile).toContain('cp -a "services/${SERVICE}" /bundle/services/');
+    const env = named(sandbox, 'ConfigMap', 'venue-emulator')!.data!;
+    expect(env).toMatchObject({ VENUE_EMULATOR_HOST: '0.0.0.0', VENUE_EMULATOR_DATA_DIR: CAPTURES_MOUNT });
+    expect(env['VENUE_EMULATOR_BARS']).toContain(`${BARS_MOUNT}/${BARS_FILE}`);
+    // Same kit environment and secret as every service (drain delay, key rotation).
+    expect(main!).toMatchObject({ envFrom: [{ configMapRef: { name: 'cte-common' } }, { configMapRef: { name: 'venue-emulator' } }, { secretRef: { name: 'cte-secrets' } }] });
+    expect(pod.terminationGracePeriodSeconds).toBe(killAfterSeconds());
+  });
+
+  it('ships a captures loader pod that validates and mounts the same claim', () => {
+    const [loader] = parseObjects(generated[`${SANDBOX_OVERLAY}/captures-loader.yaml`]!);
+    expect(validateK8s([loader!])).toEqual([]);
+    expect(loader!.metadata.namespace).toBe('crypto-trading');
+    expect((loader as unknown as { spec: PodSpec }).spec.volumes).toEqual([{ name: 'captures', persistentVolumeClaim: { claimName: CAPTURES_CLAIM } }]);
+    const kustomization = parse(generated[`${SANDBOX_OVERLAY}/kustomization.yaml`]!) as { resources: string[] };
+    expect(kustomization.resources).not.toContain('captures-loader.yaml');
+  });
+});
+
 // ---------------------------------------------------------------- compose
 
 describe('docker-compose.trading-complete.yml', () => {
   const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8')) as Compose;
 
-  it('runs the seven services, the datastores, migrate, Prometheus, Alertmanager and Grafana', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES, 'mysql', 'redis', 'migrate', 'prometheus', 'alertmanager', 'grafana'].sort());
+  it('runs the seven services, the datastores, migrate, Prometheus, Alertmanager and Grafana, and the sandbox services only in the sandbox profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES, ...SANDBOX_NAMES, 'mysql', 'redis', 'migrate', 'prometheus', 'alertmanager', 'grafana'].sort());
+    const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles !== undefined);
+    expect(profiled.map(([n, s]) => [n, s.profiles])).toEqual(SANDBOX_NAMES.map((n) => [n, ['sandbox']]));
+  });
+
+  it('runs the emulator hardened, on its declared ports, with its data bind-mounted read-only', () => {
+    const emu = compose.services['venue-emulator']!;
+    const decl = SANDBOX_SERVICES['venue-emulator'];
+    expect(emu.image).toBe('crypto-trading-engine/venue-emulator:0.1.0');
+    expect(emu.build).toMatchObject({ context: '.', args: { SERVICE: 'venue-emulator' } });
+    expect(emu.ports).toEqual([decl.httpPort, ...Object.values(decl.ports)].map((p) => `127.0.0.1:${p}:${p}`));
+    expect(emu.volumes).toEqual([`../shared/data:${CAPTURES_MOUNT}:ro`, `./${BARS_SOURCE_DIR}:${BARS_MOUNT}:ro`]);
+    expect(emu.environment).toMatchObject({ VENUE_EMULATOR_HOST: '0.0.0.0', VENUE_EMULATOR_DATA_DIR: CAPTURES_MOUNT, SHUTDOWN_DRAIN_DELAY_MS: String(SHUTDOWN_TIMING.drainDelayMs) });
+    expect(emu.environment!['TRADING_API_KEYS_ACCEPTED']).toBe('${TRADING_API_KEYS_ACCEPTED:-}');
+    expect(emu.stop_grace_period).toBe(`${killAfterSeconds()}s`);
+    expect(emu).toMatchObject({ read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+  });
+
+  it('keeps price-stream on replay unless MARKET_SOURCE=ccxt is set, then at the emulator (or VENUE_URL_<EX>= for the venue itself)', () => {
+    const env = compose.services['price-stream']!.environment!;
+    expect(env['MARKET_SOURCE']).toBe(`\${MARKET_SOURCE:-${SERVICES['price-stream'].env['MARKET_SOURCE']}}`);
+    const sandbox = sandboxClientEnv('venue-emulator', 'price-stream', 'venue-emulator');
+    for (const [k, v] of Object.entries(sandbox)) if (k !== 'MARKET_SOURCE') expect(env[k]).toBe(`\${${k}-${v}}`);
+    expect(env['VENUE_URL_COINBASE']).toBe(`\${VENUE_URL_COINBASE-http://venue-emulator:${SANDBOX_SERVICES['venue-emulator'].ports.coinbase}}`);
   });
 
   it('gives services time to drain before SIGKILL, and Prometheus sends alerts to the Alertmanager', () => {

@@ -1,7 +1,8 @@
 import * as ccxt from 'ccxt';
-import { describeValue, InvalidArgumentError, truncateText, type Logger, type Tick } from '@cte/shared';
+import { describeValue, InvalidArgumentError, rebaseUrls, truncateText, type Logger, type Tick } from '@cte/shared';
 import type { LiveConfig, LiveExchangeConfig, LiveExchangeId } from '../../config';
 import { checkVenueTrade, describeStaleFeeds, FeedHealth, reconnectDelayMs, TradeIdWindow } from '../../engine/live-feed';
+import { candleTicks, MINUTE_MS, minutesBetween, MinuteTally, pageConnects, parseMinuteCandle, planGap, withDedupId, type KeyedTrade, type MinuteCandle } from '../../engine/backfill';
 import type { MarketSource, TickSink } from './market-source';
 
 export type ProExchange = InstanceType<(typeof ccxt.pro)['binanceus']>;
@@ -21,49 +22,67 @@ const CCXT_OPTIONS: Record<LiveExchangeId, Record<string, unknown>> = {
 /** Binance's REST trades are aggregate trades, so the stream is too: a backfill then dedups by the same ids. */
 const WATCH_PARAMS: Record<LiveExchangeId, Record<string, unknown>> = { binanceus: { name: 'aggTrade' }, coinbase: {}, kucoin: {} };
 
+interface BackfillSpec {
+  /** `since`: trades from a time on, in windows of `windowMs`; `latest`: only the newest page, no time parameter. */
+  mode: 'since' | 'latest';
+  /** Trades asked per page (and what the venue returns at most); a shorter page is the whole window. */
+  limit: number;
+  windowMs: number;
+  /** 1-minute candles per fetchOHLCV call, and whether the call takes an explicit `until`. */
+  candleLimit: number;
+  candleUntil: boolean;
+}
+
 /**
- * Venues whose REST trades carry the same ids as their stream, so a backfill can be deduplicated.
- * KuCoin's `market/histories` has no trade id at all (ccxt leaves `id` undefined).
+ * REST repair per venue. Trades are deduplicated against the stream by the same key on both
+ * paths: ccxt's id (Binance aggregate trade id, Coinbase trade_id), KuCoin's `sequence` (its REST
+ * history has no trade id; see withDedupId). Binance aggTrades windows are at most an hour;
+ * Coinbase needs an `until` with `since`; KuCoin's `market/histories` is the latest 100 trades.
  */
-const BACKFILL: Record<LiveExchangeId, boolean> = { binanceus: true, coinbase: true, kucoin: false };
+const BACKFILL: Record<LiveExchangeId, BackfillSpec> = {
+  binanceus: { mode: 'since', limit: 1000, windowMs: 3_600_000, candleLimit: 1000, candleUntil: true },
+  coinbase: { mode: 'since', limit: 1000, windowMs: 3_600_000, candleLimit: 300, candleUntil: true },
+  kucoin: { mode: 'latest', limit: 100, windowMs: 0, candleLimit: 1500, candleUntil: false },
+};
 const MAX_BACKFILL_PAGES = 50;
-/** A page this long may have more behind it (Binance returns 500 by default, Coinbase up to 100 or so). */
-const BACKFILL_PAGE_MIN = 50;
+
+/** What REST recovered: trades connected to what is known, up to `knownBefore`, and a newest-trades page that did not connect. */
+interface RestCoverage {
+  chain: unknown[];
+  knownBefore: number;
+  tail: { trades: unknown[]; minTs: number; maxTs: number } | undefined;
+}
 
 /** The label of drops that cannot be tied to one symbol (a frame ccxt could not parse). */
 export const ANY_SYMBOL = '*';
 
 export type DropReason = 'malformed' | 'out_of_range' | 'duplicate';
 
+/** Sees every JSON frame of a venue before ccxt handles it (order-book sequence checks); must not throw. */
+export type FrameTap = (exchange: LiveExchangeId, client: object, frame: object) => void;
+
 export interface LiveFeedEvents {
   accepted(exchange: string, symbol: string): void;
   dropped(exchange: string, symbol: string, reason: DropReason): void;
   reconnected(exchange: string, symbol: string): void;
   backfilled(exchange: string, symbol: string, trades: number): void;
+  /** Minutes filled from 1-minute candles after a reconnect that trade history could not cover. */
+  backfilledBars?(exchange: string, symbol: string, bars: number): void;
 }
 
 export interface CcxtSourceOptions {
   live: LiveConfig;
   logger: Logger;
   events?: LiveFeedEvents | undefined;
+  /** Trades asked per REST page on `since` venues (default: the venue's maximum, 1000); smaller makes the candle path reachable in tests. */
+  restPageLimit?: number;
   /** Seconds-resolution wall clock and jitter, replaceable in tests. */
   clock?: () => number;
   random?: () => number;
 }
 
-/** Every URL string in a ccxt `urls.api` tree, with its origin replaced by `origin` (ws/wss follow http/https). */
-export function rebaseUrls(v: unknown, origin: URL): unknown {
-  if (typeof v === 'string') {
-    const m = /^(https?|wss?):\/\/[^/]+(.*)$/.exec(v);
-    if (!m) return v;
-    const secure = origin.protocol === 'https:';
-    const scheme = m[1]?.startsWith('ws') ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http';
-    return `${scheme}://${origin.host}${m[2] ?? ''}`;
-  }
-  if (Array.isArray(v)) return v.map((x) => rebaseUrls(x, origin));
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebaseUrls(x, origin)]));
-  return v;
-}
+/** Moved to the kit; re-exported for existing importers. */
+export { rebaseUrls };
 
 interface Feed {
   ex: ProExchange;
@@ -72,6 +91,12 @@ interface Feed {
   ids: TradeIdWindow;
   /** Timestamp of the newest accepted trade: where a backfill starts. */
   lastTradeTs: number | undefined;
+  /** The newest minute of accepted trades, for merging its candle. */
+  tally: MinuteTally;
+  /** Trades before this are covered by candles (applied or pending) and dropped. */
+  claimedUntil: number;
+  /** A claimed minute whose candle waits for the venue to move past it (a later trade). */
+  pendingMinute: number | undefined;
 }
 
 /**
@@ -88,6 +113,7 @@ export class CcxtSource implements MarketSource {
   private readonly exchanges = new Map<LiveExchangeId, ProExchange>();
   private readonly feeds: Feed[] = [];
   private readonly sleeps = new Set<() => void>();
+  private readonly taps: FrameTap[] = [];
   private readonly clock: () => number;
   private readonly random: () => number;
 
@@ -102,7 +128,7 @@ export class CcxtSource implements MarketSource {
       this.guardFrames(ex, cfg.id);
       this.exchanges.set(cfg.id, ex);
       for (const s of cfg.symbols) {
-        this.feeds.push({ ex, cfg, health: new FeedHealth(cfg.id, s.symbol, s.venue, started), ids: new TradeIdWindow(), lastTradeTs: undefined });
+        this.feeds.push({ ex, cfg, health: new FeedHealth(cfg.id, s.symbol, s.venue, started), ids: new TradeIdWindow(), lastTradeTs: undefined, tally: new MinuteTally(), claimedUntil: Number.NEGATIVE_INFINITY, pendingMinute: undefined });
       }
     }
   }
@@ -124,6 +150,11 @@ export class CcxtSource implements MarketSource {
   /** Metrics hooks, attached once the registry exists. */
   setEvents(events: LiveFeedEvents): void {
     this.o.events = events;
+  }
+
+  /** Adds a tap on every venue's frames (see FrameTap). */
+  addFrameTap(tap: FrameTap): void {
+    this.taps.push(tap);
   }
 
   health(): readonly FeedHealth[] {
@@ -170,18 +201,16 @@ export class CcxtSource implements MarketSource {
         const watching = ex.watchTrades(health.venueSymbol, undefined, undefined, { ...WATCH_PARAMS[cfg.id] });
         if (repairing === 'now') {
           watching.catch(() => undefined);
-          this.acceptInOrder(feed, await this.tradesSinceLast(feed), [], sink);
+          // Before the stream is back only trades that connect to what is known are taken; gaps are decided with the first batch.
+          this.acceptInOrder(feed, (await this.tradesSinceLast(feed)).chain, [], sink);
           repairing = 'with_first_batch';
         }
         const trades: unknown[] = await watching;
         attempt = 0;
-        if (repairing === 'with_first_batch') {
-          // The stream is live now, so REST since the last accepted trade covers whatever fell between
-          // the first backfill and the subscription taking effect. Merged in time order; overlap drops by id.
+        if (repairing === 'with_first_batch' && (await this.repair(feed, trades, sink))) {
           repairing = 'no';
-          const firstStreamed = trades.reduce<number>((m, t) => Math.min(m, timestampOf(t) ?? m), Number.POSITIVE_INFINITY);
-          this.acceptInOrder(feed, await this.tradesSinceLast(feed, firstStreamed), trades, sink);
-        } else {
+        } else if (repairing !== 'with_first_batch') {
+          if (feed.pendingMinute !== undefined) await this.resolvePending(feed, trades, sink);
           for (const raw of trades) this.accept(feed, raw, sink);
         }
       } catch (err) {
@@ -197,24 +226,147 @@ export class CcxtSource implements MarketSource {
   }
 
   /**
-   * REST trades since the last accepted one, page after page until a page reaches `untilTs` (where
-   * the stream has taken over) or comes back short; empty where the venue cannot be deduplicated.
+   * The repair with the first stream batch after a reconnect. REST covers what it can: trades
+   * that connect to what is known, up to G. When that does not reach the stream (a venue that
+   * only gives its newest trades, a page chain cut short), the minutes from G to where known
+   * trades resume come from 1-minute candles, and trades inside them are dropped. False when the
+   * batch has no new valid trade to tell where the stream starts (the repair waits for the next).
    */
-  private async tradesSinceLast(feed: Feed, untilTs = Number.POSITIVE_INFINITY): Promise<unknown[]> {
-    if (feed.lastTradeTs === undefined) return [];
-    if (!BACKFILL[feed.cfg.id]) {
-      this.o.logger.warn({ exchange: feed.cfg.id, symbol: feed.health.symbol }, 'no REST backfill on this venue (its REST trades carry no trade ids): trades during the outage are missing');
-      return [];
+  private async repair(feed: Feed, streamed: unknown[], sink: TickSink): Promise<boolean> {
+    const fresh = this.keyed(feed, streamed).filter((t) => !feed.ids.has(t.key));
+    if (fresh.length === 0) {
+      for (const raw of streamed) this.accept(feed, raw, sink);
+      return false;
     }
-    const out: unknown[] = [];
-    let since = feed.lastTradeTs;
-    // Pages until a short page; a page ending where it started (one instant with more trades than a page) stops too.
-    for (let page = 0; page < MAX_BACKFILL_PAGES && !this.stopped; page++) {
-      const trades = await feed.ex.fetchTrades(feed.health.venueSymbol, since);
-      out.push(...trades);
-      const last = trades.reduce((m, t) => Math.max(m, t.timestamp ?? 0), 0);
-      if (trades.length < BACKFILL_PAGE_MIN || last <= since || last >= untilTs) break;
-      since = last;
+    const streamFrom = Math.min(...fresh.map((t) => t.ts));
+    const rest = await this.tradesSinceLast(feed, streamFrom);
+    const newestTs = Math.max(...fresh.map((t) => t.ts), rest.tail?.maxTs ?? Number.NEGATIVE_INFINITY);
+    const plan = Number.isFinite(rest.knownBefore) ? planGap({ knownBefore: rest.knownBefore, streamFrom, tail: rest.tail, newestTs }) : undefined;
+    if (plan === undefined) {
+      this.acceptInOrder(feed, [...rest.chain, ...(rest.tail?.trades ?? [])], streamed, sink);
+      return true;
+    }
+    this.acceptInOrder(feed, rest.chain, [], sink);
+    const fromMinute = Math.min(plan.fromMinute, feed.pendingMinute ?? Number.POSITIVE_INFINITY);
+    feed.claimedUntil = Math.max(feed.claimedUntil, plan.claimedUntil);
+    feed.pendingMinute = plan.lastMinuteClosed ? undefined : plan.toMinute;
+    const bars = await this.applyCandles(feed, fromMinute, plan.lastMinuteClosed ? plan.toMinute : plan.toMinute - MINUTE_MS, sink);
+    this.o.logger.info(
+      { exchange: feed.cfg.id, symbol: feed.health.symbol, from: new Date(fromMinute).toISOString(), to: new Date(plan.toMinute).toISOString(), bars, pending: feed.pendingMinute !== undefined },
+      'trade history does not cover the outage: minutes filled from 1m candles',
+    );
+    this.acceptInOrder(feed, rest.tail?.trades ?? [], streamed, sink);
+    return true;
+  }
+
+  /** Applies the pending minute's candle once a streamed trade shows the venue has moved past it. */
+  private async resolvePending(feed: Feed, batch: unknown[], sink: TickSink): Promise<void> {
+    const m = feed.pendingMinute;
+    if (m === undefined || !this.keyed(feed, batch).some((t) => t.ts >= m + MINUTE_MS)) return;
+    feed.pendingMinute = undefined;
+    await this.applyCandles(feed, m, m, sink);
+  }
+
+  /**
+   * REST trades after what is known. `since` venues: windows from G on, page after page; a page
+   * shorter than the limit is its whole window, a full one must hold a known trade (or an older
+   * one) to connect, else it is the newest trades of a longer stretch and becomes the tail.
+   * `latest` venues: one page of the newest trades, connected when it reaches back to a known
+   * trade. With the stream's first trade given, the walk stops past it.
+   */
+  private async tradesSinceLast(feed: Feed, streamFrom = Number.POSITIVE_INFINITY): Promise<RestCoverage> {
+    const start = Math.max(feed.lastTradeTs ?? Number.NEGATIVE_INFINITY, feed.claimedUntil);
+    const none: RestCoverage = { chain: [], knownBefore: start, tail: undefined };
+    if (!Number.isFinite(start)) return none;
+    const spec = BACKFILL[feed.cfg.id];
+    const chainKeys = new Set<string>();
+    const known = (key: string): boolean => feed.ids.has(key) || chainKeys.has(key);
+    const tailOf = (trades: unknown[], keyed: KeyedTrade[]): RestCoverage['tail'] =>
+      keyed.length === 0 ? undefined : { trades, minTs: Math.min(...keyed.map((t) => t.ts)), maxTs: Math.max(...keyed.map((t) => t.ts)) };
+    if (spec.mode === 'latest') {
+      const page = await feed.ex.fetchTrades(feed.health.venueSymbol);
+      const keyed = this.keyed(feed, page);
+      if (keyed.length === 0) return none;
+      if (!pageConnects(keyed, start, true, known)) return { ...none, tail: tailOf(page, keyed) };
+      return { chain: page, knownBefore: Math.max(start, ...keyed.map((t) => t.ts)) + 1, tail: undefined };
+    }
+    const limit = Math.min(spec.limit, this.o.restPageLimit ?? spec.limit);
+    const present = Number.isFinite(streamFrom) ? streamFrom + 1 : this.clock();
+    const chain: unknown[] = [];
+    let cursor = start;
+    let knownBefore = start;
+    for (let page = 0; page < MAX_BACKFILL_PAGES && cursor < present && !this.stopped; page++) {
+      const windowEnd = Math.min(cursor + spec.windowMs, present);
+      const trades = await feed.ex.fetchTrades(feed.health.venueSymbol, cursor, limit, { until: windowEnd });
+      const keyed = this.keyed(feed, trades);
+      const full = trades.length >= limit;
+      if (!pageConnects(keyed, cursor, full, known)) return { chain, knownBefore, tail: tailOf(trades, keyed) };
+      chain.push(...trades);
+      for (const t of keyed) chainKeys.add(t.key);
+      const newest = Math.max(cursor, ...keyed.map((t) => t.ts));
+      if (!full) {
+        // The window is complete, unless it was meant to reach the stream and does not (a REST view lagging the stream).
+        const reachesStream = windowEnd < present || keyed.some((t) => t.ts >= streamFrom) || !Number.isFinite(streamFrom);
+        knownBefore = reachesStream ? windowEnd : newest;
+        if (!reachesStream) break;
+        cursor = windowEnd;
+        continue;
+      }
+      if (newest <= cursor) break; // one instant with more trades than a page: leave the rest to candles
+      knownBefore = newest;
+      cursor = newest;
+    }
+    return { chain, knownBefore, tail: undefined };
+  }
+
+  /**
+   * Fetches the 1m candles of minutes from..to and feeds them to the engine as the ticks that make
+   * each minute's bars equal the candle (merged with what the engine holds of the first minute).
+   * Returns the number of minutes filled.
+   */
+  private async applyCandles(feed: Feed, from: number, to: number, sink: TickSink): Promise<number> {
+    if (to < from) return 0;
+    const spec = BACKFILL[feed.cfg.id];
+    const { health } = feed;
+    const candles = new Map<number, MinuteCandle>();
+    for (let since = from, page = 0; since <= to && page < MAX_BACKFILL_PAGES && !this.stopped; page++) {
+      const count = Math.min(spec.candleLimit, (to - since) / MINUTE_MS + 1);
+      const rows: unknown[] = await feed.ex.fetchOHLCV(health.venueSymbol, '1m', since, count, spec.candleUntil ? { until: since + count * MINUTE_MS - 1 } : {});
+      for (const row of rows) {
+        const c = parseMinuteCandle(row);
+        if (c === undefined) {
+          health.rejected++;
+          this.o.events?.dropped(health.exchange, health.symbol, 'malformed');
+        } else if (c.openTime >= since && c.openTime <= to) {
+          candles.set(c.openTime, c);
+        }
+      }
+      since += count * MINUTE_MS;
+    }
+    let bars = 0;
+    for (const minute of minutesBetween(from, to)) {
+      const c = candles.get(minute);
+      if (c === undefined) continue; // no trade in that minute: gaps stay gaps
+      const have = feed.tally.of(minute);
+      const ticks = candleTicks(c, have, health);
+      if (ticks.length === 0) continue;
+      for (const t of ticks) this.emit(t, sink);
+      feed.tally.setFromCandle(c, ticks.length, have);
+      bars++;
+    }
+    if (bars > 0) this.lastWall = this.clock();
+    this.o.events?.backfilledBars?.(health.exchange, health.symbol, bars);
+    this.o.logger.info({ exchange: health.exchange, symbol: health.symbol, bars, from: new Date(from).toISOString(), to: new Date(to).toISOString() }, 'live feed repaired from 1m candles');
+    return bars;
+  }
+
+  /** Valid trades of a REST page or stream batch as (dedup key, time); invalid ones are left to accept() to count. */
+  private keyed(feed: Feed, raws: readonly unknown[]): KeyedTrade[] {
+    const now = this.clock();
+    const out: KeyedTrade[] = [];
+    for (const raw of raws) {
+      const c = checkVenueTrade(withDedupId(feed.cfg.id, raw), feed.health, now);
+      if (c.ok) out.push({ key: c.tick.tradeId ?? '', ts: c.tick.ts });
     }
     return out;
   }
@@ -232,13 +384,15 @@ export class CcxtSource implements MarketSource {
   private accept(feed: Feed, raw: unknown, sink: TickSink): boolean {
     const { health } = feed;
     const now = this.clock();
-    const checked = checkVenueTrade(raw, health, now);
+    const checked = checkVenueTrade(withDedupId(feed.cfg.id, raw), health, now);
     if (!checked.ok) {
       health.rejected++;
       this.o.events?.dropped(health.exchange, health.symbol, checked.kind);
       this.o.logger.debug({ exchange: health.exchange, symbol: health.symbol, field: checked.reason, kind: checked.kind }, 'venue trade rejected');
       return false;
     }
+    // Inside minutes filled from candles: the candle has it already.
+    if (checked.tick.ts < feed.claimedUntil - 1e15) return false;
     if (!feed.ids.offer(checked.tick.tradeId ?? '')) {
       health.duplicates++;
       this.o.events?.dropped(health.exchange, health.symbol, 'duplicate');
@@ -248,6 +402,7 @@ export class CcxtSource implements MarketSource {
     health.lastMessageMs = now;
     this.lastWall = now;
     if (feed.lastTradeTs === undefined || checked.tick.ts > feed.lastTradeTs) feed.lastTradeTs = checked.tick.ts;
+    feed.tally.add(checked.tick.ts, checked.tick.price, checked.tick.qty);
     this.o.events?.accepted(health.exchange, health.symbol);
     this.emit(checked.tick, sink);
     return true;
@@ -272,6 +427,7 @@ export class CcxtSource implements MarketSource {
     };
     ex.handleMessage = (client: unknown, message: unknown): void => {
       if (typeof message !== 'object' || message === null) return dropped('not a JSON object');
+      if (typeof client === 'object' && client !== null) for (const tap of this.taps) tap(id, client, message);
       try {
         original(client, message);
       } catch (err) {
@@ -305,7 +461,7 @@ export class CcxtSource implements MarketSource {
     });
   }
 
-  /** For tests and the bench: the ccxt client of one exchange. */
+  /** The ccxt client of one exchange (the order-book feed shares it; tests and the bench too). */
   client(id: LiveExchangeId): ProExchange | undefined {
     return this.exchanges.get(id);
   }

@@ -4,7 +4,9 @@ import type { Registry } from 'prom-client';
 import { loadVenueCaptures, type CaptureSource } from '../../adapters/captures';
 import { Emulator } from '../../adapters/emulator';
 import { createEmulatorMetrics } from '../../adapters/metrics';
+import type { RebaseMode } from '../../engine/replay';
 import type { VenueId } from '../../engine/types';
+import type { BarsItem, BarWindow } from '../../adapters/bars';
 
 /** Captures are parsed once per test file (events are never mutated: the replay copies them). */
 const parsed = new Map<VenueId, CaptureSource[]>();
@@ -25,7 +27,19 @@ export interface RunningEmulator {
 }
 
 /** The emulator in this process, every venue on a free port of 127.0.0.1, replay stepped by hand (speed 0). */
-export async function startEmulator(opts: { venues?: VenueId[]; speed?: number; heartbeatMs?: number; loop?: boolean } = {}): Promise<RunningEmulator> {
+export interface StartOptions {
+  venues?: VenueId[];
+  speed?: number;
+  heartbeatMs?: number;
+  loop?: boolean;
+  useCaptures?: boolean;
+  bars?: BarsItem[];
+  barsWindow?: BarWindow;
+  rebase?: RebaseMode;
+  syntheticMarkets?: number;
+}
+
+export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmulator> {
   const registry = createMetrics('venue-emulator');
   const emu = new Emulator({
     venues: opts.venues ?? ['binanceus', 'coinbase', 'kucoin'],
@@ -39,6 +53,11 @@ export async function startEmulator(opts: { venues?: VenueId[]; speed?: number; 
     metrics: createEmulatorMetrics(registry),
     logger: createLogger({ service: 'venue-emulator', level: 'fatal' }),
     captures,
+    ...(opts.useCaptures !== undefined ? { useCaptures: opts.useCaptures } : {}),
+    ...(opts.bars !== undefined ? { bars: opts.bars } : {}),
+    ...(opts.barsWindow !== undefined ? { barsWindow: opts.barsWindow } : {}),
+    ...(opts.rebase !== undefined ? { rebase: opts.rebase } : {}),
+    ...(opts.syntheticMarkets !== undefined ? { syntheticMarkets: opts.syntheticMarkets } : {}),
   });
   await emu.startAll();
   return {

@@ -205,8 +205,7 @@ function encodeUpdate(session: WsSession, u: VenueUpdate, now: number): string[]
   const out: string[] = [];
   const def = u.market.def;
   const id = marketId(def);
-  for (const sub of session.subs.values()) {
-    if (sub.symbol !== def.symbol) continue;
+  for (const sub of session.subs.forSymbol(def.symbol)) {
     if (u.kind === 'trade') {
       const t = u.trade;
       if (sub.channel === 'trade') {

@@ -26,10 +26,50 @@ export interface Subscription {
   name?: string;
 }
 
+/**
+ * A session's subscriptions by `subKey`, also indexed by symbol: an update is encoded only for
+ * the subscriptions of its market, so one connection can carry hundreds of markets.
+ */
+export class SubscriptionMap extends Map<string, Subscription> {
+  private readonly bySymbol = new Map<string, Map<string, Subscription>>();
+
+  override set(key: string, sub: Subscription): this {
+    const old = super.get(key);
+    if (old) this.bySymbol.get(old.symbol)?.delete(key);
+    super.set(key, sub);
+    let m = this.bySymbol.get(sub.symbol);
+    if (!m) {
+      m = new Map();
+      this.bySymbol.set(sub.symbol, m);
+    }
+    m.set(key, sub);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const old = super.get(key);
+    if (!old) return false;
+    const m = this.bySymbol.get(old.symbol);
+    m?.delete(key);
+    if (m?.size === 0) this.bySymbol.delete(old.symbol);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.bySymbol.clear();
+    super.clear();
+  }
+
+  /** The subscriptions of one market (empty when none). */
+  forSymbol(symbol: string): Iterable<Subscription> {
+    return this.bySymbol.get(symbol)?.values() ?? [];
+  }
+}
+
 /** Per-connection protocol state (pure data; the adapter owns the socket). */
 export interface WsSession {
   readonly venue: VenueId;
-  readonly subs: Map<string, Subscription>;
+  readonly subs: SubscriptionMap;
   /** Binance combined-stream framing (`/stream`): messages wrapped as {stream, data}. */
   combined: boolean;
   /** Coinbase `sequence_num`, per connection. */
@@ -62,7 +102,7 @@ export function subKey(s: Subscription): string {
 }
 
 export function newSession(venue: VenueId, combined = false): WsSession {
-  return { venue, subs: new Map(), combined, outSeq: 0 };
+  return { venue, subs: new SubscriptionMap(), combined, outSeq: 0 };
 }
 
 export function errorReply(status: number, body: unknown): RestReply {
@@ -87,6 +127,5 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
 
 export function findByVenueId(state: VenueState, codec: Pick<VenueCodec, 'marketId'>, id: string | null | undefined): MarketDef | undefined {
   if (!id) return undefined;
-  for (const m of state.markets.values()) if (codec.marketId(m.def) === id) return m.def;
-  return undefined;
+  return state.byVenueId(codec.marketId, id);
 }

@@ -264,8 +264,7 @@ function wsTrade(def: MarketDef, t: TradeEvent): Record<string, unknown> {
 function encodeUpdate(session: WsSession, u: VenueUpdate, now: number): string[] {
   const out: string[] = [];
   const def = u.market.def;
-  for (const sub of session.subs.values()) {
-    if (sub.symbol !== def.symbol) continue;
+  for (const sub of session.subs.forSymbol(def.symbol)) {
     if (u.kind === 'trade') {
       if (sub.channel === 'market_trades') out.push(envelope(session, 'market_trades', now, [{ type: 'update', trades: [wsTrade(def, u.trade)] }]));
       else if (sub.channel === 'ticker') out.push(envelope(session, sub.name ?? 'ticker', now, [{ type: 'update', tickers: [wsTicker(u.market)] }]));

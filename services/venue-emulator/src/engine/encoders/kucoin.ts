@@ -26,6 +26,7 @@ const TYPES: Readonly<Record<string, string>> = {
   '1day': '1d',
   '1week': '1w',
 };
+const MAX_TOPIC_MARKETS = 100;
 /** The token bullet-public hands out; the WebSocket endpoint refuses connections without one. */
 export const KUCOIN_PUBLIC_TOKEN_PREFIX = 'emulator-public-';
 
@@ -313,8 +314,7 @@ function encodeUpdate(session: WsSession, u: VenueUpdate): string[] {
   const out: string[] = [];
   const def = u.market.def;
   const id = marketId(def);
-  for (const sub of session.subs.values()) {
-    if (sub.symbol !== def.symbol) continue;
+  for (const sub of session.subs.forSymbol(def.symbol)) {
     if (u.kind === 'trade') {
       const t = u.trade;
       if (sub.channel === 'trades') out.push(message(`/market/match:${id}`, 'trade.l3match', match(def, t)));
@@ -371,6 +371,8 @@ function wsMessage(session: WsSession, text: string, state: VenueState, now: num
   if (type === 'ping') return [JSON.stringify({ id, type: 'pong', timestamp: now * 1000 })];
   if (type !== 'subscribe' && type !== 'unsubscribe') return err(404, `unknown type ${describeValue(type, 40)}`);
   const topic = msg['topic'];
+  // KuCoin takes at most 100 comma-joined markets in one subscribe.
+  if (typeof topic === 'string' && topic.split(',').length > MAX_TOPIC_MARKETS) return err(509, `exceed max subscription count limitation of ${MAX_TOPIC_MARKETS} per time`);
   const subs = typeof topic === 'string' ? parseTopic(state, topic) : undefined;
   if (!subs) return err(404, `topic ${describeValue(topic)} is not found`);
   for (const s of subs) {
