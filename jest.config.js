@@ -8,9 +8,9 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
     // ESM-only dependencies (loaded with require(esm) at run time) are transpiled to CommonJS for jest's module system.
-    '/node_modules/(trading-signals|@noble|@scure)/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '/node_modules/(trading-signals|@noble|@scure|jose)/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!trading-signals/|@noble/|@scure/)'],
+  transformIgnorePatterns: ['/node_modules/(?!trading-signals/|@noble/|@scure/|jose/)'],
   moduleNameMapper: {
     '^@cte/shared$': '<rootDir>/shared/src/index.ts',
     '^@cte/(testkit|fleet|bench)$': '<rootDir>/tools/$1/src/index.ts',

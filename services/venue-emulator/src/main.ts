@@ -23,6 +23,7 @@ async function main(cfg: VenueEmulatorConfig): Promise<void> {
     barsWindow: { startMs: cfg.barsStartMs, endMs: cfg.barsEndMs },
     rebase: cfg.rebase,
     syntheticMarkets: cfg.syntheticMarkets,
+    accounts: cfg.accounts,
     metrics,
     logger,
   });

@@ -5,7 +5,8 @@
  */
 import { COMMON_ENV, DATASTORES, SERVICES } from '@cte/shared';
 import { grpcCallers, IMAGE_PREFIX, IMAGE_TAG, killAfterSeconds, type Obj, ownEnv, REDIS_URL, resources, RUN_AS_USER, SECRET_NAME, SERVICE_NAMES, sortKeys } from './common';
-import { helmDeploymentTemplate } from './workload';
+import { sandboxClientEnvs, sandboxObjects } from './sandbox';
+import { helmDeploymentTemplate, HelmActions } from './workload';
 export const CHART_YAML = `apiVersion: v2
 name: crypto-trading-engine
 description: Fleet of seven crypto trading services (values generated from shared/src/services.ts)
@@ -36,7 +37,11 @@ metadata:
   labels:
     ${LABELS}
 data:
-  {{- range $k, $v := $svc.env }}
+  {{- $env := $svc.env }}
+  {{- if and $.Values.sandbox.enabled (hasKey $.Values.sandbox.clientEnv $name) }}
+  {{- $env = merge (dict) (index $.Values.sandbox.clientEnv $name) $svc.env }}
+  {{- end }}
+  {{- range $k, $v := $env }}
   {{ $k }}: {{ $v | quote }}
   {{- end }}
 {{- end }}
@@ -53,6 +58,7 @@ automountServiceAccountToken: false
 {{- end }}
 `,
   'deployment.yaml': helmDeploymentTemplate(),
+  'sandbox.yaml': helmSandboxTemplate(),
   'service.yaml': `{{- range $name, $svc := .Values.services }}
 ---
 apiVersion: v1
@@ -209,6 +215,8 @@ export function helmValues(): Obj {
     commonEnv: sortKeys({ ...COMMON_ENV, REDIS_URL }),
     datastorePorts: [DATASTORES.mysql.port, DATASTORES.redis.port],
     migration: { enabled: true, imageService: 'portfolio' },
+    // The sandbox services (the venue emulator) and their clients pointed at them; never in production.
+    sandbox: { enabled: false, clientEnv: Object.fromEntries(sandboxClientEnvs((name) => name)) },
     services: Object.fromEntries(
       SERVICE_NAMES.map((name) => {
         const decl = SERVICES[name];
@@ -267,7 +275,7 @@ export function helmValuesSchema(): Obj {
     title: 'crypto-trading-engine values',
     type: 'object',
     additionalProperties: false,
-    required: ['image', 'secretName', 'runAsUser', 'terminationGracePeriodSeconds', 'commonEnv', 'datastorePorts', 'migration', 'services'],
+    required: ['image', 'secretName', 'runAsUser', 'terminationGracePeriodSeconds', 'commonEnv', 'datastorePorts', 'migration', 'sandbox', 'services'],
     properties: {
       image: {
         type: 'object',
@@ -290,6 +298,19 @@ export function helmValuesSchema(): Obj {
         required: ['enabled', 'imageService'],
         properties: { enabled: { type: 'boolean' }, imageService: { enum: SERVICE_NAMES } },
       },
+      sandbox: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['enabled', 'clientEnv'],
+        properties: {
+          enabled: { type: 'boolean' },
+          clientEnv: {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(SERVICE_NAMES.map((n) => [n, { type: 'object', additionalProperties: { type: 'string' } }])),
+          },
+        },
+      },
       services: {
         type: 'object',
         additionalProperties: false,
@@ -297,4 +318,15 @@ export function helmValuesSchema(): Obj {
       },
     },
   };
+}
+
+/**
+ * templates/sandbox.yaml: with `sandbox.enabled`, the objects of k8s/overlays/sandbox/venue-emulator.yaml
+ * (the same objects, from sandboxObjects), images from `.Values.image`.
+ */
+export function helmSandboxTemplate(): string {
+  const h = new HelmActions();
+  const image = (name: string) => h.action(`"{{ $.Values.image.repositoryPrefix }}/${name}:{{ $.Values.image.tag }}"`);
+  const docs = sandboxObjects(image).map((o) => h.render(o));
+  return `{{- if .Values.sandbox.enabled }}\n${docs.map((d) => `---\n${d}`).join('')}{{- end }}\n`;
 }

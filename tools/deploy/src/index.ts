@@ -1,7 +1,8 @@
 /**
  * Deployment generators (tooling, not shipped in any image): the Dockerfile, docker compose,
  * kustomize base and overlays, the Helm chart and Prometheus' scrape config, all derived from the
- * one declaration of the fleet (shared/src/services.ts). Pure functions of the declaration and
+ * one declaration of the fleet (shared/src/services.ts; its SANDBOX_SERVICES only in the compose
+ * `sandbox` profile, the k8s/overlays/sandbox overlay and the chart's `sandbox.enabled`). Pure functions of the declaration and
  * the npm workspace list: each returns file contents; ./gen-deploy.ts writes them, and the drift
  * test compares them with the committed files.
  */
@@ -15,10 +16,10 @@ import { yamlFile } from './common';
 export * from './common';
 export { composeFile } from './compose';
 export { dockerfile, npmWorkspaces, serviceWorkspaceDeps } from './dockerfile';
-export { CHART_YAML, HELM_TEMPLATES, helmValues, helmValuesSchema } from './helm';
+export { CHART_YAML, HELM_TEMPLATES, helmSandboxTemplate, helmValues, helmValuesSchema } from './helm';
 export { DEFAULT_OVERLAY, k8sBase, overlays, topKustomization } from './k8s';
 export { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT, prometheusConfig } from './monitoring';
-export { BARS_FILE, BARS_MOUNT, BARS_SOURCE_DIR, CAPTURES_CLAIM, CAPTURES_MOUNT, declaredSandboxFlows, emulatorEnv, SANDBOX_OVERLAY, sandboxClientEnvs } from './sandbox';
+export { BARS_FILE, BARS_MOUNT, BARS_SOURCE_DIR, CAPTURES_CLAIM, CAPTURES_MOUNT, declaredSandboxFlows, emulatorEnv, SANDBOX_OVERLAY, sandboxClientEnvs, sandboxObjects } from './sandbox';
 export { deploymentObject, helmDeploymentTemplate, k8sDeploymentParams, type DeploymentParams } from './workload';
 
 export const CHART = 'charts/crypto-trading-engine';

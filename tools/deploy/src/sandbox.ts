@@ -131,7 +131,11 @@ export function composeClientEnv(client: ServiceName, productionEnv: Readonly<Re
 
 // ---------------------------------------------------------------- Kubernetes
 
-function emulatorDeployment(): Obj {
+/** An image reference: kustomize's `<prefix>/<name>:<tag>`, or Helm template actions. */
+export type ImageOf = (name: ServiceName | SandboxServiceName) => string;
+const kustomizeImage: ImageOf = (name) => `${imageFor(name)}:${IMAGE_TAG}`;
+
+function emulatorDeployment(image: ImageOf): Obj {
   const decl = SANDBOX_SERVICES[EMULATOR];
   const barsVolume = 'bars';
   const params: DeploymentParams = {
@@ -140,7 +144,7 @@ function emulatorDeployment(): Obj {
     selector: selector(EMULATOR),
     replicas: 1,
     strategyType: 'Recreate',
-    image: `${imageFor(EMULATOR)}:${IMAGE_TAG}`,
+    image: image(EMULATOR),
     pullPolicy: 'IfNotPresent',
     httpPort: decl.httpPort,
     httpPortText: String(decl.httpPort),
@@ -154,7 +158,7 @@ function emulatorDeployment(): Obj {
     initContainers: [
       {
         name: 'bars',
-        image: `${imageFor('price-stream')}:${IMAGE_TAG}`,
+        image: image('price-stream'),
         imagePullPolicy: 'IfNotPresent',
         command: ['cp', `/app/${BARS_SOURCE_DIR}/${BARS_FILE}`, `${BARS_MOUNT}/`],
         resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
@@ -266,16 +270,20 @@ const LOADER_HEADER = `# Fills the ${CAPTURES_CLAIM} claim with the real venue c
 # then set VENUE_EMULATOR_CAPTURES=true in the venue-emulator ConfigMap and restart the emulator.
 `;
 
-/** `devOverlay` and its image tag: the overlay this one is based on. */
-export function sandboxOverlay(devOverlay: string, devTag: string): Record<string, string> {
-  const objects = [
+/** The sandbox services' objects (everything but the clients' environment, which patches their ConfigMaps). */
+export function sandboxObjects(image: ImageOf = kustomizeImage): Obj[] {
+  return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: EMULATOR, labels: labels(EMULATOR, 'sandbox') }, automountServiceAccountToken: false },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EMULATOR, labels: labels(EMULATOR, 'sandbox') }, data: emulatorEnv() },
     capturesClaim(),
-    emulatorDeployment(),
+    emulatorDeployment(image),
     emulatorService(),
     ...SANDBOX_NAMES.flatMap(sandboxPolicies),
   ];
+}
+
+/** `devOverlay` and its image tag: the overlay this one is based on. */
+export function sandboxOverlay(devOverlay: string, devTag: string): Record<string, string> {
   const clientEnvs = sandboxClientEnvs((name) => name);
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -292,7 +300,7 @@ export function sandboxOverlay(devOverlay: string, devTag: string): Record<strin
   };
   return {
     [`${SANDBOX_OVERLAY}/kustomization.yaml`]: yamlFile(kustomization),
-    [`${SANDBOX_OVERLAY}/venue-emulator.yaml`]: yamlFile(...objects),
+    [`${SANDBOX_OVERLAY}/venue-emulator.yaml`]: yamlFile(...sandboxObjects()),
     [`${SANDBOX_OVERLAY}/captures-loader.yaml`]: HEADER + LOADER_HEADER + yaml(capturesLoader()),
   };
 }

@@ -28,9 +28,9 @@ export function describeNeeding(what: string, available: boolean, howToGet: stri
   return describe.skip;
 }
 
-/** promtool from PATH or .cache/bin (where scripts/ensure-promtool.sh puts it); undefined, having said so, when missing. */
+/** promtool from PATH or .cache/bin (where `scripts/ensure-debian-tool.sh prometheus promtool` puts it); undefined, having said so, when missing. */
 export function findPromtool(): string | undefined {
   const found = ['promtool', path.join(REPO_ROOT, '.cache', 'bin', 'promtool')].find((p) => spawnSync(p, ['--version']).status === 0);
-  if (found === undefined) missingTool('promtool', 'make test fetches it with scripts/ensure-promtool.sh');
+  if (found === undefined) missingTool('promtool', 'make test fetches it with `scripts/ensure-debian-tool.sh prometheus promtool`');
   return found;
 }

@@ -229,10 +229,10 @@ describe('trades and orders from the venue', () => {
   const ctx = { venue: 'binanceus', orderId: 'o-1', clientOrderId: 'c-1', defaultFeeCurrency: 'USDT' };
   const trade = { id: '55', order: '12', symbol: 'COMP/USDT', side: 'buy', amount: 0.123, price: 45.67, timestamp: 1_700_000_000_000, takerOrMaker: 'maker', fee: { cost: 0.000123, currency: 'COMP' }, info: { c: 'c-1' } };
 
-  it('a ccxt trade becomes a fill of our order, exact decimals and the venue’s fee currency', () => {
+  it('a ccxt trade becomes a fill of our order: id qualified by the market (trade ids are per market), exact decimals, the venue’s fee currency', () => {
     const { fill, rebate } = fillFromTrade(trade, ctx);
     expect(rebate).toBe(false);
-    expect(fill).toMatchObject({ venue: 'binanceus', venueTradeId: '55', venueOrderId: '12', orderId: 'o-1', clientOrderId: 'c-1', symbol: 'COMP/USDT', side: 'buy', feeCurrency: 'COMP', liquidity: 'maker', ts: 1_700_000_000_000 });
+    expect(fill).toMatchObject({ venue: 'binanceus', venueTradeId: 'COMP/USDT:55', venueOrderId: '12', orderId: 'o-1', clientOrderId: 'c-1', symbol: 'COMP/USDT', side: 'buy', feeCurrency: 'COMP', liquidity: 'maker', ts: 1_700_000_000_000 });
     expect([fill.qty.toFixed(), fill.price.toFixed(), fill.fee.toFixed()]).toEqual(['0.123', '45.67', '0.000123']);
     expect(clientIdOf(trade)).toBe('c-1');
     expect(clientIdOf({ info: { clientOid: 'k' } })).toBe('k');

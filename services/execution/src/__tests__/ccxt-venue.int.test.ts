@@ -37,7 +37,7 @@ function arm(kind: PrivateFault['kind'], extra: Partial<PrivateFault> = {}): voi
 function atVenue(clientOrderId: string): { orders: number; tradeIds: string[] } {
   const orders = [...account.orders.values()].filter((o) => o.clientOrderId === clientOrderId);
   const ids = new Set(orders.map((o) => o.id));
-  return { orders: orders.length, tradeIds: account.trades.filter((t) => ids.has(t.orderId)).map((t) => String(t.tradeId)).sort() };
+  return { orders: orders.length, tradeIds: account.trades.filter((t) => ids.has(t.orderId)).map((t) => `${SYMBOL}:${t.tradeId}`).sort() };
 }
 
 /** cte_venue_calls_total of one call and outcome. */
@@ -122,6 +122,22 @@ describe('a live order', () => {
   });
 });
 
+describe('cancel', () => {
+  it('a resting limit order is canceled at the venue; canceling again is refused', async () => {
+    const id = cid();
+    const rules = h.venue.marketRules(SYMBOL)!;
+    const price = toStep(bestAsk.div(2), rules.priceStep!);
+    const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: qty.toFixed(), limit_price: price.toFixed() }, 'livetrace05');
+    expect(r.order.status).toBe('SUBMITTED');
+    expect((await h.venue.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toContain(id);
+    const canceled = await h.svc.cancel({ id: r.order.id });
+    expect(canceled.status).toBe('CANCELED');
+    const atEmu = [...account.orders.values()].find((o) => o.clientOrderId === id);
+    expect(atEmu?.status).toBe('CANCELED');
+    await expect(h.svc.cancel({ id: r.order.id })).rejects.toThrow(/is CANCELED and cannot be canceled/);
+  });
+});
+
 describe('ambiguous outcomes are looked up by client order id, never resent blind', () => {
   it.each([
     ['order_lost_ack', {}],
@@ -143,6 +159,25 @@ describe('ambiguous outcomes are looked up by client order id, never resent blin
     // The send was ambiguous, the lookup found the order, and there was no second send.
     expect(await calls('createOrder', 'ambiguous')).toBe(ambiguousBefore + 1);
     expect(await calls('fetchOrder', 'ok')).toBeGreaterThan(lookupsBefore);
+  });
+});
+
+describe('an order the venue provably does not have', () => {
+  it('is sent again after the lookup: a 5xx before the venue processed it, then not found, then one order', async () => {
+    const ambiguousBefore = await calls('createOrder', 'ambiguous');
+    const okBefore = await calls('createOrder', 'ok');
+    const notFoundBefore = await calls('fetchOrder', 'not_found');
+    // The next order request is refused with a 500 before the venue sees it.
+    emu.emu.armRest('binanceus', { kind: 'rest_5xx', status: 500 }, 1, '/api/v3/order');
+    const id = cid();
+    const order = await buy(id);
+    await settled(order.id);
+    expect(await calls('createOrder', 'ambiguous')).toBe(ambiguousBefore + 1);
+    expect(await calls('fetchOrder', 'not_found')).toBe(notFoundBefore + 1);
+    expect(await calls('createOrder', 'ok')).toBe(okBefore + 1);
+    const venue = atVenue(id);
+    expect(venue.orders).toBe(1);
+    expect(await storedTradeIds(order.id)).toEqual(venue.tradeIds);
   });
 });
 

@@ -94,12 +94,17 @@ interface Tracked {
   venueOrderId: string | undefined;
   /** Sent (or found at the venue) and not seen final by a reconciliation. */
   open: boolean;
+  /** Ordered quantity, when known (submitted by this process), and what its fills add up to. */
+  qty: Dec | undefined;
+  filled: Dec;
 }
 
 /** Trades of orders not (yet) known by venue order id, waiting for the order's acknowledgement. */
 const MAX_PENDING_TRADES = 10_000;
 /** Trade ids already handed to the service (it dedupes too; this saves the database the repeats). */
 const SEEN_WINDOW = 50_000;
+/** Closed orders kept for late stream events (looked up by client or venue order id), oldest forgotten first. */
+const CLOSED_WINDOW = 10_000;
 
 /** ccxt's error classes the decision table knows, subclasses before their parents. */
 const CCXT_ERRORS = [
@@ -150,6 +155,7 @@ export class CcxtVenue implements Venue {
   private readonly rules = new Map<Symbol, MarketRules>();
   private readonly byClientId = new Map<string, Tracked>();
   private readonly byVenueOrderId = new Map<string, Tracked>();
+  private readonly closedOrders = new Set<Tracked>();
   private readonly pending = new Map<string, unknown[]>();
   private pendingCount = 0;
   private readonly seen = new Set<string>();
@@ -215,6 +221,7 @@ export class CcxtVenue implements Venue {
       return { accepted: false, reason: checked.reason };
     }
     const t = this.track(order.orderId, order.clientOrderId, order.symbol);
+    t.qty = checked.qty;
     const progress = { sends: 0, lookups: 0 };
     let decision: SubmitDecision = { do: 'send' };
     for (;;) {
@@ -233,7 +240,7 @@ export class CcxtVenue implements Venue {
           this.acknowledged(t, decision.venueOrderId);
           return { accepted: true, venueOrderId: decision.venueOrderId };
         case 'reject':
-          t.open = false;
+          this.retire(t);
           this.o.logger.info({ venue: this.name, order_id: t.orderId, client_order_id: t.clientOrderId, reason: decision.reason }, 'order rejected by the venue');
           return { accepted: false, reason: decision.reason };
         case 'unresolved':
@@ -303,16 +310,20 @@ export class CcxtVenue implements Venue {
       await this.call('cancelOrder', () => this.ex.cancelOrder(known ? (t.venueOrderId as string) : '', t.symbol, params));
       return true;
     } catch (err) {
-      if (this.kindOf(err) === 'not_found' || this.kindOf(err) === 'rejected') {
+      if (this.kindOf(err) === 'not_found') {
         // Filled or gone: its fills (if any) come in through the reconciliation.
         void this.reconcileOne(t).catch(() => undefined);
         return false;
       }
-      throw new Error(`${this.name} cancel failed: ${this.describe(err)}`);
+      throw new Error(`${this.name} cancelOrder failed: ${this.describe(err)}`);
     }
   }
 
   async fetchOpenOrders(symbol?: Symbol): Promise<VenueOrderState[]> {
+    return this.safely('fetchOpenOrders', () => this.openOrders(symbol));
+  }
+
+  private async openOrders(symbol?: Symbol): Promise<VenueOrderState[]> {
     const out: VenueOrderState[] = [];
     for (const s of symbol ? [symbol] : this.o.symbols) {
       const list = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders(s));
@@ -328,20 +339,24 @@ export class CcxtVenue implements Venue {
 
   /** Reconciliation at start: the order by client order id, with every fill the venue reports. */
   async fetchOrder(ref: VenueOrderRef): Promise<VenueOrderState | undefined> {
+    return this.safely('fetchOrder', () => this.orderWithFills(ref));
+  }
+
+  private async orderWithFills(ref: VenueOrderRef): Promise<VenueOrderState | undefined> {
     const t = this.track(ref.orderId, ref.clientOrderId, ref.symbol, ref.venueOrderId ?? undefined);
     let v: ParsedVenueOrder | undefined;
     try {
       v = await this.fetchByClientId(t);
     } catch (err) {
-      if (this.kindOf(err) !== 'not_found') throw new Error(`${this.name} fetchOrder failed: ${this.describe(err)}`);
+      if (this.kindOf(err) !== 'not_found') throw err;
     }
     if (!v) {
-      t.open = false;
+      this.retire(t);
       return undefined;
     }
     this.acknowledged(t, v.venueOrderId);
     const fills = v.filledQty.gt(0) ? await this.fillsOf(t) : [];
-    if (v.status !== 'open') t.open = false;
+    if (v.status !== 'open') this.retire(t);
     return { venueOrderId: v.venueOrderId, orderId: t.orderId, clientOrderId: t.clientOrderId, symbol: t.symbol, status: v.status, filledQty: v.filledQty, fills };
   }
 
@@ -398,7 +413,7 @@ export class CcxtVenue implements Venue {
       return;
     }
     const f = this.toFill(raw, t);
-    if (f) this.emit([f]);
+    if (f) this.emit([f], t);
   }
 
   /** watchOrders (venues without a trade stream): a fill shows as a higher filled quantity; its trades come over REST. */
@@ -451,10 +466,12 @@ export class CcxtVenue implements Venue {
     }
   }
 
-  private emit(fills: readonly Fill[]): number {
+  /** Hands new fills to the service; an order of ours whose fills reach its quantity needs no more reconciliation. */
+  private emit(fills: readonly Fill[], t: Tracked): number {
     let n = 0;
     for (const f of fills) {
       if (this.seen.has(f.venueTradeId)) continue;
+      t.filled = t.filled.plus(f.qty);
       this.seen.add(f.venueTradeId);
       if (this.seen.size > SEEN_WINDOW) {
         const [oldest] = this.seen;
@@ -463,6 +480,7 @@ export class CcxtVenue implements Venue {
       n++;
       this.handler?.(f);
     }
+    if (t.open && t.qty !== undefined && t.filled.gte(t.qty)) this.retire(t);
     return n;
   }
 
@@ -497,13 +515,13 @@ export class CcxtVenue implements Venue {
     }
     if (!v) {
       if (t.venueOrderId?.startsWith('unconfirmed:')) this.o.logger.error({ venue: this.name, order_id: t.orderId }, 'order never reached the venue; the next start marks it EXPIRED (unknown_at_venue)');
-      t.open = false;
+      this.retire(t);
       return 0;
     }
     if (t.venueOrderId === undefined || t.venueOrderId.startsWith('unconfirmed:')) this.acknowledged(t, v.venueOrderId);
-    const n = v.filledQty.gt(0) ? this.emit(await this.fillsOf(t)) : 0;
+    const n = v.filledQty.gt(0) ? this.emit(await this.fillsOf(t), t) : 0;
     if (n > 0) this.o.metrics?.reconciledFills.inc({ venue: this.name }, n);
-    if (v.status !== 'open') t.open = false;
+    if (v.status !== 'open') this.retire(t);
     return n;
   }
 
@@ -513,11 +531,24 @@ export class CcxtVenue implements Venue {
     const venueClientId = venueClientOrderId(this.o.id, clientOrderId, clientIdHash);
     let t = this.byClientId.get(venueClientId);
     if (!t) {
-      t = { orderId, clientOrderId, venueClientId, symbol, venueOrderId: undefined, open: true };
+      t = { orderId, clientOrderId, venueClientId, symbol, venueOrderId: undefined, open: true, qty: undefined, filled: new Dec(0) };
       this.byClientId.set(venueClientId, t);
     }
     if (venueOrderId) this.acknowledged(t, venueOrderId);
     return t;
+  }
+
+  /** Final at the venue (or never there): no more reconciliation; remembered a while for late stream events. */
+  private retire(t: Tracked): void {
+    t.open = false;
+    this.closedOrders.add(t);
+    while (this.closedOrders.size > CLOSED_WINDOW) {
+      const [old] = this.closedOrders;
+      if (!old) break;
+      this.closedOrders.delete(old);
+      if (this.byClientId.get(old.venueClientId) === old) this.byClientId.delete(old.venueClientId);
+      if (old.venueOrderId !== undefined && this.byVenueOrderId.get(old.venueOrderId) === old) this.byVenueOrderId.delete(old.venueOrderId);
+    }
   }
 
   private acknowledged(t: Tracked, venueOrderId: string): void {
@@ -541,6 +572,15 @@ export class CcxtVenue implements Venue {
     const name = err instanceof Error ? err.constructor.name : 'Error';
     const msg = err instanceof Error ? err.message : String(err);
     return truncateText(this.redact(`${name}: ${msg}`), 500);
+  }
+
+  /** Runs a public operation; a failure leaves as an Error whose message passed the redactor. */
+  private async safely<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(`${this.name} ${what} failed: ${this.describe(err)}`);
+    }
   }
 
   /** A venue call, counted by outcome. */

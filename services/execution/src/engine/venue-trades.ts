@@ -53,11 +53,14 @@ function positive(v: unknown, field: string): Dec {
 /** One ccxt trade as a Fill of our order; throws InvalidArgumentError naming the bad field. */
 export function fillFromTrade(raw: unknown, ctx: FillContext): ParsedFill {
   const t = obj(raw);
-  const venueTradeId = idOf(t.id);
-  if (venueTradeId === undefined) throw new InvalidArgumentError('trade without an id');
+  const rawId = idOf(t.id);
+  if (rawId === undefined) throw new InvalidArgumentError('trade without an id');
+  if (typeof t.symbol !== 'string' || !t.symbol.includes('/') || t.symbol.length > 41) throw new InvalidArgumentError(`trade ${rawId} without a symbol`);
+  // Trade ids are unique per market only (Binance, Coinbase): qualified by the symbol, they are unique per venue.
+  const venueTradeId = `${t.symbol}:${rawId}`;
+  if (venueTradeId.length > 128) throw new InvalidArgumentError(`trade id ${rawId.slice(0, 20)}… is too long`);
   const venueOrderId = idOf(t.order);
   if (venueOrderId === undefined) throw new InvalidArgumentError(`trade ${venueTradeId} without an order id`);
-  if (typeof t.symbol !== 'string' || !t.symbol.includes('/')) throw new InvalidArgumentError(`trade ${venueTradeId} without a symbol`);
   if (t.side !== 'buy' && t.side !== 'sell') throw new InvalidArgumentError(`trade ${venueTradeId} side must be buy or sell`);
   const qty = positive(t.amount, `trade ${venueTradeId} amount`);
   const price = positive(t.price, `trade ${venueTradeId} price`);

@@ -90,23 +90,37 @@ export function liveServiceEnv(venues: readonly EmulatorVenue[]): Record<string,
 }
 
 /**
- * Replays the emulator (manual mode) in step with the wall clock, every 100 ms, so trades arrive
- * at the captures' own rates with times that are never in the future.
+ * Replays the emulator (manual mode) in step with the wall clock, every 100 ms, from where the
+ * last run left it, so trades arrive at the captures' own rates and never with a future time (the
+ * replay started before this run). Starting from where it was, not from "now", avoids a burst of
+ * everything the emulator would have replayed while nobody was listening.
  */
-function realTimePump(emu: EmulatorProcess, replayStartMs: number): { stop(): Promise<void> } {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      await emu.advanceToMs(Date.now() - replayStartMs);
-      await sleep(100);
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-    },
-  };
+class RealTimePump {
+  /** Milliseconds of replay time handed out so far. */
+  private positionMs = 0;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly emu: EmulatorProcess) {}
+
+  start(): void {
+    this.stopped = false;
+    const from = this.positionMs;
+    const t0 = Date.now();
+    this.running = (async () => {
+      while (!this.stopped) {
+        const to = from + (Date.now() - t0);
+        await this.emu.advanceToMs(to);
+        this.positionMs = to;
+        await sleep(100);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
 }
 
 /** Waits until each venue has a socket open and the count has not changed for 2 s (every watch has subscribed). */
@@ -135,13 +149,12 @@ interface LiveRun {
   liveAfterS: number;
 }
 
-async function liveRun(emu: EmulatorProcess, venues: readonly EmulatorVenue[], replayStartMs: number, db: TestDatabase): Promise<LiveRun> {
+async function liveRun(emu: EmulatorProcess, pump: RealTimePump, venues: readonly EmulatorVenue[], db: TestDatabase): Promise<LiveRun> {
   const svc = await startService('price-stream', { env: { ...baseEnv(db), ...liveServiceEnv(venues) }, readyTimeoutMs: 120_000 });
-  let pump: { stop(): Promise<void> } | undefined;
   try {
     const sockets = await waitForSockets(emu);
     const pumping = Date.now();
-    pump = realTimePump(emu, replayStartMs);
+    pump.start();
     const deadline = Date.now() + LIVE_TIMEOUT_MS;
     let state = { feeds: 0, live: 0 };
     for (;;) {
@@ -156,7 +169,7 @@ async function liveRun(emu: EmulatorProcess, venues: readonly EmulatorVenue[], r
     process.stderr.write(`price-stream output (tail):\n${svc.logs().slice(-3000)}\n`);
     throw err;
   } finally {
-    await pump?.stop();
+    await pump.stop();
     await svc.stop();
   }
 }
@@ -178,12 +191,12 @@ export async function benchLiveRss(runs: number): Promise<{ rows: Row[]; notes: 
     // Synthetic markets only (each derived from a captured market that trades), replayed by hand.
     emu = await startEmulatorProcess({ VENUE_EMULATOR_SYNTHETIC_MARKETS: String(MARKETS_PER_VENUE), VENUE_EMULATOR_CAPTURES: 'false' });
     const venues = await withCcxtNames(emu.venues, logger);
-    const replayStartMs = ((await emu.info()) as { start: number }).start;
+    const pump = new RealTimePump(emu);
     const live: LiveRun[] = [];
     const idle: { rssMb: number; heapMb: number }[] = [];
     for (let i = 0; i < runs; i++) {
       idle.push(await idleReplayRun(db));
-      live.push(await liveRun(emu, venues, replayStartMs, db));
+      live.push(await liveRun(emu, pump, venues, db));
     }
     const feeds = live[0]!.feeds;
     const flags = SERVICES['price-stream'].nodeOptions || 'no flags';

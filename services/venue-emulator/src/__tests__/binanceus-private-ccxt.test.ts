@@ -114,14 +114,18 @@ describe('orders through ccxt', () => {
 });
 
 describe('user data through ccxt.pro (WebSocket API signature subscription)', () => {
-  it('watchOrders and watchMyTrades receive a taker fill, then a maker fill from the replay', async () => {
+  it('watchOrders, watchBalance and watchMyTrades receive a taker fill, then a maker fill from the replay', async () => {
     const c = newAccount(run);
     const w = await open(c);
     const firstOrders = w.watchOrders(SYMBOL);
     await until(() => privateSide(run).subscribed > 0, 3000, 'user stream subscribed');
+    const balance = w.watchBalance();
     const placed = await w.createOrder(SYMBOL, 'market', 'buy', 0.05);
     const orders = await firstOrders;
     expect(orders.some((o) => o.id === placed.id)).toBe(true);
+    // outboundAccountPosition: the assets the fill changed.
+    const b = await balance;
+    expect(b['COMP']?.free).toBeCloseTo(100 + 0.05 - (placed.fee?.cost ?? 0), 8);
 
     // A sell just above the best bid rests (it does not cross the ask) and fills when a trade prints at or through it.
     const trades = w.watchMyTrades(SYMBOL);

@@ -1,11 +1,14 @@
 /**
  * The venue-independent private engine on a hand-made book: matching (taker walk, resting maker
  * fills from trades and crossing books, IOC/FOK/market expiry, post-only), funds and fees, the
- * market rules, and the rate limiter. Binance request parsing and signatures too.
+ * market rules, and the rate limiter. Binance request parsing and signatures, and the account
+ * configuration, too.
  */
 import { URLSearchParams } from 'node:url';
+import { parseAccount, parseAccountsEnv } from '../adapters/private/accounts';
 import { BinanceUsPrivateApi, parseNewOrder } from '../engine/private/binanceus-api';
 import { PrivateExchange, type Account } from '../engine/private/exchange';
+import { FaultBook } from '../engine/faults';
 import { RateLimiter } from '../engine/private/rate-limit';
 import type { MarketRules, OrderRequest, UserEvent } from '../engine/private/types';
 import { VenueState } from '../engine/market-state';
@@ -201,6 +204,20 @@ describe('rules and funds', () => {
   });
 });
 
+describe('fault book: private faults', () => {
+  it('arms a kind for `count` uses, takes only the kinds asked for, and clears with the venue', () => {
+    const f = new FaultBook();
+    f.armPrivate('binanceus', { kind: 'fill_duplicate', delayMs: 0, status: 503 }, 2);
+    expect(f.takePrivate('binanceus', ['order_lost_ack'])).toBeUndefined();
+    expect(f.takePrivate('kucoin', ['fill_duplicate'])).toBeUndefined();
+    expect(f.takePrivate('binanceus', ['fill_duplicate', 'user_stream_drop'])?.kind).toBe('fill_duplicate');
+    expect(f.pendingPrivate('binanceus')).toBe(1);
+    f.clear('binanceus');
+    expect(f.takePrivate('binanceus', ['fill_duplicate'])).toBeUndefined();
+    expect(() => f.armPrivate('binanceus', { kind: 'order_timeout', delayMs: 1, status: 503 }, 0)).toThrow('count must be a positive integer');
+  });
+});
+
 describe('rate limiter', () => {
   it('counts weight per minute window, answers 429 over the limit, then bans with 418', () => {
     const rl = new RateLimiter({ weightPerMinute: 10, ordersPer10s: 2, ordersPerDay: 100, banAfter429s: 2, banMs: 120_000 });
@@ -249,5 +266,22 @@ describe('Binance request parsing and authentication', () => {
     expect(api.handle(req(`${query}&signature=00`, '', 'z'.repeat(64)), now)).toMatchObject({ status: 401, body: { code: -2015 } });
     expect(api.handle(req(`${query}&signature=${sign('s'.repeat(64), query)}`, '', 'k'.repeat(64)), T + 6000).body).toMatchObject({ code: -1021 });
     expect(api.handle(req(`recvWindow=5000&signature=00`, '', 'k'.repeat(64)), now).body).toMatchObject({ code: -1102 });
+  });
+});
+
+describe('account configuration (VENUE_EMULATOR_ACCOUNTS and the admin body)', () => {
+  it('parses a JSON array of accounts and names the bad field without echoing a secret', () => {
+    const key = 'K'.repeat(64);
+    expect(parseAccountsEnv(JSON.stringify([{ venue: 'binanceus', api_key: key, secret: 'S'.repeat(64), balances: { USDT: '1000', BTC: 0.5 }, maker_fee: '0.0005' }]))).toEqual([
+      { venue: 'binanceus', apiKey: key, secret: 'S'.repeat(64), balances: { USDT: '1000', BTC: '0.5' }, makerRate: '0.0005' },
+    ]);
+    expect(() => parseAccountsEnv('{')).toThrow('must be a JSON array of accounts');
+    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'kucoin', balances: {} }]))).toThrow('account 0: kucoin has no private side yet');
+    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'binanceus', balances: { usdt: '1' } }]))).toThrow('balances keys must be asset codes');
+    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'binanceus', secret: 'short!', balances: {} }]))).toThrow(/^account 0: secret must be 16 to 128 letters or digits$/);
+    const twice = { venue: 'binanceus', api_key: key, balances: {} };
+    expect(() => parseAccountsEnv(JSON.stringify([twice, twice]))).toThrow('two accounts have the same api_key');
+    expect(parseAccount({ balances: { USDT: '5' } }, 'binanceus')).toEqual({ venue: 'binanceus', balances: { USDT: '5' } });
+    expect(() => parseAccount({ balances: {}, colour: 'red' }, 'binanceus')).toThrow('unknown field colour');
   });
 });

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseSymbol, type Bar } from '@cte/shared';
 import { readAnyFile } from '@cte/price-stream/dist/adapters/readers';
+import { loadBarMarkets, parseBarsItem } from '../adapters/bars';
 import { barPrints, bookAround, PrintSeries, splitVolume, tickFor } from '../engine/bar-events';
 import { candlesFromTrades } from '../engine/candles';
 import { decAdd, decFromNumber } from '../engine/decimal';
@@ -88,6 +89,27 @@ describe('bars as trades and books', () => {
   });
 });
 
+describe('bar files', () => {
+  it('makes one market of several Lean zips, aligned to their minute bars, windowed on trade times', () => {
+    const dir = path.resolve(__dirname, '..', '..', '..', 'price-stream', 'data', 'replay', 'lean', 'coinbase', 'minute', 'btcusd');
+    const items = ['20170903', '20170904'].map((d) => parseBarsItem(`kucoin:BTC/USDT=${path.join(dir, `${d}_trade.zip`)}`));
+    const [all] = loadBarMarkets(items);
+    expect(all).toMatchObject({ venue: 'kucoin', def: { symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT' }, alignMs: 60_000 });
+    const bars = items.flatMap((it) => {
+      const d = readAnyFile(it.file, { symbol: 'BTC/USDT' });
+      return d.kind === 'bars' ? d.bars : [];
+    });
+    expect(all!.prints).toHaveLength(bars.length * 4);
+    const series = new PrintSeries('BTC/USDT', all!.prints, 60_000);
+    const trades = tradesOf(Array.from({ length: series.length }, (_, i) => series.event(i)));
+    expect(candlesFromTrades(trades, 60_000).map((c) => [c.start, Number(c.close), Number(c.volume)])).toEqual(bars.map((b) => [b.openTime, b.close, b.volume]));
+    // A window cuts by trade time: a bar whose open falls before the start loses its first trades.
+    const from = bars[10]!.openTime + 1;
+    const [cut] = loadBarMarkets(items, { startMs: from, endMs: bars[20]!.openTime });
+    expect(cut!.prints.map((p) => p.ts)).toEqual(all!.prints.map((p) => p.ts).filter((ts) => ts >= from && ts <= bars[20]!.openTime));
+  });
+});
+
 describe('merged series', () => {
 
   it('merges series in time order, ties by series order', () => {
@@ -106,17 +128,21 @@ describe('merged series', () => {
     expect(rebaseOffset(HOUR + 900_000, 5 * HOUR, 10 * HOUR + 123, 'start', HOUR)).toBe(8 * HOUR);
   });
 
-  it('loops by a span that keeps bar boundaries aligned, shifting each series by its own id span', () => {
+  it('loops each series on its own span (bars by whole bars), with fresh trade ids per series', () => {
     const bars = new PrintSeries('A/B', [{ ts: HOUR, price: '1', size: '1', side: 'buy' }], HOUR);
     const other = arraySeries([t(HOUR + 5, 100, 'C/D'), t(HOUR + 6, 109, 'C/D')]);
     const r = new Replayer([shiftSeries(bars, 2 * HOUR), other], 0, true);
-    const lap1 = r.step(r.total);
-    const lap2 = r.step(r.total);
+    const out = tradesOf(r.advanceTo(3 * HOUR + 1, 1e6));
+    const ab = out.filter((e) => e.symbol === 'A/B');
+    const cd = out.filter((e) => e.symbol === 'C/D');
+    // A/B: one trade per lap, laps one bar (an hour) apart; C/D: its two trades every 1,001 ms.
+    expect(ab.map((e) => [e.ts, e.id])).toEqual([[3 * HOUR, 1]]);
+    expect(cd.slice(0, 4).map((e) => [e.ts, e.id])).toEqual([[HOUR + 5, 100], [HOUR + 6, 109], [HOUR + 1006, 110], [HOUR + 1007, 119]]);
+    expect(cd.length).toBeGreaterThan(1000);
+    expect(cd.every((e, i) => i === 0 || (e.ts > cd[i - 1]!.ts && e.id > cd[i - 1]!.id))).toBe(true);
+    expect(tradesOf(r.advanceTo(4 * HOUR + 1, 1e6)).filter((e) => e.symbol === 'A/B').map((e) => [e.ts, e.id])).toEqual([[4 * HOUR, 2]]);
     expect(r.lap).toBe(2);
-    const shift = lap2[0]!.ts - lap1[0]!.ts;
-    expect(shift % HOUR).toBe(0);
-    expect(tradesOf(lap1).map((e) => e.id)).toEqual([100, 109, 1]);
-    expect(tradesOf(lap2).map((e) => e.id)).toEqual([110, 119, 2]);
+    expect(r.exhausted).toBe(false);
   });
 });
 

@@ -9,12 +9,13 @@ import { FaultBook, type MalformedKind, type RestFault } from '../engine/faults'
 import { PrintSeries } from '../engine/bar-events';
 import { VenueState } from '../engine/market-state';
 import { arraySeries, rebaseOffset, Replayer, shiftSeries, type EventSeries, type RebaseMode } from '../engine/replay';
-import { syntheticFactor, syntheticMarket, syntheticSeries } from '../engine/synthetic';
+import { relabelSeries, scaledSeries, syntheticFactor, syntheticMarket } from '../engine/synthetic';
 import type { FeedEvent, MarketDef, VenueId } from '../engine/types';
 import { loadBarMarkets, type BarMarket, type BarsItem, type BarWindow } from './bars';
 import { loadVenueCaptures, type CaptureSource } from './captures';
 import type { EmulatorMetrics } from './metrics';
 import { BinanceUsPrivate } from './private/binanceus';
+import { CoinbasePrivate } from './private/coinbase';
 import type { AccountConfig } from './private/accounts';
 import { ReplayDriver, type ReplayVenue } from './replay-driver';
 import { VenueServer } from './venue-server';
@@ -82,11 +83,15 @@ interface VenueSources {
 
 /** Bar markets keep their whole window of trades for REST history and candles, up to this many. */
 const MAX_BAR_HISTORY = 1_000_000;
+/** Synthetic markets keep fewer trades: thousands of them must not grow to TRADE_HISTORY each. */
+const SYNTHETIC_HISTORY = 1_000;
 
 export class Emulator {
   readonly faults = new FaultBook();
   /** Private sides (orders, user-data streams) of the venues that have one. */
   readonly privateSides = new Map<VenueId, BinanceUsPrivate>();
+  /** Coinbase's private side (the private admin routes and VENUE_EMULATOR_ACCOUNTS serve Binance.US only so far). */
+  coinbasePrivate: CoinbasePrivate | undefined;
   private readonly venues: ReplayVenue[] = [];
   private driver!: ReplayDriver;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -113,7 +118,9 @@ export class Emulator {
         this.privateSides.set(b.venue, privateSide);
         for (const acc of this.o.accounts ?? []) if (acc.venue === b.venue) privateSide.createAccount(acc);
       }
-      const server = new VenueServer({ codec: CODECS[b.venue], state, faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now, restDelayMs: this.o.restDelayMs, privateSide });
+      const cb = b.venue === 'coinbase' ? new CoinbasePrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
+      if (cb) this.coinbasePrivate = cb;
+      const server = new VenueServer({ codec: CODECS[b.venue], state, faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now, restDelayMs: this.o.restDelayMs, privateSide: privateSide ?? cb, privateWs: cb });
       this.venues.push({ venue: b.venue, state, server, replayer: replayers[i] as Replayer });
       this.extras.set(b.venue, { barMarkets: b.barMarkets, synthetic: b.synthetic });
     });
@@ -176,11 +183,22 @@ export class Emulator {
       if (candidates.length === 0) throw new Error(`${venue}: no captured market with trades and book updates to derive synthetic markets from`);
       const taken = new Set(out.defs.map((d) => d.symbol));
       const sourceSeries = candidates.map((c) => arraySeries(c.events, c.offset));
+      // One scaled series per (source, factor), shared by every market that uses that pair.
+      const scaled = new Map<string, EventSeries>();
       for (let n = 1; n <= synthetic; n++) {
         const def = syntheticMarket(venue, n);
         if (taken.has(def.symbol)) throw new Error(`${venue}: synthetic market ${def.symbol} collides with a served market`);
-        out.series.push(syntheticSeries(sourceSeries[(n - 1) % sourceSeries.length] as EventSeries, def, syntheticFactor(n)));
+        const src = (n - 1) % sourceSeries.length;
+        const factor = syntheticFactor(n);
+        const key = `${src}x${factor}`;
+        let s = scaled.get(key);
+        if (!s) {
+          s = scaledSeries(sourceSeries[src] as EventSeries, factor);
+          scaled.set(key, s);
+        }
+        out.series.push(relabelSeries(s, def));
         out.defs.push(def);
+        out.history.set(def.symbol, SYNTHETIC_HISTORY);
       }
     }
     return out;

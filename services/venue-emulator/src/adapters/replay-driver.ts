@@ -77,11 +77,6 @@ export class ReplayDriver {
     return n;
   }
 
-  position(venue: VenueId): { replayed: number; nextTs: number | undefined } {
-    const v = this.venues.find((x) => x.venue === venue);
-    return { replayed: v?.replayer.replayed ?? 0, nextTs: v?.replayer.nextTs() };
-  }
-
   private apply(v: ReplayVenue, events: readonly FeedEvent[]): void {
     for (const e of events) {
       const u = v.state.apply(e);

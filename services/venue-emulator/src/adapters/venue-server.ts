@@ -44,6 +44,21 @@ export interface VenueServerOptions {
   restDelayMs: number;
   /** The venue's private side (orders, user-data streams), when it has one. */
   privateSide?: PrivateSide;
+  /** Private channels on the public socket (Coinbase's `user` channel). */
+  privateWs?: PrivateWsHook;
+}
+
+/** One public socket as a private channel sees it. */
+export interface PrivateWsConn {
+  readonly session: WsSession;
+  send(frame: string): void;
+  terminate(): void;
+}
+
+/** Takes a client frame meant for a private channel (true), or leaves it to the public codec. */
+export interface PrivateWsHook {
+  message(conn: PrivateWsConn, text: string): boolean;
+  closed(conn: PrivateWsConn): void;
 }
 
 export class VenueServer {
@@ -101,7 +116,8 @@ export class VenueServer {
       this.record({ method: req.method ?? 'GET', url: `${url.pathname}${url.search}`, body: body ?? '', status });
       this.o.metrics.restRequests.inc({ venue, status: String(status) });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      res.end(JSON.stringify(payload));
+      // A Buffer is a private side's raw (non-JSON) body, sent with the content-type it set.
+      res.end(Buffer.isBuffer(payload) ? payload : JSON.stringify(payload));
     };
     if (body === undefined) return reply(413, { error: 'payload too large' });
     const fault = this.o.faults.takeRest(venue, url.pathname);
@@ -139,13 +155,17 @@ export class VenueServer {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: Conn = { ws, session: opened.session, lastFrame: undefined };
+      const pconn: PrivateWsConn = { session: conn.session, send: (f) => this.send(conn, f), terminate: () => ws.terminate() };
       this.conns.add(conn);
       this.o.metrics.wsConnections.inc({ venue: this.venue });
       ws.on('message', (data: RawData) => {
-        for (const f of this.o.codec.wsMessage(conn.session, rawText(data), this.o.state, this.o.now())) this.send(conn, f);
+        const text = rawText(data);
+        if (this.o.privateWs?.message(pconn, text)) return;
+        for (const f of this.o.codec.wsMessage(conn.session, text, this.o.state, this.o.now())) this.send(conn, f);
       });
       ws.on('error', () => undefined);
       ws.on('close', () => {
+        this.o.privateWs?.closed(pconn);
         if (this.conns.delete(conn)) this.o.metrics.wsConnections.dec({ venue: this.venue });
       });
       for (const f of opened.frames) this.send(conn, f);

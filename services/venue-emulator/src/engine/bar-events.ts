@@ -6,7 +6,7 @@
  */
 import type { Bar, Tick } from '@cte/shared';
 import { barToTicks } from '@cte/price-stream/dist/engine/replay-path';
-import { decAdd, decDiv, decFromNumber, decMul, decSub } from './decimal';
+import { decAdd, decDiv, decFromNumber, decLadder, decMul, decSub } from './decimal';
 import type { EventSeries } from './replay';
 import type { BookEvent, FeedEvent, Level, Side, TradeEvent } from './types';
 
@@ -97,15 +97,15 @@ export function tickFor(price: string): string {
 /** A whole book around `price`: BOOK_LEVELS levels per side, one tick apart, sizes growing outwards. */
 export function bookAround(symbol: string, ts: number, price: string, size: string): BookEvent {
   const tick = tickFor(price);
-  const base = decAdd(decDiv(size, '4', 8), '0.01');
+  const sizes = decLadder('0', decAdd(decDiv(size, '4', 8), '0.01'), BOOK_LEVELS);
+  const bidPrices = decLadder(price, `-${tick}`, BOOK_LEVELS);
+  const askPrices = decLadder(price, tick, BOOK_LEVELS);
   const bids: Level[] = [];
   const asks: Level[] = [];
-  for (let k = 1; k <= BOOK_LEVELS; k++) {
-    const away = decMul(tick, String(k));
-    const levelSize = decMul(base, String(k));
-    const bid = decSub(price, away);
-    if (!bid.startsWith('-') && Number(bid) > 0) bids.push([bid, levelSize]);
-    asks.push([decAdd(price, away), levelSize]);
+  for (let k = 0; k < BOOK_LEVELS; k++) {
+    const bid = bidPrices[k] as string;
+    if (!bid.startsWith('-') && bid !== '0') bids.push([bid, sizes[k] as string]);
+    asks.push([askPrices[k] as string, sizes[k] as string]);
   }
   return { kind: 'book', symbol, ts, bids, asks, snapshot: true };
 }

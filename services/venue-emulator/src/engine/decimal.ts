@@ -50,6 +50,9 @@ export function decCmp(a: string, b: string): number {
 }
 
 export function decIsZero(a: string): boolean {
+  // A decimal whose double is not 0 is not 0 (a valid one never parses to NaN): the BigInt only for the rest.
+  const x = Number(a);
+  if (x !== 0 && !Number.isNaN(x)) return false;
   return toScaled(a) === 0n;
 }
 
@@ -71,4 +74,13 @@ export function decFromNumber(n: number): string {
   const s = String(n);
   if (!/e/i.test(s)) return s;
   return decNorm(n.toFixed(Math.min(100, Math.max(0, -Math.floor(Math.log10(Math.abs(n))) + 17))));
+}
+
+/** `start + k * step` for k = 1..n (`step` may be negative): one parse for the whole ladder. */
+export function decLadder(start: string, step: string, n: number): string[] {
+  const s = toScaled(start);
+  const d = toScaled(step);
+  const out: string[] = [];
+  for (let k = 1; k <= n; k++) out.push(fromScaled(s + BigInt(k) * d));
+  return out;
 }

@@ -63,27 +63,25 @@ export function rebaseOffset(first: number, last: number, at: number, mode: Reba
   return Math.floor(raw / alignMs) * alignMs;
 }
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
 /**
  * Walks several series merged in time order (ties: series order, then event order) at a
- * speed, looping when they end. Time is passed in (no wall clock here): `advanceTo(t)` returns
- * the events due. Each lap shifts timestamps by the replay's span and each series' trade ids by
- * that series' id span, so a looping feed never repeats a trade id of a market or goes back in time.
+ * speed. Time is passed in (no wall clock here): `advanceTo(t)` returns the events due. When
+ * looping, each series starts over on its own when it ends, moved forward by its own span (a
+ * multiple of its `alignMs`) and its trade ids by its own id span: a short capture keeps playing
+ * next to a long one, and no market ever repeats a trade id or goes back in time.
  */
 export class Replayer {
   private readonly series: readonly EventSeries[];
   private readonly cursor: number[];
-  /** Min-heap of series indices with events left in this lap, keyed by (next ts, index). */
-  private heap: number[] = [];
-  private taken = 0;
-  private lapNo = 0;
-  private readonly span: number;
+  private readonly laps: number[];
+  private readonly spans: number[];
   private readonly idSpans: number[];
+  /** Min-heap of series indices with events left, keyed by (next rebased ts, index). */
+  private readonly heap: number[] = [];
+  private taken = 0;
+  /** Events in one lap of every series. */
   readonly total: number;
+  /** Time of the first and of the last event of the first lap (undefined: no events). */
   readonly firstTs: number | undefined;
   readonly lastTs: number | undefined;
 
@@ -92,20 +90,16 @@ export class Replayer {
     const isEvents = source.length > 0 && 'kind' in (source[0] as object);
     this.series = isEvents ? [arraySeries(source as readonly FeedEvent[], offsetMs)] : (source as readonly EventSeries[]).filter((s) => s.length > 0);
     this.cursor = this.series.map(() => 0);
+    this.laps = this.series.map(() => 0);
     this.total = this.series.reduce((n, s) => n + s.length, 0);
-    let first = Infinity;
-    let last = -Infinity;
-    let align = 1;
-    for (const s of this.series) {
-      first = Math.min(first, s.ts(0));
-      last = Math.max(last, s.ts(s.length - 1));
-      if (s.alignMs !== undefined && s.alignMs > 1) align = (align / gcd(align, s.alignMs)) * s.alignMs;
-    }
-    this.firstTs = this.total > 0 ? first : undefined;
-    this.lastTs = this.total > 0 ? last : undefined;
-    this.span = this.total > 0 ? Math.ceil((last - first + 1000) / align) * align : 0;
+    this.spans = this.series.map((s) => {
+      const align = s.alignMs !== undefined && s.alignMs > 1 ? s.alignMs : 1;
+      return Math.ceil((s.ts(s.length - 1) - s.ts(0) + 1000) / align) * align;
+    });
     this.idSpans = this.series.map((s) => (s.tradeIds ? s.tradeIds.hi - s.tradeIds.lo + 1 : 0));
-    this.refill();
+    this.firstTs = this.total > 0 ? Math.min(...this.series.map((s) => s.ts(0))) : undefined;
+    this.lastTs = this.total > 0 ? Math.max(...this.series.map((s) => s.ts(s.length - 1))) : undefined;
+    this.series.forEach((_, k) => this.push(k));
   }
 
   /** True once a non-looping replay has handed out every event. */
@@ -114,18 +108,18 @@ export class Replayer {
   }
 
   get replayed(): number {
-    return this.lapNo * this.total + this.taken;
+    return this.taken;
   }
 
+  /** Laps every series has completed. */
   get lap(): number {
-    return this.lapNo;
+    return this.laps.length === 0 ? 0 : Math.min(...this.laps);
   }
 
   /** Rebased time of the next event, or undefined when there is none. */
   nextTs(): number | undefined {
     const k = this.heap[0];
-    if (k === undefined) return undefined;
-    return this.keyOf(k) + this.lapNo * this.span;
+    return k === undefined ? undefined : this.keyOf(k);
   }
 
   /** Events with rebased time <= `t`, rebased. At most `max` per call. */
@@ -147,32 +141,27 @@ export class Replayer {
   }
 
   private keyOf(k: number): number {
-    return (this.series[k] as EventSeries).ts(this.cursor[k] as number);
+    return (this.series[k] as EventSeries).ts(this.cursor[k] as number) + (this.laps[k] as number) * (this.spans[k] as number);
   }
 
   private take(): FeedEvent {
     const k = this.pop();
     const s = this.series[k] as EventSeries;
     const i = this.cursor[k] as number;
+    const lap = this.laps[k] as number;
     const e = s.event(i);
-    this.cursor[k] = i + 1;
     this.taken += 1;
-    if (i + 1 < s.length) this.push(k);
-    const lap = this.lapNo;
-    if (this.heap.length === 0 && this.loop) {
-      this.lapNo += 1;
-      this.taken = 0;
-      this.cursor.fill(0);
-      this.refill();
-    }
+    if (i + 1 < s.length) {
+      this.cursor[k] = i + 1;
+      this.push(k);
+    } else if (this.loop) {
+      this.cursor[k] = 0;
+      this.laps[k] = lap + 1;
+      this.push(k);
+    } else this.cursor[k] = i + 1;
     if (lap === 0) return e;
-    const ts = e.ts + lap * this.span;
+    const ts = e.ts + lap * (this.spans[k] as number);
     return e.kind === 'trade' ? { ...e, ts, id: e.id + lap * (this.idSpans[k] as number) } : { ...e, ts };
-  }
-
-  private refill(): void {
-    this.heap = [];
-    this.series.forEach((_, k) => this.push(k));
   }
 
   private less(a: number, b: number): boolean {

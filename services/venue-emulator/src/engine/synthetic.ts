@@ -32,16 +32,39 @@ export function syntheticFactor(n: number): string {
 
 const scale = (ls: readonly Level[], f: string): Level[] => ls.map(([p, s]) => [decMul(p, f), s] as const);
 
-/** `source` (one market's events, time-ordered) as the market `def`, prices times `factor`. */
-export function syntheticSeries(source: EventSeries, def: MarketDef, factor: string): EventSeries {
+/**
+ * `source` with prices times `factor`, still under the source's symbol. The last event is kept:
+ * the synthetic markets that share a source and a factor take the same event one after another
+ * (same time, consecutive in the merge), so each event is scaled once for all of them.
+ */
+export function scaledSeries(source: EventSeries, factor: string): EventSeries {
+  let lastIndex = -1;
+  let last: FeedEvent | undefined;
   return {
     length: source.length,
     ts: (i) => source.ts(i),
     event: (i): FeedEvent => {
+      if (i === lastIndex && last) return last;
       const e = source.event(i);
-      if (e.kind === 'trade') return { ...e, symbol: def.symbol, price: decMul(e.price, factor) };
-      return { ...e, symbol: def.symbol, bids: scale(e.bids, factor), asks: scale(e.asks, factor) };
+      last = e.kind === 'trade' ? { ...e, price: decMul(e.price, factor) } : { ...e, bids: scale(e.bids, factor), asks: scale(e.asks, factor) };
+      lastIndex = i;
+      return last;
     },
     tradeIds: source.tradeIds,
   };
+}
+
+/** `source` re-labelled as the market `def` (levels are shared, never mutated). */
+export function relabelSeries(source: EventSeries, def: MarketDef): EventSeries {
+  return {
+    length: source.length,
+    ts: (i) => source.ts(i),
+    event: (i): FeedEvent => ({ ...source.event(i), symbol: def.symbol }),
+    tradeIds: source.tradeIds,
+  };
+}
+
+/** `source` (one market's events, time-ordered) as the market `def`, prices times `factor`. */
+export function syntheticSeries(source: EventSeries, def: MarketDef, factor: string): EventSeries {
+  return relabelSeries(scaledSeries(source, factor), def);
 }

@@ -189,6 +189,16 @@ describe('inhibition', () => {
     expect(mutedNames(Object.fromEntries(Object.entries(firing).filter(([n]) => !causes.has(n))))).toEqual([]);
   });
 
+  it('silences per-feed staleness of a venue whose every feed is stale, and only that venue', () => {
+    const feeds = {
+      allCoinbase: alertLabels('CteVenueFeedsAllStale', { exchange: 'coinbase' }),
+      coinbaseBtc: alertLabels('CteFeedStale', { exchange: 'coinbase', symbol: 'BTC/USD' }),
+      kucoinBtc: alertLabels('CteFeedStale', { exchange: 'kucoin', symbol: 'BTC/USD' }),
+    };
+    expect(mutedNames(feeds)).toEqual(['coinbaseBtc']);
+    expect(mutedNames({ coinbaseBtc: feeds.coinbaseBtc, kucoinBtc: feeds.kucoinBtc })).toEqual([]);
+  });
+
   it('only because alerts.yml labels the causes with `peer` (without it, calls to a down service page too)', () => {
     const unlabelled = { ...firing, riskDown: { ...firing.riskDown, peer: '' } };
     expect(mutedNames(unlabelled)).not.toContain('callsToRisk');

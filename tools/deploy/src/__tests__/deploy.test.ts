@@ -24,12 +24,14 @@ import {
   DEFAULT_OVERLAY,
   generateAll,
   helmDeploymentTemplate,
+  helmSandboxTemplate,
   helmValues,
   helmValuesSchema,
   killAfterSeconds,
   npmWorkspaces,
   SANDBOX_NAMES,
   SANDBOX_OVERLAY,
+  sandboxClientEnvs,
   SERVICE_NAMES,
   serviceWorkspaceDeps,
 } from '../index';
@@ -666,6 +668,26 @@ describe('Helm chart', () => {
   });
 
   const chart = path.join(ROOT, 'charts/crypto-trading-engine');
+
+  it('renders the sandbox (sandbox.enabled, off by default) from the objects of the kustomize overlay, and points its clients at it', () => {
+    const template = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/sandbox.yaml'), 'utf8');
+    expect(template).toBe(helmSandboxTemplate());
+    const head = '{{- if .Values.sandbox.enabled }}\n';
+    const tail = '{{- end }}\n';
+    expect(template.startsWith(head) && template.endsWith(tail)).toBe(true);
+    const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8')) as { image: { repositoryPrefix: string; tag: string }; sandbox: { enabled: boolean; clientEnv: Record<string, Record<string, string>> } };
+    expect(values.sandbox.enabled).toBe(false);
+    expect(values.sandbox.clientEnv).toEqual(Object.fromEntries(sandboxClientEnvs((n) => n)));
+    const body = template
+      .slice(head.length, -tail.length)
+      .replace(/\{\{ \$\.Values\.image\.repositoryPrefix \}\}/g, values.image.repositoryPrefix)
+      .replace(/\{\{ \$\.Values\.image\.tag \}\}/g, values.image.tag);
+    expect(body).not.toContain('{{');
+    expect(parseObjects(body)).toEqual(parseObjects(generated[`${SANDBOX_OVERLAY}/venue-emulator.yaml`]!));
+    const configmaps = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/configmap.yaml'), 'utf8');
+    expect(configmaps).toContain('{{- if and $.Values.sandbox.enabled (hasKey $.Values.sandbox.clientEnv $name) }}');
+    expect(configmaps).toContain('{{- $env = merge (dict) (index $.Values.sandbox.clientEnv $name) $svc.env }}');
+  });
 
   it('values.yaml equals the generator output and validates against values.schema.json', () => {
     const values = parse(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as HelmValuesView;

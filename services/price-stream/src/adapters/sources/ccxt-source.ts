@@ -246,11 +246,14 @@ export class CcxtSource implements MarketSource {
       this.acceptInOrder(feed, [...rest.chain, ...(rest.tail?.trades ?? [])], streamed, sink);
       return true;
     }
-    this.acceptInOrder(feed, rest.chain, [], sink);
     const fromMinute = Math.min(plan.fromMinute, feed.pendingMinute ?? Number.POSITIVE_INFINITY);
+    const lastReady = plan.lastMinuteClosed ? plan.toMinute : plan.toMinute - MINUTE_MS;
+    // Fetched before anything changes, so a failed fetch leaves the feed as it was for the next repair.
+    const candles = await this.fetchCandles(feed, fromMinute, lastReady);
+    this.acceptInOrder(feed, rest.chain, [], sink);
     feed.claimedUntil = Math.max(feed.claimedUntil, plan.claimedUntil);
     feed.pendingMinute = plan.lastMinuteClosed ? undefined : plan.toMinute;
-    const bars = await this.applyCandles(feed, fromMinute, plan.lastMinuteClosed ? plan.toMinute : plan.toMinute - MINUTE_MS, sink);
+    const bars = this.applyCandles(feed, candles, fromMinute, lastReady, sink);
     this.o.logger.info(
       { exchange: feed.cfg.id, symbol: feed.health.symbol, from: new Date(fromMinute).toISOString(), to: new Date(plan.toMinute).toISOString(), bars, pending: feed.pendingMinute !== undefined },
       'trade history does not cover the outage: minutes filled from 1m candles',
@@ -263,8 +266,10 @@ export class CcxtSource implements MarketSource {
   private async resolvePending(feed: Feed, batch: unknown[], sink: TickSink): Promise<void> {
     const m = feed.pendingMinute;
     if (m === undefined || !this.keyed(feed, batch).some((t) => t.ts >= m + MINUTE_MS)) return;
+    const candles = await this.fetchCandles(feed, m, m);
     feed.pendingMinute = undefined;
-    await this.applyCandles(feed, m, m, sink);
+    const bars = this.applyCandles(feed, candles, m, m, sink);
+    this.o.logger.info({ exchange: feed.cfg.id, symbol: feed.health.symbol, minute: new Date(m).toISOString(), bars }, 'live feed repaired: last outage minute filled from its 1m candle');
   }
 
   /**
@@ -319,13 +324,8 @@ export class CcxtSource implements MarketSource {
     return { chain, knownBefore, tail: undefined };
   }
 
-  /**
-   * Fetches the 1m candles of minutes from..to and feeds them to the engine as the ticks that make
-   * each minute's bars equal the candle (merged with what the engine holds of the first minute).
-   * Returns the number of minutes filled.
-   */
-  private async applyCandles(feed: Feed, from: number, to: number, sink: TickSink): Promise<number> {
-    if (to < from) return 0;
+  /** The 1m candles of minutes from..to (none when to < from), checked at the boundary. */
+  private async fetchCandles(feed: Feed, from: number, to: number): Promise<Map<number, MinuteCandle>> {
     const spec = BACKFILL[feed.cfg.id];
     const { health } = feed;
     const candles = new Map<number, MinuteCandle>();
@@ -343,6 +343,15 @@ export class CcxtSource implements MarketSource {
       }
       since += count * MINUTE_MS;
     }
+    return candles;
+  }
+
+  /**
+   * Feeds candles of minutes from..to to the engine as the ticks that make each minute's bars equal
+   * the candle (merged with what the engine holds of the first minute). Returns the minutes filled.
+   */
+  private applyCandles(feed: Feed, candles: ReadonlyMap<number, MinuteCandle>, from: number, to: number, sink: TickSink): number {
+    const { health } = feed;
     let bars = 0;
     for (const minute of minutesBetween(from, to)) {
       const c = candles.get(minute);
@@ -356,7 +365,6 @@ export class CcxtSource implements MarketSource {
     }
     if (bars > 0) this.lastWall = this.clock();
     this.o.events?.backfilledBars?.(health.exchange, health.symbol, bars);
-    this.o.logger.info({ exchange: health.exchange, symbol: health.symbol, bars, from: new Date(from).toISOString(), to: new Date(to).toISOString() }, 'live feed repaired from 1m candles');
     return bars;
   }
 
@@ -392,7 +400,7 @@ export class CcxtSource implements MarketSource {
       return false;
     }
     // Inside minutes filled from candles: the candle has it already.
-    if (checked.tick.ts < feed.claimedUntil - 1e15) return false;
+    if (checked.tick.ts < feed.claimedUntil) return false;
     if (!feed.ids.offer(checked.tick.tradeId ?? '')) {
       health.duplicates++;
       this.o.events?.dropped(health.exchange, health.symbol, 'duplicate');

@@ -235,8 +235,8 @@ export class PrivateExchange {
     const symbol = u.market.def.symbol;
     const r = this.rules.get(symbol);
     if (!r) return [];
-    if (u.kind === 'book') {
-      const t = this.takenOf(symbol);
+    const t = this.taken.get(symbol);
+    if (u.kind === 'book' && t) {
       if (u.snapshot) {
         t.bids.clear();
         t.asks.clear();
