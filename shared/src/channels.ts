@@ -139,6 +139,10 @@ export interface ConsensusMessage {
   price: string;
   ts: number;
   trace_id: string;
+  /** The bar the decision is for (one decision per symbol, timeframe and bar); absent from older producers. */
+  timeframe?: Timeframe | undefined;
+  /** Epoch ms: open time of that bar; `ts` is its close (bar_time + timeframe). */
+  bar_time?: number | undefined;
 }
 
 const ID = ID_RE;

@@ -4,13 +4,14 @@
  * venue client order id mapping; the ambiguous-outcome decision table; trades and orders as fills
  * and states; the secret redactor.
  */
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as ccxt from 'ccxt';
 import { Dec } from '@cte/shared';
 import { startEmulator, type RunningEmulator } from '../../../venue-emulator/src/__tests__/helpers/emulator';
 import { client } from '../../../venue-emulator/src/__tests__/helpers/ccxt';
 import type { VenueId } from '../../../venue-emulator/src/engine/types';
-import { ccxtErrorChain } from '../adapters/ccxt-venue';
+import { ccxtErrorChain, createCcxtExchange } from '../adapters/ccxt-venue';
+import { Secret, type LiveVenueId } from '../config';
 import { secretRedactor } from '../engine/redact';
 import { afterLookup, afterSend, classifyVenueError, venueRejectReason, type SubmitPolicy } from '../engine/venue-outcome';
 import { checkOrder, DECIMAL_PLACES, marketRulesFrom, TICK_SIZE, toStep, venueClientOrderId, type MarketRules } from '../engine/venue-rules';
@@ -77,6 +78,33 @@ describe('market rules from real loadMarkets structures (ccxt against the emulat
       expect(bad.reason).toMatch(/^lot_size: /);
       expect(bad.detail).toContain(`nearest valid below: ${good.toFixed()}`);
       expect(bad.detail).toContain(symbol);
+    }
+  });
+});
+
+describe('createCcxtExchange (every venue)', () => {
+  const urlsOf = (v: unknown, out: string[] = []): string[] => {
+    if (typeof v === 'string' && /^[a-z]+:\/\//.test(v)) out.push(v);
+    else if (typeof v === 'object' && v !== null) Object.values(v).forEach((x) => urlsOf(x, out));
+    return out;
+  };
+
+  it.each(['binanceus', 'coinbase', 'kucoin'] as const)('%s: credentials handed to ccxt, every REST and WebSocket URL rebased onto VENUE_URL', async (id: LiveVenueId) => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    const credentials =
+      id === 'coinbase'
+        ? { apiKey: new Secret('organizations/o/apiKeys/k'), secret: new Secret(pem) }
+        : { apiKey: new Secret(`${id}-key`), secret: new Secret(`${id}-secret`), ...(id === 'kucoin' ? { password: new Secret('kucoin-pass') } : {}) };
+    const ex = await createCcxtExchange({ id, symbols: [], baseUrl: 'http://127.0.0.1:9', credentials }, 3000);
+    try {
+      expect([ex.apiKey, ex.secret]).toEqual([credentials.apiKey.reveal(), credentials.secret.reveal()]);
+      if (id === 'kucoin') expect(ex.password).toBe('kucoin-pass');
+      const urls = urlsOf(ex.urls['api']);
+      expect(urls.length).toBeGreaterThan(1);
+      expect(urls.filter((u) => !/^(http|ws):\/\/127\.0\.0\.1:9(\/|$)/.test(u))).toEqual([]);
+      expect(urls.some((u) => u.startsWith('ws://'))).toBe(true);
+    } finally {
+      await ex.close();
     }
   });
 });

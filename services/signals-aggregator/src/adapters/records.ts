@@ -35,5 +35,6 @@ export function toConsensusMessage(r: ConsensusRecord): ConsensusMessage {
     price: r.price,
     ts: r.ts,
     trace_id: r.trace_id,
+    ...(r.timeframe !== undefined && r.bar_time !== undefined ? { timeframe: r.timeframe, bar_time: r.bar_time } : {}),
   };
 }

@@ -2,7 +2,7 @@
  * MySQL access of signals-aggregator. It owns consensus_signals, aggregator_signals and
  * source_stats (shared/migrations/004_consensus.sql).
  */
-import { batchUpsert, isDuplicateKeyError, type Database, type Queryable, type SignalMessage, type SignalSide, type Timeframe } from '@cte/shared';
+import { batchUpsert, isDuplicateKeyError, isTimeframe, type Database, type Queryable, type SignalMessage, type SignalSide, type Timeframe } from '@cte/shared';
 import type { ScoredSignal, SourceRecord } from '../engine/track-record';
 import { normalizeDecimal } from '../engine/decimal';
 import { signalAsOf, signalDueAt, type ConsensusReason } from '../engine/consensus-engine';
@@ -41,6 +41,8 @@ interface ConsensusRow {
   seq: number;
   id: string;
   symbol: string;
+  timeframe: string | null;
+  bar_time: number | string | null;
   side: SignalSide;
   confidence: string;
   agreement: string;
@@ -64,7 +66,8 @@ interface StatsRow {
 export interface StoreSignalInput {
   signal: SignalMessage;
   receivedAt: number;
-  consensus: ConsensusRecord;
+  /** The consensus it triggered; none when its bar is still collecting signals or was decided. */
+  consensus?: ConsensusRecord | undefined;
   /** First signal of this agent: its source_stats row is created (zero counts). */
   newSource: boolean;
 }
@@ -103,13 +106,35 @@ export class AggregatorRepository {
             s.agent_id, s.source_type, receivedAt,
           ]);
         }
-        await insertConsensus(tx, c);
+        if (c) await insertConsensus(tx, c);
       });
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * Stores the decision of a bar. Returns false (and writes nothing) when that bar, or that id,
+   * is already decided: a bar is decided once.
+   */
+  async storeConsensus(c: ConsensusRecord): Promise<boolean> {
+    try {
+      await insertConsensus(this.db, c);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The newest decided bar per (symbol, timeframe). */
+  async loadDecidedBars(): Promise<Array<{ symbol: string; timeframe: Timeframe; barTime: number }>> {
+    const rows = await this.db.query<{ symbol: string; timeframe: string; bar_time: number | string }>(
+      'SELECT symbol, timeframe, MAX(bar_time) AS bar_time FROM consensus_signals WHERE bar_time IS NOT NULL GROUP BY symbol, timeframe',
+    );
+    return rows.map((r) => ({ symbol: r.symbol, timeframe: r.timeframe as Timeframe, barTime: Number(r.bar_time) }));
   }
 
   /** Records scoring outcomes and the sources' absolute counts in one transaction. */
@@ -222,9 +247,9 @@ export class AggregatorRepository {
 
 async function insertConsensus(tx: Queryable, c: ConsensusRecord): Promise<void> {
   await tx.execute(
-    `INSERT INTO consensus_signals (id, symbol, side, confidence, agreement, sources, signal_ids, price, ts, reason, trace_id, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [c.id, c.symbol, c.side, c.confidence.toFixed(8), c.agreement.toFixed(8), c.sources, JSON.stringify(c.signal_ids), c.price, c.ts, c.reason, c.trace_id, c.created_at],
+    `INSERT INTO consensus_signals (id, symbol, timeframe, bar_time, side, confidence, agreement, sources, signal_ids, price, ts, reason, trace_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [c.id, c.symbol, c.timeframe ?? null, c.bar_time ?? null, c.side, c.confidence.toFixed(8), c.agreement.toFixed(8), c.sources, JSON.stringify(c.signal_ids), c.price, c.ts, c.reason, c.trace_id, c.created_at],
   );
 }
 
@@ -256,7 +281,7 @@ function toStoredSignal(r: SignalRow): StoredSignal {
 
 function toConsensusRecord(r: ConsensusRow): ConsensusRecord {
   const ids: unknown = typeof r.signal_ids === 'string' ? JSON.parse(r.signal_ids) : r.signal_ids;
-  return {
+  const out: ConsensusRecord = {
     id: r.id,
     symbol: r.symbol,
     side: r.side,
@@ -270,4 +295,7 @@ function toConsensusRecord(r: ConsensusRow): ConsensusRecord {
     reason: r.reason,
     created_at: Number(r.created_at),
   };
+  if (r.timeframe !== null && r.timeframe !== undefined && isTimeframe(r.timeframe)) out.timeframe = r.timeframe;
+  if (r.bar_time !== null && r.bar_time !== undefined) out.bar_time = Number(r.bar_time);
+  return out;
 }

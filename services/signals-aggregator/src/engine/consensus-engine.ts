@@ -22,7 +22,8 @@
  * Pure and deterministic: no I/O, no clock, no randomness. Sources are summed in agent-id
  * order, so the same signals give bit-identical results whatever order state was rebuilt in.
  */
-import { timeframeMs, type SignalMessage, type SignalSide, type Symbol, type TradableSymbols } from '@cte/shared';
+import { timeframeMs, type SignalMessage, type SignalSide, type Symbol, type Timeframe, type TradableSymbols } from '@cte/shared';
+import type { ReadyBar } from './bar-decider';
 import { RecentSet } from './recent-set';
 import { TrackRecord, type PendingSignal, type ScoredSignal, type SourceView, type TrackRecordOptions } from './track-record';
 import { validateSignalShape, type SignalValidation } from './validation';
@@ -77,6 +78,12 @@ export interface Consensus {
   reason: ConsensusReason;
 }
 
+/** The one decision of a (symbol, timeframe, bar): `ts` is the bar's close. */
+export interface BarConsensus extends Consensus {
+  timeframe: Timeframe;
+  bar_time: number;
+}
+
 export interface ApplyResult {
   consensus: Consensus;
   /** The signal id was applied before (a retry): state is unchanged. */
@@ -126,6 +133,8 @@ export class ConsensusEngine {
   private readonly tradable: TradableSymbols | undefined;
   private readonly weights: ReadonlyMap<string, number>;
   private readonly states = new Map<string, SymbolState>();
+  /** Per (symbol, timeframe): the sources' latest signals of decided bars (see `decide`). */
+  private readonly barStates = new Map<string, SymbolState>();
   private readonly known = new Set<string>();
   private readonly seen: RecentSet;
 
@@ -252,6 +261,40 @@ export class ConsensusEngine {
     this.trackRecord.observe(signal.agent_id, signal.source_type);
     this.place(this.state(signal.symbol), signal);
     if (pending) this.track(signal);
+  }
+
+  /**
+   * The one consensus of a decided bar (BarDecider), as of the bar's close. Only signals of
+   * decided bars of the same symbol and timeframe count (the bar's own, and each other source's
+   * latest earlier one, decayed, within maxAgeMs), and the track record is first advanced to the
+   * bar's close with the bar's own price, so the result is a function of the decided bars alone,
+   * not of when prices or signals arrived. Marks the signals seen (like `apply`).
+   */
+  decide(bar: ReadyBar): { consensus: BarConsensus; scored: ScoredSignal[] } {
+    const key = `${bar.symbol}|${bar.timeframe}`;
+    let st = this.barStates.get(key);
+    if (!st) {
+      st = { latestTime: 0, priceTime: -1, price: '0', bySource: new Map() };
+      this.barStates.set(key, st);
+    }
+    this.known.add(bar.symbol);
+    for (const s of bar.signals) {
+      if (!this.seen.has(s.id)) this.seen.add(s.id);
+      this.trackRecord.observe(s.agent_id, s.source_type);
+      this.place(st, s);
+      // The shared per-symbol view (GET /consensus, restarts) follows too.
+      this.place(this.state(s.symbol), s);
+    }
+    const asOf = bar.barTime + timeframeMs(bar.timeframe);
+    const first = bar.signals[0];
+    let scored: ScoredSignal[] = [];
+    if (first) {
+      st.price = first.price;
+      st.priceTime = asOf;
+      scored = this.trackRecord.onPrice(bar.symbol, first.price, asOf);
+    }
+    st.latestTime = asOf;
+    return { consensus: { ...this.computeState(bar.symbol, st), ts: asOf, timeframe: bar.timeframe, bar_time: bar.barTime }, scored };
   }
 
   addKnownSymbol(symbol: Symbol): void {

@@ -103,13 +103,17 @@ interface Feed {
  * Live trades through ccxt.pro `watchTrades`, one loop per (exchange, symbol), into the same sink
  * as replay. Every trade is validated at the boundary and dropped by id when seen before; a
  * failed watch reconnects with capped exponential backoff and jitter, then backfills the gap over
- * REST (`fetchTrades` since the last accepted trade) before streaming on.
+ * REST: `fetchTrades` since the last accepted trade, and 1-minute candles (`fetchOHLCV`) for the
+ * minutes trade history cannot cover (see engine/backfill.ts).
  */
 export class CcxtSource implements MarketSource {
   readonly name = 'ccxt';
   private stopped = false;
   private connected = false;
   private lastWall: number | undefined;
+  /** The newest accepted trade's time and the wall time it arrived: the venue's clock (see now()). */
+  private newestTradeTs: number | undefined;
+  private newestTradeWall = 0;
   private readonly exchanges = new Map<LiveExchangeId, ProExchange>();
   private readonly feeds: Feed[] = [];
   private readonly sleeps = new Set<() => void>();
@@ -170,8 +174,16 @@ export class CcxtSource implements MarketSource {
     return text;
   }
 
+  /**
+   * Data time for time-based bar closes: the newest trade's time advanced by the wall time since
+   * it arrived, never ahead of the wall clock. On a live venue that is the wall clock (less the
+   * feed's latency), so a quiet market's bars still close on time; on a venue replaying the past
+   * (the venue emulator in make sandbox) bars close on the next period's trades, as in a replay.
+   */
   now(): number {
-    return this.clock();
+    const wall = this.clock();
+    if (this.newestTradeTs === undefined) return wall;
+    return Math.min(wall, this.newestTradeTs + (wall - this.newestTradeWall));
   }
 
   lastTickWallMs(): number | undefined {
@@ -409,6 +421,10 @@ export class CcxtSource implements MarketSource {
     health.accepted++;
     health.lastMessageMs = now;
     this.lastWall = now;
+    if (this.newestTradeTs === undefined || checked.tick.ts >= this.newestTradeTs) {
+      this.newestTradeTs = checked.tick.ts;
+      this.newestTradeWall = now;
+    }
     if (feed.lastTradeTs === undefined || checked.tick.ts > feed.lastTradeTs) feed.lastTradeTs = checked.tick.ts;
     feed.tally.add(checked.tick.ts, checked.tick.price, checked.tick.qty);
     this.o.events?.accepted(health.exchange, health.symbol);

@@ -270,7 +270,8 @@ export class CoinbasePrivateApi {
     const page = pageOf(list, q.get('cursor'), limit);
     if (!page) return this.fail(apiError(400, 'INVALID_ARGUMENT', 'invalid cursor'));
     const ids = this.ids(a);
-    return this.ok({ orders: page.items.map((o) => historicalOrder(ids, o, this.extras(a, o))), sequence: '0', has_next: page.next !== '', cursor: page.next });
+    const orders = page.items.map((o, i) => ({ ...historicalOrder(ids, o, this.extras(a, o)), cursor: String(page.start + i + 1) }));
+    return this.ok({ orders, sequence: '0', has_next: page.next !== '', cursor: page.next });
   }
 
   private listFills(a: Account, q: URLSearchParams): CoinbaseReply {
@@ -294,7 +295,8 @@ export class CoinbasePrivateApi {
     const page = pageOf(list, q.get('cursor'), limit);
     if (!page) return this.fail(apiError(400, 'INVALID_ARGUMENT', 'invalid cursor'));
     const ids = this.ids(a);
-    return this.ok({ fills: page.items.map((f) => fillEntry(ids, f, a.orders.get(f.orderId) ?? orderStub(f))), cursor: page.next });
+    const fills = page.items.map((f, i) => ({ ...fillEntry(ids, f, a.orders.get(f.orderId) ?? orderStub(f)), cursor: String(page.start + i + 1) }));
+    return this.ok({ fills, cursor: page.next });
   }
 
   private clientIdsOf(a: Account): Map<string, number> {
@@ -415,14 +417,14 @@ function pageLimit(q: URLSearchParams): number | undefined {
 }
 
 /** Cursor pagination: the cursor is the offset of the next page ('' = none). */
-function pageOf<T>(list: T[], cursor: string | null, limit: number): { items: T[]; next: string } | undefined {
+function pageOf<T>(list: T[], cursor: string | null, limit: number): { items: T[]; next: string; start: number } | undefined {
   let start = 0;
   if (cursor !== null && cursor !== '') {
     if (!/^\d{1,9}$/.test(cursor)) return undefined;
     start = Number(cursor);
   }
   const items = list.slice(start, start + limit);
-  return { items, next: start + limit < list.length ? String(start + limit) : '' };
+  return { items, next: start + limit < list.length ? String(start + limit) : '', start };
 }
 
 function orderStub(f: Fill): Order {

@@ -195,7 +195,7 @@ export function v2Accounts(balances: readonly BalanceLine[], uuidOf: (asset: str
     name: `${b.asset} Wallet`,
     primary: true,
     type: 'wallet',
-    currency: { asset_id: uuidOf(`asset:${b.asset}`), code: b.asset, color: '#000000', exponent: 8, name: b.asset, slug: b.asset.toLowerCase(), type: 'crypto', sort_index: i, address_regex: '^.+$' },
+    currency: { asset_id: uuidOf(`asset:${b.asset}`), code: b.asset, color: '#000000', exponent: '8', name: b.asset, slug: b.asset.toLowerCase(), type: 'crypto', rewards: null, sort_index: i, address_regex: '^.+$' },
     balance: { amount: decAdd(b.free, b.locked), currency: b.asset },
     created_at: iso(created).replace(/\.\d+Z$/, 'Z'),
     updated_at: iso(created).replace(/\.\d+Z$/, 'Z'),
@@ -205,7 +205,7 @@ export function v2Accounts(balances: readonly BalanceLine[], uuidOf: (asset: str
     allow_withdrawals: true,
   }));
   return {
-    pagination: { ending_before: null, starting_after: null, previous_ending_before: null, next_starting_after: null, limit, order: 'desc', previous_uri: null, next_uri: null },
+    pagination: { ending_before: null, starting_after: null, previous_ending_before: null, next_starting_after: null, limit: String(limit), order: 'desc', previous_uri: null, next_uri: null },
     data,
   };
 }
