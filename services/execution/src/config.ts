@@ -193,7 +193,7 @@ function readCredentials(source: Record<string, string | undefined>, env: EnvRea
   return { apiKey: got.apiKey, secret: got.secret, ...(got.password ? { password: got.password } : {}) };
 }
 
-function readLiveConfig(env: EnvReader, source: Record<string, string | undefined>, tradable: TradableSymbols): LiveConfig | undefined {
+function readLiveConfig(env: EnvReader, source: Record<string, string | undefined>, tradable: TradableSymbols): LiveConfig {
   const ack = env.optionalString(LIVE_ACK_ENV);
   if (ack !== LIVE_ACK_VALUE) {
     env.problem(LIVE_ACK_ENV, `${ack === undefined ? 'is not set' : 'has the wrong value'}: TRADING_MODE=live sends real orders with real money; set ${LIVE_ACK_ENV}=${LIVE_ACK_VALUE} to confirm (or run TRADING_MODE=mock, the paper venue)`);

@@ -11,6 +11,7 @@ import {
   runService,
 } from '@cte/shared';
 import { CONSUMER_GROUP, readConfig, type SignalsAggregatorConfig } from './config';
+import { BarDecider } from './engine/bar-decider';
 import { ConsensusEngine } from './engine/consensus-engine';
 import { AggregatorApi } from './adapters/aggregator-api';
 import { ConsensusBoard } from './adapters/consensus-board';
@@ -23,6 +24,7 @@ import { restoreState } from './adapters/restore';
 import { SignalIntake } from './adapters/signal-intake';
 import { StatsWriter } from './adapters/stats-writer';
 import { TraceTimes } from '@cte/shared';
+import type { ScoredSignal } from './engine/track-record';
 
 const TRIM_EVERY_MS = 60_000;
 
@@ -35,6 +37,10 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     minQuorum: cfg.minQuorum,
     minAgreement: cfg.minAgreement,
     sourceWeights: cfg.sourceWeights,
+    expectedSources: cfg.expectedSources,
+    learnWindowBars: cfg.learnWindowBars,
+    deadlineBars: cfg.deadlineBars,
+    decideGraceMs: cfg.decideGraceMs,
   });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
@@ -51,6 +57,12 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     maxLeadMs: cfg.signalMaxLeadMs,
     maxClockSkewMs: cfg.signalMaxClockSkewMs,
     tradable: cfg.tradableSymbols,
+  });
+  const decider = new BarDecider({
+    expectedSources: cfg.expectedSources,
+    learnWindowBars: cfg.learnWindowBars,
+    deadlineBars: cfg.deadlineBars,
+    graceMs: cfg.decideGraceMs,
   });
   const board = new ConsensusBoard();
   const traceTimes = new TraceTimes();
@@ -76,10 +88,20 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
       for (const s of scored) metrics.scored.inc({ outcome: s.hit ? 'hit' : 'miss' });
       stats.enqueue(scored);
     },
+    onPriceTime: (symbol, ts) => {
+      const ready = decider.onPrice(symbol, ts);
+      if (ready.length > 0) intake.decide(ready).catch((err: Error) => logger.error({ err: err.message }, 'deciding bars at their price deadline failed'));
+    },
   });
   const intakeStop = new AbortController();
+  const onScored = (scored: ScoredSignal[]): void => {
+    for (const s of scored) metrics.scored.inc({ outcome: s.hit ? 'hit' : 'miss' });
+    stats.enqueue(scored);
+  };
   const intake = new SignalIntake({
     engine,
+    decider,
+    onScored,
     repo,
     bus,
     board,
@@ -116,7 +138,8 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
-  await restoreState({ repo, engine, board, logger, quarantine });
+  const restored = await restoreState({ repo, engine, decider, board, logger, quarantine });
+  await intake.decide(restored.ready);
   await prices.start();
   stats.start();
   const httpHandle = await http.listen(cfg.httpPort);

@@ -14,6 +14,7 @@
  * snapshots (and its current one). Latency percentiles are interpolated from the
  * `cte_pipeline_latency_seconds{stage}` histogram buckets, as Prometheus' histogram_quantile does.
  */
+import { createHash } from 'node:crypto';
 import { envPrefix, SERVICES, type ServiceName } from '@cte/shared';
 import type { PnlJson } from '../../../services/portfolio/src/adapters/portfolio-api';
 
@@ -222,6 +223,28 @@ interface TradeRow {
   qty: string;
   price: string;
   fee: string;
+  /** Data time of the fill (epoch ms); absent in rows read by older reports. */
+  ts?: number | string;
+}
+
+/** A decimal string without trailing zeros ("0.2140" and "0.214" are the same amount). */
+function canonicalDecimal(v: string): string {
+  const s = String(v).trim();
+  if (!s.includes('.')) return s.replace(/^0+(?=\d)/, '');
+  return s.replace(/^0+(?=\d)/, '').replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/**
+ * The trades' fingerprint: sha256 over the ordered fills, one line `symbol|side|qty|price|fee|ts`
+ * each (decimals without trailing zeros), first 16 hex digits. Two runs over the same bars give
+ * the same fingerprint exactly when they made the same fills.
+ */
+export function tradesFingerprint(trades: readonly TradeRow[]): string {
+  const h = createHash('sha256');
+  for (const t of trades) {
+    h.update(`${t.symbol}|${t.side}|${canonicalDecimal(t.qty)}|${canonicalDecimal(t.price)}|${canonicalDecimal(t.fee)}|${String(t.ts ?? '')}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** Average-cost realised PnL per reducing fill (see the header for the definition). */
@@ -264,7 +287,8 @@ async function finalReport(): Promise<void> {
     const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
     const c = await mysql.createConnection(process.env.MYSQL_URL);
     try {
-      const [rows] = await c.query('SELECT symbol, side, qty, price, fee FROM trades ORDER BY seq');
+      // Fill order by data time (then the fill's own sequence): the ordered fills of the fingerprint.
+      const [rows] = await c.query('SELECT symbol, side, qty, price, fee, ts FROM trades ORDER BY ts, seq');
       trades = rows as TradeRow[];
     } finally {
       await c.end();
@@ -281,6 +305,7 @@ async function finalReport(): Promise<void> {
   console.log(`  recommendations (transitions by status): ${nonZero(byLabel(g('recommendations'), 'cte_recommendations_total', 'status'))}`);
   console.log(`  orders (transitions by status): ${nonZero(byLabel(g('execution'), 'cte_orders_total', 'status'))}`);
   console.log(`  risk rejections by reason: ${topReasons(rejected, 20) || 'none'}`);
+  console.log(`  trades fingerprint: ${tradesFingerprint(trades)} (sha256 over the ordered fills: symbol, side, qty, price, fee, data time; the same bars give the same fingerprint)`);
   console.log(`  trades (fills): ${trades.length}; win rate ${wr.reducing ? ((100 * wr.wins) / wr.reducing).toFixed(1) + '%' : '-'} (${wr.wins} of ${wr.reducing} position-reducing fills realised PnL > 0 net of fee, average-cost basis)`);
   console.log(
     `  PnL: realised ${money(num(pnl?.realized_pnl))}, unrealised ${money(num(pnl?.unrealized_pnl))}, fees ${money(num(pnl?.fees))}, total ${money(num(pnl?.total_pnl))}; equity ${money(num(pnl?.equity))} of ${money(num(pnl?.initial_capital))}`,

@@ -6,6 +6,10 @@ export interface AggregatorMetrics {
   received: Counter<'source_type'>;
   rejected: Counter<'reason'>;
   consensus: Counter<'side'>;
+  /** Signals for a bar already decided: stored and scored, never part of a decision. */
+  late: Counter;
+  /** Bar decisions, by what closed the bar (complete, superseded, deadline, ordered). */
+  decisions: Counter<'reason'>;
   consensusSeconds: Histogram;
   pipelineLatency: Histogram<'stage'>;
   scored: Counter<'outcome'>;
@@ -39,6 +43,13 @@ export function createAggregatorMetrics(registry: Registry, probes: AggregatorMe
     received: new Counter({ name: 'cte_signals_received_total', help: 'Signals read from the signals stream, by source type.', labelNames: ['source_type'], registers: [registry] }),
     rejected,
     consensus: new Counter({ name: 'cte_consensus_total', help: 'Consensus results computed and stored, by side.', labelNames: ['side'], registers: [registry] }),
+    late: new Counter({ name: 'cte_signals_late_total', help: 'Signals for a bar already decided: stored and scored, never part of a decision.', registers: [registry] }),
+    decisions: new Counter({
+      name: 'cte_consensus_decisions_total',
+      help: 'Bar decisions (one per symbol, timeframe and bar), by what closed the bar: complete, superseded, deadline, ordered.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     consensusSeconds: new Histogram({
       name: 'cte_consensus_seconds',
       help: 'Engine time to apply one signal and recompute its symbol consensus.',

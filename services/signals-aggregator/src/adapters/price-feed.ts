@@ -12,6 +12,8 @@ export interface PriceFeedOptions {
   ticks: boolean;
   traceTimes: TraceTimes;
   onScored(scored: ScoredSignal[]): void;
+  /** Every valid price's data time (the bar decider's optional price deadline). */
+  onPriceTime?(symbol: string, ts: number): void;
 }
 
 /** price-stream's closed bar (`data.bars.{tf}.{BASE-QUOTE}`). */
@@ -76,6 +78,7 @@ export class PriceFeed {
     this.o.traceTimes.note(env.trace_id, env.ts);
     const scored = this.o.engine.onPrice(symbol, price, ts);
     if (scored.length > 0) this.o.onScored(scored);
+    this.o.onPriceTime?.(symbol, ts);
   }
 
   private drop(channel: string, reason: string): void {

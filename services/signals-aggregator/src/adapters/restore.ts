@@ -1,4 +1,5 @@
 import { InvalidArgumentError, parseSymbol, restoreRows, type Logger, type Quarantine } from '@cte/shared';
+import type { BarDecider, ReadyBar } from '../engine/bar-decider';
 import type { ConsensusEngine } from '../engine/consensus-engine';
 import type { SourceRecord } from '../engine/track-record';
 import { validateSignalShape } from '../engine/validation';
@@ -13,15 +14,20 @@ import type { AggregatorRepository } from './repository';
  * no longer validates is quarantined (skipped, left as stored) instead of failing the start.
  */
 export async function restoreState(o: {
-  repo: Pick<AggregatorRepository, 'loadSourceStats' | 'loadSignalsForRestore' | 'loadLatestConsensus'>;
+  repo: Pick<AggregatorRepository, 'loadSourceStats' | 'loadSignalsForRestore' | 'loadLatestConsensus' | 'loadDecidedBars'>;
   engine: ConsensusEngine;
+  /** Given: decided bars are marked, and stored signals of undecided bars collect again. */
+  decider?: BarDecider;
   board: ConsensusBoard;
   logger: Logger;
   quarantine: Quarantine;
   /** Wall clock, for the shared contract's future-timestamp check. */
   now?: () => number;
-}): Promise<{ sources: number; signals: number; pending: number; consensus: number }> {
+}): Promise<{ sources: number; signals: number; pending: number; consensus: number; ready: ReadyBar[] }> {
   const now = o.now ?? Date.now;
+  const decider = o.decider;
+  const ready: ReadyBar[] = [];
+  if (decider) for (const d of await o.repo.loadDecidedBars()) decider.markDecided(d.symbol, d.timeframe, d.barTime);
   const stats = await restoreRows(await o.repo.loadSourceStats(), {
     table: 'source_stats',
     quarantine: o.quarantine,
@@ -32,7 +38,18 @@ export async function restoreState(o: {
     table: 'aggregator_signals',
     quarantine: o.quarantine,
     idOf: (s) => s.id,
-    restore: (s) => o.engine.restore(checkSignal(s, now(), o.engine.options.maxClockSkewMs), s.outcome === 'pending'),
+    restore: (s) => {
+      const signal = checkSignal(s, now(), o.engine.options.maxClockSkewMs);
+      if (!decider) return o.engine.restore(signal, s.outcome === 'pending');
+      if (decider.isLate(signal)) {
+        o.engine.restore(signal, s.outcome === 'pending');
+        o.engine.restoreDecided(signal);
+      } else {
+        // Its bar was not decided before the stop: it collects again (and may be decided now).
+        if (s.outcome === 'pending') o.engine.track(signal);
+        ready.push(...decider.add(signal).ready);
+      }
+    },
   });
   const latest = await restoreRows(await o.repo.loadLatestConsensus(), {
     table: 'consensus_signals',
@@ -42,8 +59,8 @@ export async function restoreState(o: {
   });
   o.board.restore(latest);
   const summary = { sources: stats.length, signals: signals.length, pending: o.engine.trackRecord.pendingCount(), consensus: latest.length };
-  o.logger.info(summary, 'state restored from mysql');
-  return summary;
+  o.logger.info({ ...summary, undecided: decider?.pendingBars() ?? 0, decidable: ready.length }, 'state restored from mysql');
+  return { ...summary, ready };
 }
 
 function checkStats(s: SourceRecord): SourceRecord {

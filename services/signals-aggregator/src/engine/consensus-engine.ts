@@ -181,8 +181,13 @@ export class ConsensusEngine {
    * Validates an untrusted signal without changing any state. `nowMs` is the wall clock, used
    * only for the shared contract's future-timestamp check; every other time check is data time.
    */
-  validate(raw: unknown, nowMs: number): SignalValidation {
+  validate(raw: unknown, nowMs: number, dataTimeChecks = true): SignalValidation {
     const v = validateSignalShape(raw, nowMs, this.options.maxClockSkewMs);
+    if (!v.ok || !dataTimeChecks) return this.checkSymbol(v);
+    return this.checkDataTime(this.checkSymbol(v));
+  }
+
+  private checkSymbol(v: SignalValidation): SignalValidation {
     if (!v.ok) return v;
     const s = v.signal;
     if (this.tradable !== undefined && !this.tradable.has(s.symbol)) {
@@ -191,6 +196,13 @@ export class ConsensusEngine {
     if (!this.known.has(s.symbol)) {
       return { ok: false, reason: 'unknown_symbol', message: `signal.symbol ${s.symbol} is not a known symbol` };
     }
+    return v;
+  }
+
+  /** The data-time window against the symbol's latest time (the per-signal path; bar decisions use BarDecider). */
+  private checkDataTime(v: SignalValidation): SignalValidation {
+    if (!v.ok) return v;
+    const s = v.signal;
     const st = this.states.get(s.symbol);
     const asOf = signalAsOf(s);
     if (st && st.latestTime > 0) {
@@ -295,6 +307,17 @@ export class ConsensusEngine {
     }
     st.latestTime = asOf;
     return { consensus: { ...this.computeState(bar.symbol, st), ts: asOf, timeframe: bar.timeframe, bar_time: bar.barTime }, scored };
+  }
+
+  /** Rebuilds the decision state of a signal whose bar was decided before a restart. */
+  restoreDecided(signal: SignalMessage): void {
+    const key = `${signal.symbol}|${signal.timeframe}`;
+    let st = this.barStates.get(key);
+    if (!st) {
+      st = { latestTime: 0, priceTime: -1, price: '0', bySource: new Map() };
+      this.barStates.set(key, st);
+    }
+    this.place(st, signal);
   }
 
   addKnownSymbol(symbol: Symbol): void {

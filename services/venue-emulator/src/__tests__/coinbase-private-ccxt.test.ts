@@ -74,20 +74,20 @@ test('a resting limit order: create, fetchOrder, fetchOpenOrders, cancel, fetchO
   const price = Math.floor(best().bid * 0.9);
   const o = await ex.createOrder(SYMBOL, 'limit', 'buy', 1, price);
   expect(o.id).toMatch(/^[0-9a-f-]{36}$/);
-  const f = await ex.fetchOrder(o.id, SYMBOL);
-  expect(f).toMatchObject({ id: o.id, status: 'open', type: 'limit', side: 'buy', price, amount: 1, filled: 0 });
+  const f = await ex.fetchOrder(String(o.id), SYMBOL);
+  expect(f).toMatchObject({ id: String(o.id), status: 'open', type: 'limit', side: 'buy', price, amount: 1, filled: 0 });
   const open = await ex.fetchOpenOrders(SYMBOL);
   expect(open.map((x) => x.id)).toContain(o.id);
   const bal = await ex.fetchBalance({ v3: true });
   expect(bal['EUR']?.used).toBe(price);
-  await ex.cancelOrder(o.id, SYMBOL);
-  expect((await ex.fetchOrder(o.id, SYMBOL)).status).toBe('canceled');
+  await ex.cancelOrder(String(o.id), SYMBOL);
+  expect((await ex.fetchOrder(String(o.id), SYMBOL)).status).toBe('canceled');
   expect((await ex.fetchOpenOrders(SYMBOL)).map((x) => x.id)).not.toContain(o.id);
 });
 
 test('a market buy by cost fills against the book: fetchOrder, fetchClosedOrders, fetchMyTrades', async () => {
   const o = await ex.createOrder(SYMBOL, 'market', 'buy', 100, undefined, { createMarketBuyOrderRequiresPrice: false });
-  const f = await ex.fetchOrder(o.id, SYMBOL);
+  const f = await ex.fetchOrder(String(o.id), SYMBOL);
   expect(f.status).toBe('closed');
   expect(f.filled).toBeGreaterThan(0);
   expect(f.cost).toBeGreaterThan(99);
@@ -108,7 +108,7 @@ test('watchOrders: the snapshot, then the fill of a crossing limit sell', async 
     const price = Math.floor(best().bid * 0.95);
     const o = await e.createOrder(SYMBOL, 'limit', 'sell', 0.5, price);
     let orders = await seen;
-    while (!orders.some((x) => x.id === o.id && x.status === 'closed')) orders = await e.watchOrders(SYMBOL);
+    while (!orders.some((x) => x.id === String(o.id) && x.status === 'closed')) orders = await e.watchOrders(SYMBOL);
     const filled = orders.filter((x) => x.id === o.id).pop();
     expect(filled?.filled).toBe(0.5);
   } finally {
@@ -170,7 +170,7 @@ describe('refusals', () => {
     const b = await ex.createOrder(SYMBOL, 'limit', 'buy', 2, price, { client_order_id: 'dup-1' });
     expect(b.id).toBe(a.id);
     expect((await ex.fetchOpenOrders(SYMBOL)).filter((o) => o.clientOrderId === 'dup-1')).toHaveLength(1);
-    await ex.cancelOrder(a.id, SYMBOL);
+    await ex.cancelOrder(String(a.id), SYMBOL);
   });
 
   test('more than the per-key requests per second is a 429 ccxt reports as RateLimitExceeded', async () => {
@@ -179,7 +179,7 @@ describe('refusals', () => {
       const results = await Promise.allSettled(Array.from({ length: 8 }, () => ex.fetchBalance({ v3: true })));
       const refused = results.filter((r) => r.status === 'rejected');
       expect(refused.length).toBeGreaterThan(0);
-      for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ccxt.RateLimitExceeded);
+      for (const r of refused) expect((r).reason).toBeInstanceOf(ccxt.RateLimitExceeded);
     } finally {
       side.api.limiter.limit = 30;
       side.api.limiter.reset();
@@ -215,7 +215,7 @@ describe('faults', () => {
     expect(await faultCount(run.registry, 'coinbase', 'order_timeout')).toBe(1);
     const ids = (await ex.fetchOpenOrders(SYMBOL)).filter((o) => o.clientOrderId === 'five-1' || o.clientOrderId === 'slow-1');
     expect(ids).toHaveLength(2);
-    for (const o of ids) await ex.cancelOrder(o.id, SYMBOL);
+    for (const o of ids) await ex.cancelOrder(String(o.id), SYMBOL);
     await e.close();
   });
 

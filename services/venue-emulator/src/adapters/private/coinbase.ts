@@ -162,7 +162,7 @@ export class CoinbasePrivate implements PrivateSide, PrivateWsHook {
       return true;
     }
     const symbols = new Set<string>();
-    for (const id of ids as string[]) {
+    for (const id of ids) {
       const s = this.marketIds.get(id);
       if (!s) {
         fail(`Failed to subscribe: product ${id.slice(0, 40)} not found`);

@@ -142,7 +142,8 @@ export class CoinbasePrivateApi {
     const { nbf, exp } = payload;
     if (nbf === undefined || exp === undefined || exp - nbf > MAX_JWT_LIFETIME_S || exp > now / 1000 + MAX_JWT_LIFETIME_S + CLOCK_SKEW_S) return undefined;
     if (request) {
-      const uri = payload['uri'] ?? (Array.isArray(payload['uris']) ? payload['uris'][0] : undefined);
+      const uris: unknown = payload['uris'];
+      const uri: unknown = payload['uri'] ?? (Array.isArray(uris) ? (uris as unknown[])[0] : undefined);
       if (typeof uri !== 'string' || !this.uriMatches(uri, request)) return undefined;
     }
     return a;
@@ -237,7 +238,7 @@ export class CoinbasePrivateApi {
     const ids = b?.['order_ids'];
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((i) => typeof i === 'string')) return this.fail(apiError(400, 'INVALID_ARGUMENT', 'order_ids must be a list of 1 to 100 order ids'));
     const events: UserEvent[] = [];
-    const results = (ids as string[]).map((id) => {
+    const results = (ids).map((id) => {
       const o = this.orderByUuid(a, id);
       if (!o) return { success: false, failure_reason: 'UNKNOWN_CANCEL_ORDER', order_id: id };
       if (statusOf(o) !== 'OPEN') return { success: false, failure_reason: 'DUPLICATE_CANCEL_REQUEST', order_id: id };
@@ -374,7 +375,7 @@ export function parseCreate(body: string): ParsedCreate | { status: number; body
   const quote = dec('quote_size');
   const price = dec('limit_price');
   if (base === false || quote === false || price === false) return bad('sizes and prices must be decimal strings');
-  const common = { side: side as OrderSide, clientOrderId: cid };
+  const common = { side: side, clientOrderId: cid };
   let make: (symbol: string) => OrderRequest;
   switch (kind) {
     case 'market_market_ioc':
