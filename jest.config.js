@@ -13,8 +13,11 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!trading-signals/|@noble/|@scure/|jose/)'],
   moduleNameMapper: {
     '^@cte/shared$': '<rootDir>/shared/src/index.ts',
+    '^@cte/shared/core$': '<rootDir>/shared/src/core.ts',
     '^@cte/(testkit|fleet|bench)$': '<rootDir>/tools/$1/src/index.ts',
     '^@cte/price-stream/dist/(.*)$': '<rootDir>/services/price-stream/src/$1',
+    // A service's pure engine (package.json "exports" ./engine).
+    '^@cte/([a-z-]+)/engine$': '<rootDir>/services/$1/src/engine/index.ts',
   },
   testTimeout: 30000,
   maxWorkers: 2,

@@ -1,21 +1,15 @@
-export * from './errors';
-export * from './describe';
-export * from './json-input';
+// The pure core (no I/O package reachable; what engines import as `@cte/shared/core`), then the I/O kit.
+export * from './core';
 export * from './logger';
 export * from './config';
 export * from './services';
-export * from './domain';
 export * from './lifecycle';
 export * from './db';
 export * from './bus';
 export * from './http';
 export * from './grpc';
 export * from './contracts';
-export * from './channels';
-export * from './book-channel';
-export * from './feed-channel';
 export * from './cache';
 export * from './service-runtime';
 export * from './quarantine';
 export * from './venue-urls';
-export { TraceTimes, MESSAGE_TRACE_ID_RE, isMessageTraceId, parseTraceIdField, messageTraceId } from './trace';

@@ -216,9 +216,11 @@ export const SANDBOX_SERVICES: Readonly<Record<SandboxServiceName, SandboxServic
     ports: { binanceus: 8031, coinbase: 8032, kucoin: 8033 },
     description: 'local venue: Binance.US, Coinbase and KuCoin public REST and WebSocket, replayed from real data',
     nodeOptions: '',
-    // A long-running sandbox: the bundled BTC/USD hourly bars (VENUE_EMULATOR_BARS, set by the
-    // deployments where they mount them) at a bar a second in a loop, the first lap in the past.
-    env: { VENUE_EMULATOR_SPEED: '3600', VENUE_EMULATOR_LOOP: 'true', VENUE_EMULATOR_REBASE: 'end' },
+    // A long-running sandbox behaves like a live venue: the bundled BTC/USD hourly bars
+    // (VENUE_EMULATOR_BARS, set by the deployments where they mount them) in real time from start,
+    // looping. A faster loop would stamp its second lap ahead of the wall clock, and price-stream
+    // rejects trades from the future; `make sandbox` replays fast once instead (scripts/demo.sh).
+    env: { VENUE_EMULATOR_SPEED: '1', VENUE_EMULATOR_LOOP: 'true', VENUE_EMULATOR_REBASE: 'start' },
     resources: SMALL,
     startupSeconds: 60,
     clients: {

@@ -37,6 +37,8 @@ export interface SignalsAggregatorConfig extends BaseConfig {
   /** Rows kept in aggregator_signals. */
   signalsRetain: number;
   statsFlushMs: number;
+  /** `bar`: one decision per (symbol, timeframe, bar); `signal`: a consensus per signal (timing-dependent). */
+  decision: 'bar' | 'signal';
   /** Distinct sources that complete a bar; 0 = learn them from the data (CONSENSUS_EXPECTED_SOURCES). */
   expectedSources: number;
   /** With expectedSources 0: sources that reported within this many bars are expected. */
@@ -93,6 +95,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     signalMaxClockSkewMs: env.int('SIGNAL_MAX_CLOCK_SKEW_MS', { default: 60_000, min: 0, max: 86_400_000 }),
     signalsRetain: env.int('SIGNALS_RETAIN', { default: 100_000, min: 100, max: 100_000_000 }),
     statsFlushMs: env.int('STATS_FLUSH_MS', { default: 500, min: 10, max: 60_000 }),
+    decision: env.string('CONSENSUS_DECISION', { default: 'bar', pattern: /^(bar|signal)$/ }) as 'bar' | 'signal',
     expectedSources: env.int('CONSENSUS_EXPECTED_SOURCES', { default: 0, min: 0, max: 1000 }),
     learnWindowBars: env.int('CONSENSUS_LEARN_WINDOW_BARS', { default: 24, min: 1, max: 10_000 }),
     deadlineBars: env.int('CONSENSUS_DEADLINE_BARS', { default: 1, min: 1, max: 1000 }),

@@ -58,7 +58,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     maxClockSkewMs: cfg.signalMaxClockSkewMs,
     tradable: cfg.tradableSymbols,
   });
-  const decider = new BarDecider({
+  const decider = cfg.decision === 'signal' ? undefined : new BarDecider({
     expectedSources: cfg.expectedSources,
     learnWindowBars: cfg.learnWindowBars,
     deadlineBars: cfg.deadlineBars,
@@ -89,7 +89,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
       stats.enqueue(scored);
     },
     onPriceTime: (symbol, ts) => {
-      const ready = decider.onPrice(symbol, ts);
+      const ready = decider?.onPrice(symbol, ts) ?? [];
       if (ready.length > 0) intake.decide(ready).catch((err: Error) => logger.error({ err: err.message }, 'deciding bars at their price deadline failed'));
     },
   });
@@ -138,8 +138,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
-  const restored = await restoreState({ repo, engine, decider, board, logger, quarantine });
-  await intake.decide(restored.ready);
+  await restoreState({ repo, engine, decider, board, logger, quarantine });
   await prices.start();
   stats.start();
   const httpHandle = await http.listen(cfg.httpPort);

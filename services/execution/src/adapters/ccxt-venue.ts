@@ -284,12 +284,10 @@ export class CcxtVenue implements Venue {
 
   private async fetchByClientId(t: Tracked): Promise<ParsedVenueOrder | undefined> {
     if (this.o.id === 'coinbase') {
-      // Coinbase looks orders up by its own id; by client id only through the order lists.
-      const lists = await Promise.all([
-        this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders(t.symbol)),
-        this.call('fetchClosedOrders', () => this.ex.fetchClosedOrders(t.symbol)),
-      ]);
-      for (const raw of lists.flat()) {
+      // Coinbase looks orders up by its own id; by client id only through its order list (every
+      // status, newest first: an order canceled or expired since must still count as found).
+      const list = await this.call('fetchOrders', () => this.ex.fetchOrders(t.symbol, undefined, 1000));
+      for (const raw of list) {
         const v = parseVenueOrder(raw);
         if (v && v.clientId === t.venueClientId) return v;
       }
@@ -366,7 +364,8 @@ export class CcxtVenue implements Venue {
     if (id === undefined) return [];
     const trades = this.ex.has['fetchOrderTrades']
       ? await this.call('fetchOrderTrades', () => this.ex.fetchOrderTrades(id, t.symbol))
-      : (await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(t.symbol))).filter((x) => tradeOrderIdOf(x) === id);
+      : // Coinbase: its fills list filtered by order id (the filter param is the venue's own).
+        (await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(t.symbol, undefined, undefined, this.o.id === 'coinbase' ? { order_ids: id } : {}))).filter((x) => tradeOrderIdOf(x) === id);
     const out: Fill[] = [];
     for (const raw of trades) {
       const f = this.toFill(raw, t);

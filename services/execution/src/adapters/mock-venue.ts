@@ -30,8 +30,9 @@ export class MockVenue implements Venue {
     this.emit(this.exchange.onPrice(symbol, price, ts, this.clock()));
   }
 
-  async submit(order: VenueOrderRequest): Promise<VenueAck> {
-    const r = this.exchange.submit(order, this.clock());
+  /** `order.dataTime` (when the caller has it): fills at the first price at or after it. */
+  async submit(order: VenueOrderRequest & { dataTime?: number | undefined }): Promise<VenueAck> {
+    const r = this.exchange.submit(order, this.clock(), order.dataTime);
     if (!r.accepted) return r;
     // Fills of a marketable order are emitted right away; the service applies them after it has
     // stored SUBMITTED (they queue behind this order's submission).

@@ -7,7 +7,7 @@
  * Not part of `make bench`; call it from a REPL or script:
  *   node -e "console.log(require('./services/execution/dist/engine/bench').benchmarkOrderManager())"
  */
-import { Dec, TradableSymbols } from '@cte/shared';
+import { Dec, TradableSymbols } from '@cte/shared/core';
 import { OrderManager } from './order-manager';
 import { PaperExchange } from './paper-exchange';
 import { PrecisionTable } from './precision';

@@ -4,7 +4,7 @@
  * never mutates its input and does no I/O, so the service and a backtest share it. Persistence,
  * venues and events are the adapters' business.
  */
-import { Dec, InvalidArgumentError, type Symbol, type TradingStateName } from '@cte/shared';
+import { Dec, InvalidArgumentError, type Symbol, type TradingStateName } from '@cte/shared/core';
 import { assertTransition, isTerminal, type OrderStatus } from './order-state';
 import { quoteOf } from './precision';
 import type { Fill, Order } from './types';

@@ -14,7 +14,7 @@
  *
  * FILLED, CANCELED, REJECTED, EXPIRED and FAILED are terminal.
  */
-import { FailedPreconditionError, type OrderStatus } from '@cte/shared';
+import { FailedPreconditionError, type OrderStatus } from '@cte/shared/core';
 
 export type { OrderStatus };
 

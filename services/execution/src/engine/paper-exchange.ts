@@ -17,8 +17,13 @@
  *   when its price's data time is more than `maxPriceAgeMs` behind the newest data time seen on
  *   any symbol (data time, so a replay at any speed behaves like live), or, when
  *   `maxPriceSilenceMs` > 0, when no price arrived for that long in wall time (a stopped feed).
+ * - Data-time fills (issue 13): an order submitted with a data time (the close of the bar its
+ *   decision was made on) fills at the first price at or after that time, whenever the order
+ *   arrives: from the symbol's recent prices (the last `historySize`) when that price is already
+ *   here, else it waits for it. So the fill is a function of the data, not of the pipeline's
+ *   timing. An order without a data time fills at the latest price as before.
  */
-import { Dec, type OrderSide, type Symbol } from '@cte/shared';
+import { Dec, type OrderSide, type Symbol } from '@cte/shared/core';
 import type { PrecisionTable } from './precision';
 import { quoteOf } from './precision';
 import type { Fill, Liquidity } from './types';
@@ -35,6 +40,8 @@ export interface PaperExchangeOptions {
   /** 0 = off. */
   maxPriceSilenceMs: number;
   precision: PrecisionTable;
+  /** Recent prices kept per symbol for data-time fills. Default 4,096. */
+  historySize?: number;
 }
 
 export interface PaperOrder {
@@ -85,6 +92,8 @@ interface Working {
   venueOrderId: string;
   filled: Dec;
   fills: number;
+  /** Data time of the order: prices before it never fill it; -Infinity = none. */
+  notBefore: number;
 }
 
 const BPS = new Dec(10_000);
@@ -98,6 +107,8 @@ export function venueOrderIdFor(orderId: string): string {
 
 export class PaperExchange {
   private readonly quotes = new Map<Symbol, Quote>();
+  /** Recent prices per symbol, oldest first (the last one is `quotes`' entry). */
+  private readonly history = new Map<Symbol, Quote[]>();
   /** Open orders per symbol, in arrival order. */
   private readonly book = new Map<Symbol, Map<string, Working>>();
   private readonly closed = new Map<string, PaperOrderState>();
@@ -128,13 +139,24 @@ export class PaperExchange {
     if (!price.gt(0)) return [];
     const q = this.quotes.get(symbol);
     if (q && ts < q.ts) return [];
-    this.quotes.set(symbol, { price, ts, wall, budget: this.o.liquidityNotional });
+    const quote: Quote = { price, ts, wall, budget: this.o.liquidityNotional };
+    this.quotes.set(symbol, quote);
+    let hist = this.history.get(symbol);
+    if (!hist) {
+      hist = [];
+      this.history.set(symbol, hist);
+    }
+    hist.push(quote);
+    if (hist.length > (this.o.historySize ?? 4096)) hist.shift();
     if (ts > this.newestDataTs) this.newestDataTs = ts;
     const orders = this.book.get(symbol);
     if (!orders || orders.size === 0) return [];
     const fills: Fill[] = [];
     for (const w of [...orders.values()]) {
-      const f = this.tryFill(w, false);
+      if (ts < w.notBefore) continue;
+      // An order waiting for its data time's first price takes liquidity then (it is a market
+      // order, or a limit order meeting its first eligible price).
+      const f = this.tryFill(w, w.notBefore > -Infinity && w.fills === 0, quote);
       if (f) fills.push(f);
     }
     return fills;
@@ -149,22 +171,39 @@ export class PaperExchange {
     return undefined;
   }
 
-  submit(order: PaperOrder, wall: number): PaperSubmitResult {
+  /**
+   * `dataTime` (optional): the order's data time; it fills at the first price at or after it
+   * (see the header). Without it, at the latest price.
+   */
+  submit(order: PaperOrder, wall: number, dataTime?: number): PaperSubmitResult {
     const venueOrderId = venueOrderIdFor(order.orderId);
     if (this.isKnown(order.symbol, venueOrderId)) return { accepted: false, reason: 'duplicate_order' };
-    const problem = this.priceProblem(order.symbol, wall);
-    if (problem) return { accepted: false, reason: problem };
-    const w: Working = { order, venueOrderId, filled: new Dec(0), fills: 0 };
+    if (dataTime === undefined) {
+      const problem = this.priceProblem(order.symbol, wall);
+      if (problem) return { accepted: false, reason: problem };
+    }
+    const w: Working = { order, venueOrderId, filled: new Dec(0), fills: 0, notBefore: dataTime ?? -Infinity };
     this.bookOf(order.symbol).set(venueOrderId, w);
-    const fill = this.tryFill(w, true);
-    return { accepted: true, venueOrderId, fills: fill ? [fill] : [] };
+    if (dataTime === undefined) {
+      const fill = this.tryFill(w, true, this.quotes.get(order.symbol));
+      return { accepted: true, venueOrderId, fills: fill ? [fill] : [] };
+    }
+    // The prices at or after the data time that are already here, in data-time order.
+    const fills: Fill[] = [];
+    for (const q of this.history.get(order.symbol) ?? []) {
+      if (q.ts < dataTime) continue;
+      const f = this.tryFill(w, fills.length === 0, q);
+      if (f) fills.push(f);
+      if (!this.book.get(order.symbol)?.has(venueOrderId)) break;
+    }
+    return { accepted: true, venueOrderId, fills };
   }
 
   /** Re-registers an open order (after a restart the venue's memory is empty). */
   restore(r: RestoredPaperOrder): void {
     if (r.filledQty.gte(r.qty) || this.isKnown(r.symbol, r.venueOrderId)) return;
     const { venueOrderId, filledQty, fillCount, ...order } = r;
-    this.bookOf(r.symbol).set(venueOrderId, { order, venueOrderId, filled: filledQty, fills: fillCount });
+    this.bookOf(r.symbol).set(venueOrderId, { order, venueOrderId, filled: filledQty, fills: fillCount, notBefore: -Infinity });
   }
 
   /** Removes an open order; false when it is not open (unknown, filled or already canceled). */
@@ -214,9 +253,8 @@ export class PaperExchange {
    * Fills as much of `w` as the current price and liquidity allow. `arriving`: the order was just
    * submitted (a crossing limit order takes liquidity then; later it is a resting maker order).
    */
-  private tryFill(w: Working, arriving: boolean): Fill | undefined {
+  private tryFill(w: Working, arriving: boolean, q: Quote | undefined): Fill | undefined {
     const { order } = w;
-    const q = this.quotes.get(order.symbol);
     if (!q || q.budget.lte(0)) return undefined;
     const remaining = order.qty.minus(w.filled);
     if (remaining.lte(0)) return undefined;

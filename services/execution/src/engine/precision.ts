@@ -8,7 +8,7 @@
  * - overrides per symbol with `MARKET_PRECISION="BTC/USD:qty=8,price=2;XRP/USD:qty=6,price=4"`
  *   (`;` between symbols, `,` between the two settings; either setting may be left out).
  */
-import { describeValue, parseSymbol, type Symbol } from '@cte/shared';
+import { describeValue, parseSymbol, type Symbol } from '@cte/shared/core';
 
 export interface MarketPrecision {
   qtyDecimals: number;

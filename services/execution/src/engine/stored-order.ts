@@ -3,7 +3,7 @@
  * reconciled: a row that is storable but not a valid order (quantity 0, a limit order without
  * a price, more filled than ordered, a malformed symbol...) is quarantined instead.
  */
-import { InvalidArgumentError, parseSymbol } from '@cte/shared';
+import { InvalidArgumentError, parseSymbol } from '@cte/shared/core';
 import type { Order } from './types';
 
 export function checkStoredOrder(o: Order): Order {

@@ -1,4 +1,4 @@
-import type { Dec, OrderEventMessage, OrderSide, OrderStatus, Symbol, TradingStateName } from '@cte/shared';
+import type { Dec, OrderEventMessage, OrderSide, OrderStatus, Symbol, TradingStateName } from '@cte/shared/core';
 import type { OrderType } from './validation';
 
 /** An order as the engine sees it (money as Dec). */

@@ -2,7 +2,7 @@
  * Validation of an untrusted order request (REST body or gRPC SubmitOrderRequest). Every problem is
  * an InvalidArgumentError naming the field; nothing is stored or sent for an invalid order.
  */
-import { Dec, describeValue, InvalidArgumentError, MONEY_COLUMN, parseDecimalColumn, parseIdField, parseOptionalIdField, parseSideField, parseTraceIdField, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared';
+import { Dec, describeValue, InvalidArgumentError, MONEY_COLUMN, parseDecimalColumn, parseIdField, parseOptionalIdField, parseSideField, parseTraceIdField, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared/core';
 import type { PrecisionTable } from './precision';
 
 export type OrderType = 'market' | 'limit';

@@ -12,7 +12,7 @@
  * Errors are classified by ccxt's class names (the prototype chain, most specific first), so the
  * engine never imports ccxt.
  */
-import { truncateText } from '@cte/shared';
+import { truncateText } from '@cte/shared/core';
 
 export type VenueErrorKind =
   /** The request may have been executed: look up before anything else. */

@@ -12,7 +12,7 @@
  *
  * Pure: no ccxt import; the ccxt market structure is read as untrusted input.
  */
-import { Dec, describeValue, InvalidArgumentError, parseDecimal, truncateText, type OrderSide, type Symbol } from '@cte/shared';
+import { Dec, describeValue, InvalidArgumentError, parseDecimal, truncateText, type OrderSide, type Symbol } from '@cte/shared/core';
 import type { OrderType } from './validation';
 
 /** ccxt's precision modes (ccxt/js/src/base/functions/number.js). */

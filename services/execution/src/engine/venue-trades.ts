@@ -2,7 +2,7 @@
  * A live venue's trades and orders (ccxt's unified structures, read as untrusted input) turned
  * into the service's fills and order states. Pure: the adapter passes ccxt's objects in.
  */
-import { Dec, InvalidArgumentError, parseDecimal, type Symbol } from '@cte/shared';
+import { Dec, InvalidArgumentError, parseDecimal, type Symbol } from '@cte/shared/core';
 import type { Fill, Liquidity } from './types';
 
 type Json = Record<string, unknown>;

@@ -6,7 +6,7 @@
  * Not part of `make bench`; call it from a REPL or script:
  *   node -e "console.log(require('./services/portfolio/dist/engine/bench').benchmarkLedger())"
  */
-import type { FillMessage } from '@cte/shared';
+import type { FillMessage } from '@cte/shared/core';
 import { parseLedgerFill } from './fill';
 import { Ledger, type LedgerFill } from './ledger';
 import { Exact, ZERO } from './money';

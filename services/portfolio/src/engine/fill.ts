@@ -4,7 +4,7 @@
  * (at most 18 decimals, below 10^18). execution stores fills in DECIMAL(36,18) columns, so every
  * real fill passes; anything else is refused with InvalidArgumentError naming the field.
  */
-import { InvalidArgumentError, parseFillMessage, type FillMessage } from '@cte/shared';
+import { InvalidArgumentError, parseFillMessage, type FillMessage } from '@cte/shared/core';
 import { Exact, fitsColumn, type Decimal } from './money';
 import { splitSymbol, type LedgerFill } from './ledger';
 

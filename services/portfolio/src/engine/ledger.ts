@@ -25,7 +25,7 @@
  * Every resulting amount must fit DECIMAL(36,18); a fill that would overflow is refused whole
  * (`LedgerRejection`) and changes nothing.
  */
-import { InvalidArgumentError, type OrderSide, type Symbol } from '@cte/shared';
+import { InvalidArgumentError, type OrderSide, type Symbol } from '@cte/shared/core';
 import { COLUMN_LIMIT, Exact, ZERO, fitsColumn, round18, sign, type Decimal } from './money';
 
 /** A validated fill in ledger terms (see `toLedgerFill`). */

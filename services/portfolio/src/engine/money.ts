@@ -17,7 +17,7 @@
  * never hit a false tie (a quotient of two such decimals is at least 10^-55 away from any 19-digit
  * tie), so the result is the correctly rounded exact quotient.
  */
-import { Dec } from '@cte/shared';
+import { Dec } from '@cte/shared/core';
 
 export type Decimal = Dec;
 

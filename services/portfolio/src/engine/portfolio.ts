@@ -20,7 +20,7 @@
  *   follows the exchange's clock. Before the first price there is no day and daily PnL is 0.
  *   Fills do not advance the day (a venue clock may differ from the data clock).
  */
-import type { Symbol } from '@cte/shared';
+import type { Symbol } from '@cte/shared/core';
 import { Ledger, type LedgerFill, type LedgerState, type LedgerUpdate, type PositionState, type BalanceState } from './ledger';
 import { HUNDRED, ZERO, max, round18, type Decimal } from './money';
 

@@ -9,7 +9,7 @@
  * minimum notional (or whose qty rounds to 0) are skipped and reported. Symbols not named in the
  * targets are left alone (a weight of 0 closes a position).
  */
-import { describeValue, FailedPreconditionError, InvalidArgumentError, numberToDecimalString, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared';
+import { describeValue, FailedPreconditionError, InvalidArgumentError, numberToDecimalString, parseSymbol, type OrderSide, type Symbol, type TradableSymbols } from '@cte/shared/core';
 import { Exact, ONE, ZERO, round18, type Decimal } from './money';
 
 export interface RebalanceTarget {

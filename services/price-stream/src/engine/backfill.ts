@@ -1,4 +1,4 @@
-import type { Symbol, Tick } from '@cte/shared';
+import type { Symbol, Tick } from '@cte/shared/core';
 
 /**
  * Pure pieces of the live feed's repair after a reconnect: which stretch of time the REST trade

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, TIMEFRAMES, parseTimeframe, timeframeMs } from '@cte/shared';
-import type { Bar, Symbol, Tick, Timeframe } from '@cte/shared';
+import { InvalidArgumentError, TIMEFRAMES, parseTimeframe, timeframeMs } from '@cte/shared/core';
+import type { Bar, Symbol, Tick, Timeframe } from '@cte/shared/core';
 
 /** Returned when nothing closed; shared and frozen so the hot path allocates nothing. */
 const NO_BARS: readonly Bar[] = Object.freeze([]);

@@ -1,4 +1,4 @@
-import { numberToDecimalString, type BookTopMessage, type Symbol } from '@cte/shared';
+import { numberToDecimalString, type BookTopMessage, type Symbol } from '@cte/shared/core';
 
 /**
  * The top of a venue order book as ccxt keeps it (bids best first, asks best first, levels

@@ -1,4 +1,4 @@
-import type { FeedStatusMessage } from '@cte/shared';
+import type { FeedStatusMessage } from '@cte/shared/core';
 import type { FeedHealth } from './live-feed';
 
 /**

@@ -1,4 +1,4 @@
-import { isSide, type Symbol, type Tick } from '@cte/shared';
+import { isSide, type Symbol, type Tick } from '@cte/shared/core';
 
 /**
  * Pure pieces of the live (ccxt) source: boundary validation of a venue trade, duplicate

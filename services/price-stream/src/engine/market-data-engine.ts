@@ -1,4 +1,4 @@
-import type { Bar, Symbol, Tick, Timeframe } from '@cte/shared';
+import type { Bar, Symbol, Tick, Timeframe } from '@cte/shared/core';
 import { BarAggregator } from './bar-aggregator';
 import { MonitorEngine, type Alert } from './price-monitor';
 import { TickConflator } from './tick-conflator';

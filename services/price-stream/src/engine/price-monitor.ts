@@ -1,5 +1,5 @@
-import { describeValue, ConflictError, InvalidArgumentError, parseSymbol } from '@cte/shared';
-import type { Symbol, Tick, TradableSymbols } from '@cte/shared';
+import { describeValue, ConflictError, InvalidArgumentError, parseSymbol } from '@cte/shared/core';
+import type { Symbol, Tick, TradableSymbols } from '@cte/shared/core';
 import { MonotonicDeque } from './monotonic-deque';
 
 export const MIN_WINDOW_MS = 1_000;

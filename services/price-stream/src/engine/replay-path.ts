@@ -1,4 +1,4 @@
-import type { Bar, Tick } from '@cte/shared';
+import type { Bar, Tick } from '@cte/shared/core';
 
 /**
  * Replays a bar as four ticks along a plausible intrabar path:

@@ -1,4 +1,4 @@
-import type { Tick } from '@cte/shared';
+import type { Tick } from '@cte/shared/core';
 
 export interface TickConflatorStats {
   /** Ticks offered. */

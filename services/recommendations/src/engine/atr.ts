@@ -8,7 +8,7 @@
  * bar's true range is its high − low, so ATR-14 has its first value on the 14th bar. (TA-Lib
  * skips the first bar instead and starts one bar later.)
  */
-import { Dec } from '@cte/shared';
+import { Dec } from '@cte/shared/core';
 
 export interface AtrBar {
   /** Epoch ms; bars of one symbol must arrive in increasing order (older or repeated ones are ignored). */

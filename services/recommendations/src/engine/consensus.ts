@@ -2,7 +2,7 @@
  * Validation of a consensus from the bus (`signals.consensus`, untrusted input), with a small
  * fixed set of reasons (the label of `cte_consensus_invalid_total`).
  */
-import { describeValue, ID_RE, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type TradableSymbols } from '@cte/shared';
+import { describeValue, ID_RE, InvalidArgumentError, isMessageTraceId, MONEY_COLUMN, parseDecimalColumn, parseSymbol, type ConsensusMessage, type TradableSymbols } from '@cte/shared/core';
 
 export const INVALID_CONSENSUS_REASONS = ['malformed', 'id', 'symbol', 'side', 'confidence', 'agreement', 'sources', 'price', 'timestamp', 'future', 'trace_id'] as const;
 export type InvalidConsensusReason = (typeof INVALID_CONSENSUS_REASONS)[number];

@@ -19,7 +19,7 @@
  * most the long position. With ALLOW_SHORT a SELL may close the long and open a short up to the
  * cap. A BUY against a short simply buys (the cover counts like any buy).
  */
-import { Dec, numberToDecimalString } from '@cte/shared';
+import { Dec, numberToDecimalString } from '@cte/shared/core';
 
 export type ConsensusSide = 'BUY' | 'SELL';
 export type OrderSideName = 'buy' | 'sell';

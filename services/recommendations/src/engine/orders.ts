@@ -2,7 +2,7 @@
  * Orders as seen from a recommendation: the deterministic client order id, and how an
  * execution order status maps onto the recommendation lifecycle.
  */
-import { Dec } from '@cte/shared';
+import { Dec } from '@cte/shared/core';
 import type { RecommendationStatus } from './state-machine';
 
 const CLIENT_ORDER_PREFIX = 'rec-';

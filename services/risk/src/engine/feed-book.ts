@@ -10,7 +10,7 @@
  * this rule, as after a risk restart. The price guards of the engine (no_price, max_price_age_ms,
  * the feed silence) apply either way. Pure: times come in as arguments.
  */
-import type { FeedStatusMessage, Symbol } from '@cte/shared';
+import type { FeedStatusMessage, Symbol } from '@cte/shared/core';
 
 interface Entry {
   stale: boolean;

@@ -3,7 +3,7 @@
  * PUT /limits, UpdateLimits and rows read back from risk_limits), the wire form (decimal
  * strings, as in proto Limits) and the prepared form the engine checks against.
  */
-import { describeValue, Dec, InvalidArgumentError, parseSymbol, type Symbol, type TradableSymbols } from '@cte/shared';
+import { describeValue, Dec, InvalidArgumentError, parseSymbol, type Symbol, type TradableSymbols } from '@cte/shared/core';
 import type { PreparedLimits, RiskLimits } from './types';
 
 /** The wire form: what GET /limits and GetLimits return. */

@@ -3,7 +3,7 @@
  * stays pending until it expires (a fixed TTL after approval) or is released (its order ended
  * without a fill). Sums are kept incrementally and exactly. Pure: times are arguments.
  */
-import { Dec, type OrderSide } from '@cte/shared';
+import { Dec, type OrderSide } from '@cte/shared/core';
 import type { PendingExposure } from './types';
 
 interface Entry {

@@ -5,7 +5,7 @@
  * (which catches a feed that died altogether; 0 in a backtest, where nothing is received).
  * Pure: times come in as arguments.
  */
-import type { Dec, Symbol } from '@cte/shared';
+import type { Dec, Symbol } from '@cte/shared/core';
 import type { PriceView } from './types';
 
 interface Entry {

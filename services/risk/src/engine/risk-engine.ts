@@ -37,7 +37,7 @@
  * max_order_notional, and HALTED when haltedAllowsReducing is false. It is never blocked by
  * position, exposure, trade-count, allow-list, min-notional limits, REDUCING or (by default) HALTED.
  */
-import { Dec } from '@cte/shared';
+import { Dec } from '@cte/shared/core';
 import type { CheckContext, CheckInput, CheckResult, ExposureSnapshot, PreparedLimits, ReasonCode } from './types';
 
 export interface RiskEngineOptions {

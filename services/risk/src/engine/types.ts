@@ -2,7 +2,7 @@
  * The risk engine's vocabulary. Quantities, prices and money are exact decimals (`Dec`);
  * times are epoch ms. No I/O.
  */
-import type { Dec, OrderSide, Symbol, TradingStateName } from '@cte/shared';
+import type { Dec, OrderSide, Symbol, TradingStateName } from '@cte/shared/core';
 
 export type Decision = 'APPROVED' | 'RESIZED' | 'REJECTED';
 export const DECISIONS: readonly Decision[] = ['APPROVED', 'RESIZED', 'REJECTED'];

@@ -59,6 +59,9 @@ const env = (): Record<string, string> => ({
   CONSENSUS_MIN_AGREEMENT: '0.6',
   STATS_FLUSH_MS: '50',
   TRADABLE_SYMBOLS: `${SYM},${SYM2},${SYM3}`,
+  // This suite drives the per-signal mode (a consensus per accepted signal); the default, one
+  // decision per bar, is covered by bar-decisions.int.test.ts.
+  CONSENSUS_DECISION: 'signal',
 });
 
 const api = (p: string) => fetch(`${svc.httpUrl}${p}`, { headers: { 'X-TRADING-API-KEY': svc.apiKey } });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, parseSymbol, restoreRows, type Logger, type Quarantine } from '@cte/shared';
-import type { BarDecider, ReadyBar } from '../engine/bar-decider';
+import type { BarDecider } from '../engine/bar-decider';
 import type { ConsensusEngine } from '../engine/consensus-engine';
 import type { SourceRecord } from '../engine/track-record';
 import { validateSignalShape } from '../engine/validation';
@@ -23,18 +23,34 @@ export async function restoreState(o: {
   quarantine: Quarantine;
   /** Wall clock, for the shared contract's future-timestamp check. */
   now?: () => number;
-}): Promise<{ sources: number; signals: number; pending: number; consensus: number; ready: ReadyBar[] }> {
+}): Promise<{ sources: number; signals: number; pending: number; consensus: number }> {
   const now = o.now ?? Date.now;
   const decider = o.decider;
-  const ready: ReadyBar[] = [];
-  if (decider) for (const d of await o.repo.loadDecidedBars()) decider.markDecided(d.symbol, d.timeframe, d.barTime);
+  const decidedSeries = new Set<string>();
+  if (decider) {
+    for (const d of await o.repo.loadDecidedBars()) {
+      decider.markDecided(d.symbol, d.timeframe, d.barTime);
+      decidedSeries.add(`${d.symbol}|${d.timeframe}`);
+    }
+  }
   const stats = await restoreRows(await o.repo.loadSourceStats(), {
     table: 'source_stats',
     quarantine: o.quarantine,
     idOf: (s) => s.agentId,
     restore: (s) => o.engine.trackRecord.load(checkStats(s)),
   });
-  const signals = await restoreRows(await o.repo.loadSignalsForRestore(o.engine.options.maxAgeMs), {
+  const stored = await o.repo.loadSignalsForRestore(o.engine.options.maxAgeMs);
+  if (decider) {
+    // A series with no bar decision stored (signals from before per-bar decisions): only its
+    // newest bar may still be open; older bars count as decided, so nothing old trades now.
+    const newest = new Map<string, { symbol: string; timeframe: StoredSignal['timeframe']; barTime: number }>();
+    for (const s of stored) {
+      const k = `${s.symbol}|${s.timeframe}`;
+      if (!decidedSeries.has(k) && (newest.get(k)?.barTime ?? -Infinity) < s.bar_time) newest.set(k, { symbol: s.symbol, timeframe: s.timeframe, barTime: s.bar_time });
+    }
+    for (const n of newest.values()) decider.markDecided(n.symbol, n.timeframe, n.barTime - 1);
+  }
+  const signals = await restoreRows(stored, {
     table: 'aggregator_signals',
     quarantine: o.quarantine,
     idOf: (s) => s.id,
@@ -45,9 +61,9 @@ export async function restoreState(o: {
         o.engine.restore(signal, s.outcome === 'pending');
         o.engine.restoreDecided(signal);
       } else {
-        // Its bar was not decided before the stop: it collects again (and may be decided now).
+        // Its bar was not decided before the stop: it collects again; the next signal or deadline decides it.
         if (s.outcome === 'pending') o.engine.track(signal);
-        ready.push(...decider.add(signal).ready);
+        decider.hold(signal);
       }
     },
   });
@@ -59,8 +75,8 @@ export async function restoreState(o: {
   });
   o.board.restore(latest);
   const summary = { sources: stats.length, signals: signals.length, pending: o.engine.trackRecord.pendingCount(), consensus: latest.length };
-  o.logger.info({ ...summary, undecided: decider?.pendingBars() ?? 0, decidable: ready.length }, 'state restored from mysql');
-  return { ...summary, ready };
+  o.logger.info({ ...summary, undecided: decider?.pendingBars() ?? 0 }, 'state restored from mysql');
+  return summary;
 }
 
 function checkStats(s: SourceRecord): SourceRecord {

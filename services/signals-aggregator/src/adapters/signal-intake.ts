@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   isDbConnectionError,
   isValidTraceId,
@@ -20,7 +20,12 @@ import type { TraceTimes } from '@cte/shared';
 
 export interface SignalIntakeOptions {
   engine: ConsensusEngine;
-  decider: BarDecider;
+  /**
+   * One decision per (symbol, timeframe, bar) (CONSENSUS_DECISION=bar, the default). Absent
+   * (CONSENSUS_DECISION=signal): the older mode, a consensus per accepted signal, whose result
+   * depends on arrival timing.
+   */
+  decider?: BarDecider | undefined;
   repo: Pick<AggregatorRepository, 'signalExists' | 'storeSignal' | 'storeConsensus'>;
   /** Signals scored while deciding a bar (its price at its close). */
   onScored?(scored: ScoredSignal[]): void;
@@ -62,7 +67,8 @@ export class SignalIntake {
     metrics.received.inc({ source_type: metrics.sourceTypeLabel(raw) });
     // No data-time window against the price feed here: whether a signal is too late is decided by
     // its bar (BarDecider), not by how far pub/sub prices happened to have run ahead.
-    const v = engine.validate(raw, this.now(), false);
+    const decider = this.o.decider;
+    const v = engine.validate(raw, this.now(), decider === undefined);
     if (!v.ok) {
       metrics.rejected.inc({ reason: v.reason });
       logger.warn({ trace_id: env.trace_id, entry: meta.id, reason: v.reason, error: v.message, signal_id: idOf(raw) }, 'rejected signal');
@@ -75,6 +81,7 @@ export class SignalIntake {
       log.info({ entry: meta.id, deliveries: meta.deliveries }, 'duplicate signal ignored');
       return;
     }
+    if (!decider) return this.perSignal(signal, log);
     const newSource = engine.trackRecord.observe(signal.agent_id, signal.source_type);
     const stored = await this.withDb('store', () => this.o.repo.storeSignal({ signal, receivedAt: this.now(), newSource }));
     if (!stored) {
@@ -83,7 +90,7 @@ export class SignalIntake {
       return;
     }
     engine.track(signal);
-    const { status, ready } = this.o.decider.add(signal);
+    const { status, ready } = decider.add(signal);
     if (status === 'late') {
       metrics.late.inc();
       log.info({ symbol: signal.symbol, timeframe: signal.timeframe, bar_time: signal.bar_time, agent_id: signal.agent_id }, 'late signal: its bar is already decided; stored and scored only');
@@ -91,6 +98,28 @@ export class SignalIntake {
     }
     await this.decide(ready, signal);
   };
+
+  /** CONSENSUS_DECISION=signal: apply, store the signal with the consensus it triggered, publish. */
+  private async perSignal(signal: SignalMessage, log: Logger): Promise<void> {
+    const { engine, metrics } = this.o;
+    const started = process.hrtime.bigint();
+    const result = engine.apply(signal);
+    metrics.consensusSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const record: ConsensusRecord = { ...result.consensus, id: randomUUID(), trace_id: signal.trace_id, created_at: this.now() };
+    const stored = await this.withDb('store', () =>
+      this.o.repo.storeSignal({ signal, receivedAt: record.created_at, consensus: record, newSource: result.newSource }),
+    );
+    if (!stored) {
+      metrics.rejected.inc({ reason: 'duplicate' });
+      log.info('duplicate signal ignored');
+      return;
+    }
+    engine.track(signal);
+    metrics.consensus.inc({ side: record.side });
+    this.o.board.post(record);
+    log.debug({ symbol: record.symbol, side: record.side, confidence: record.confidence, agreement: record.agreement, sources: record.sources, reason: record.reason }, 'consensus');
+    await this.publish(record, signal);
+  }
 
   /** Decides bars (in order), stores each decision once and publishes it. */
   async decide(bars: readonly ReadyBar[], trigger?: SignalMessage): Promise<void> {

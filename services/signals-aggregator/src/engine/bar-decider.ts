@@ -20,7 +20,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import { timeframeMs, type SignalMessage, type Symbol, type Timeframe } from '@cte/shared';
+import { timeframeMs, type SignalMessage, type Symbol, type Timeframe } from '@cte/shared/core';
 
 export interface BarDeciderOptions {
   /** Distinct sources that make a bar complete; 0 = learn them from the data. Default 0. */
@@ -83,6 +83,24 @@ export class BarDecider {
   isLate(signal: Pick<SignalMessage, 'symbol' | 'timeframe' | 'bar_time'>): boolean {
     const s = this.series.get(keyOf(signal.symbol, signal.timeframe));
     return s !== undefined && signal.bar_time <= s.decidedThrough;
+  }
+
+  /**
+   * Restart: puts a stored signal of an undecided bar back, deciding nothing (the next signal or
+   * deadline does). Returns false when its bar is decided.
+   */
+  hold(signal: SignalMessage): boolean {
+    const s = this.seriesOf(signal.symbol, signal.timeframe);
+    if (signal.bar_time <= s.decidedThrough) return false;
+    let bar = s.pending.get(signal.bar_time);
+    if (!bar) {
+      bar = new Map();
+      s.pending.set(signal.bar_time, bar);
+    }
+    const cur = bar.get(signal.agent_id);
+    if (!cur || newer(signal, cur)) bar.set(signal.agent_id, signal);
+    if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
+    return true;
   }
 
   /** Takes a signal; returns what became decidable, oldest first. */

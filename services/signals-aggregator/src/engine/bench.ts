@@ -6,7 +6,7 @@
  * Not part of `make bench`; call it from a REPL or script:
  *   node -e "console.log(require('./services/signals-aggregator/dist/engine/bench').benchmarkConsensus())"
  */
-import { parseSignalMessage, type SignalMessage } from '@cte/shared';
+import { parseSignalMessage, type SignalMessage } from '@cte/shared/core';
 import { ConsensusEngine } from './consensus-engine';
 
 export interface ConsensusBenchOptions {

@@ -22,7 +22,7 @@
  * Pure and deterministic: no I/O, no clock, no randomness. Sources are summed in agent-id
  * order, so the same signals give bit-identical results whatever order state was rebuilt in.
  */
-import { timeframeMs, type SignalMessage, type SignalSide, type Symbol, type Timeframe, type TradableSymbols } from '@cte/shared';
+import { timeframeMs, type SignalMessage, type SignalSide, type Symbol, type Timeframe, type TradableSymbols } from '@cte/shared/core';
 import type { ReadyBar } from './bar-decider';
 import { RecentSet } from './recent-set';
 import { TrackRecord, type PendingSignal, type ScoredSignal, type SourceView, type TrackRecordOptions } from './track-record';

@@ -3,7 +3,7 @@
  * `cte_signals_rejected_total`). Field checks are the shared contract's (`parseSignalMessage`);
  * this module only names the outcome.
  */
-import { InvalidArgumentError, parseSignalMessage, type SignalMessage } from '@cte/shared';
+import { InvalidArgumentError, parseSignalMessage, type SignalMessage } from '@cte/shared/core';
 
 export const REJECT_REASONS = [
   /** Not an object, or a bad id, agent_id, source_type, trace_id, model_version or features_ref. */

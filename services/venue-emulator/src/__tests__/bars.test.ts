@@ -111,3 +111,20 @@ describe.each(VENUES)('%s', (venue) => {
     expect(statusOf(venue)).toMatchObject({ done: true, replayed: 48 * 4 * 2, next_event_ts: null });
   });
 });
+
+describe('captures under REBASE=end', () => {
+  it('end at the emulator start: every captured event is in the past, in the captured order', async () => {
+    const before = Date.now();
+    run = await startEmulator({ venues: ['kucoin'], rebase: 'end' });
+    const st = statusOf('kucoin');
+    expect(st.last_event_ts as number).toBeGreaterThanOrEqual(before);
+    expect(st.last_event_ts as number).toBeLessThanOrEqual(Date.now());
+    expect(st.first_event_ts as number).toBeLessThan(st.last_event_ts as number);
+    expect(run.emu.start).toBe(st.first_event_ts);
+    const events = run.emu.step('kucoin', 1_000_000);
+    expect(events).toBe(st.events);
+    const m = run.emu.venue('kucoin')!.state.market('DAPPT/BTC')!;
+    expect(m.trades.length).toBeGreaterThan(0);
+    expect(m.trades.every((t, i) => t.ts <= (st.last_event_ts as number) && (i === 0 || t.ts >= m.trades[i - 1]!.ts))).toBe(true);
+  });
+});

@@ -229,14 +229,14 @@ describe('faults', () => {
       wsClient.connection.on('message', (d: unknown) => raws.push(String(d)));
       arm('fill_duplicate');
       const o1 = await e.createOrder(SYMBOL, 'limit', 'sell', 0.2, Math.floor(best().bid * 0.95));
-      await until(() => raws.filter((r) => r.includes(o1.id) && r.includes('"FILLED"')).length >= 2, 3000, 'a duplicated fill');
+      await until(() => raws.filter((r) => r.includes(String(o1.id)) && r.includes('"FILLED"')).length >= 2, 3000, 'a duplicated fill');
       expect(await faultCount(run.registry, 'coinbase', 'fill_duplicate')).toBe(1);
 
       arm('fill_out_of_order');
       const o2 = await e.createOrder(SYMBOL, 'market', 'sell', 0.2);
-      await until(() => raws.some((r) => r.includes(o2.id) && r.includes('"EXPIRED"')) || raws.filter((r) => r.includes(o2.id)).length >= 2, 3000, 'out-of-order events');
+      await until(() => raws.some((r) => r.includes(String(o2.id)) && r.includes('"EXPIRED"')) || raws.filter((r) => r.includes(String(o2.id))).length >= 2, 3000, 'out-of-order events');
       expect(await faultCount(run.registry, 'coinbase', 'fill_out_of_order')).toBe(1);
-      const o2frames = raws.filter((r) => r.includes(o2.id)).map((r) => (JSON.parse(r) as { events: { orders: { status: string }[] }[] }).events[0]?.orders[0]?.status);
+      const o2frames = raws.filter((r) => r.includes(String(o2.id))).map((r) => (JSON.parse(r) as { events: { orders: { status: string }[] }[] }).events[0]?.orders[0]?.status);
       // The fill (FILLED) arrives after the event that followed it was published.
       expect(o2frames[o2frames.length - 1]).toBe('FILLED');
 

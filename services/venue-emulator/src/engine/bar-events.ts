@@ -4,8 +4,8 @@
  * open → high → low → close for a falling one, at +0, +¼, +½, +¾ of the bar), each preceded by a
  * book around its price. Aggregating the trades at the bar's timeframe gives the bar back.
  */
-import type { Bar, Tick } from '@cte/shared';
-import { barToTicks } from '@cte/price-stream/dist/engine/replay-path';
+import type { Bar, Tick } from '@cte/shared/core';
+import { barToTicks } from '@cte/price-stream/engine';
 import { decAdd, decDiv, decFromNumber, decLadder, decMul, decSub } from './decimal';
 import type { EventSeries } from './replay';
 import type { BookEvent, FeedEvent, Level, Side, TradeEvent } from './types';

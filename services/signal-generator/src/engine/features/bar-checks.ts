@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '@cte/shared';
-import type { Bar } from '@cte/shared';
+import { InvalidArgumentError } from '@cte/shared/core';
+import type { Bar } from '@cte/shared/core';
 
 /** Throws InvalidArgumentError unless prices are finite and > 0, volume finite and ≥ 0, and low ≤ open, close ≤ high. */
 export function checkBarValues(bar: Bar): void {

@@ -6,7 +6,7 @@
  * checks one implementation against another. Used for training sets and by
  * the tests; the live path and backtests use FeaturePipeline.
  */
-import type { Bar } from '@cte/shared';
+import type { Bar } from '@cte/shared/core';
 import { checkBarOrder, checkBarValues } from './bar-checks';
 import { FEATURE_COUNT, FI, type FeatureName } from './names';
 

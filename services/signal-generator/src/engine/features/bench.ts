@@ -1,4 +1,4 @@
-import type { Bar } from '@cte/shared';
+import type { Bar } from '@cte/shared/core';
 import { FeaturePipeline } from './pipeline';
 
 export interface FeatureBenchResult {

@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared/core';
 
 /**
  * The feature vector's layout: name, bars needed before the feature is

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '@cte/shared';
-import type { Bar } from '@cte/shared';
+import { InvalidArgumentError } from '@cte/shared/core';
+import type { Bar } from '@cte/shared/core';
 import { checkBarOrder, checkBarValues } from './bar-checks';
 import { Adx, Macd, Mfi, StochOfSeries } from './indicators';
 import { LibAtr, LibBollinger, LibCci, LibRsi } from './library';

@@ -2,7 +2,7 @@
  * A registry model ready to serve: the XGBoost model, its metadata, and the
  * mapping from the feature pipeline's vector onto the model's columns. Pure.
  */
-import { describeValue, FailedPreconditionError, InvalidArgumentError } from '@cte/shared';
+import { describeValue, FailedPreconditionError, InvalidArgumentError } from '@cte/shared/core';
 import { loadXgbModel, type XgbModel } from '../xgboost';
 import { modelKey, type ModelMeta } from './meta';
 

@@ -4,7 +4,7 @@
  * data, and how well it did on held-out data. JSON is snake_case; the parsed
  * form is camelCase. Pure.
  */
-import { describeValue, InvalidArgumentError, parseSymbol, parseTimeframe, symbolToChannelKey, type Symbol, type Timeframe } from '@cte/shared';
+import { describeValue, InvalidArgumentError, parseSymbol, parseTimeframe, symbolToChannelKey, type Symbol, type Timeframe } from '@cte/shared/core';
 
 /** Metrics of one data split; any may be absent (e.g. AUC when a split has one class). */
 export interface ModelSplitMetrics {

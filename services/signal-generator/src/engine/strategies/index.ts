@@ -6,7 +6,7 @@
  * horizon_ms) and its type's parameters; every key has a default and bounds,
  * and unknown keys are rejected.
  */
-import { describeValue, InvalidArgumentError, timeframeMs, type Timeframe } from '@cte/shared';
+import { describeValue, InvalidArgumentError, timeframeMs, type Timeframe } from '@cte/shared/core';
 import { BREAKOUT_FEATURES, BREAKOUT_PARAMS, evaluateBreakout, parseBreakoutParams, type BreakoutParams } from './breakout';
 import {
   evaluateMeanReversion,

@@ -5,7 +5,7 @@
  * trends (ADX(14) above adx_max), where "oversold" tends to get more oversold.
  * Confidence grows with how far RSI and %b are past their thresholds.
  */
-import { InvalidArgumentError } from '@cte/shared';
+import { InvalidArgumentError } from '@cte/shared/core';
 import { confidence, clamp01, hold, type FeatureView, type StrategyDecision } from './types';
 import { describeNumber, readNumber, rejectUnknownKeys, type NumberBounds, type ParamSpec, type RawParams } from './params';
 

@@ -3,7 +3,7 @@
  * a value out of bounds, of the wrong type, or an unknown key is an
  * InvalidArgumentError naming the field (400 / INVALID_ARGUMENT at the edges).
  */
-import { describeValue, InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared/core';
 
 export type RawParams = Readonly<Record<string, unknown>>;
 

@@ -2,7 +2,7 @@
  * What every strategy shares: the read-only view of a bar's features it
  * evaluates, and the decision it returns. Pure: no I/O, no clocks.
  */
-import type { SignalSide } from '@cte/shared';
+import type { SignalSide } from '@cte/shared/core';
 
 /**
  * A bar's features by name (close, ema_12, rsi_14, ...). A feature that is not

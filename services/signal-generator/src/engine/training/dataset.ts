@@ -7,7 +7,7 @@
  * the H bars ahead are not exactly H periods (a gap in the data would stretch
  * the horizon).
  */
-import { describeValue, InvalidArgumentError, type Bar } from '@cte/shared';
+import { describeValue, InvalidArgumentError, type Bar } from '@cte/shared/core';
 
 export interface LabelSpec {
   /** H: bars ahead. */

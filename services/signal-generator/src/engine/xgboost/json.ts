@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared/core';
 
 /** Small typed accessors over parsed JSON; every failure names the JSON path. */
 

@@ -20,7 +20,7 @@
  * absolute child index) laid out so the right child follows the left one, and
  * walked four trees at a time with branch-free steps.
  */
-import { describeValue, InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared/core';
 import { applyTransform, baseScoreToMargin, objectiveSpec, type XgbTransform } from './objectives';
 import {
   arr,

@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@cte/shared';
+import { describeValue, InvalidArgumentError } from '@cte/shared/core';
 
 /**
  * How an objective turns margins into predictions (`PredTransform`) and how a

@@ -3,7 +3,7 @@
  * ccxt calls while loading markets) and the WebSocket channels market_trades, ticker, level2
  * (sent as l2_data), candles and heartbeats. The retired Coinbase Pro capture is replayed through it.
  */
-import { describeValue } from '@cte/shared';
+import { describeValue } from '@cte/shared/core';
 import { decAdd, decDiv, decMul, decNorm, decSub } from '../decimal';
 import type { MarketState, VenueState, VenueUpdate } from '../market-state';
 import { TIMEFRAME_MS, type Level, type MarketDef, type TickerStats, type TradeEvent } from '../types';

@@ -1,5 +1,5 @@
 import type { URLSearchParams } from 'node:url';
-import { describeValue } from '@cte/shared';
+import { describeValue } from '@cte/shared/core';
 /**
  * KuCoin spot public REST (api/v1, v2 symbols, v3 currencies), the bullet-public token, and the
  * WebSocket topics /market/match, /market/ticker, /market/snapshot, /market/level2 and

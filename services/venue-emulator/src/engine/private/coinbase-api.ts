@@ -6,12 +6,11 @@
  * check: time and ids are passed in.
  */
 import type { KeyObject } from 'node:crypto';
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { decAdd as addDec, decMul as mulDec } from '../decimal';
 import { DECIMAL_RE } from './dec';
 import type { Account, PrivateExchange } from './exchange';
 import { WindowLimiter } from './coinbase-rate-limit';
-import type { Fill, Order, OrderRequest, OrderSide, UserEvent } from './types';
+import type { Fill, Order, OrderRequest, UserEvent } from './types';
 import {
   apiError,
   createFailure,
@@ -65,6 +64,13 @@ export interface CoinbasePrivateApiOptions {
   requestsPerSecond: number;
 }
 
+/** jose is ESM-only: loaded once, on first use, with a dynamic import (this package compiles to CommonJS). */
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+let jose: Promise<Jose> | undefined;
+function loadJose(): Promise<Jose> {
+  return (jose ??= import('jose'));
+}
+
 /** JWTs may live at most this long (Coinbase: two minutes). */
 const MAX_JWT_LIFETIME_S = 120;
 const CLOCK_SKEW_S = 5;
@@ -94,7 +100,8 @@ export class CoinbasePrivateApi {
 
   async handle(req: CoinbaseHttpRequest, now: number): Promise<CoinbaseReply> {
     const token = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(req.authorization ?? '')?.[1];
-    const limitKey = token ? (kidOf(token) ?? req.ip) : req.ip;
+    const { decodeProtectedHeader } = await loadJose();
+    const limitKey = token ? (kidOf(decodeProtectedHeader, token) ?? req.ip) : req.ip;
     const v = this.limiter.take(limitKey, now);
     if (!v.ok) return { ...this.fail(apiError(429, 'rate_limit_exceeded', 'Too many requests')), headers: { 'Retry-After': String(v.retryAfterS) } };
     const a = token ? await this.verify(token, now, { method: req.method, path: req.path, host: req.host }) : undefined;
@@ -121,6 +128,7 @@ export class CoinbasePrivateApi {
    * must name it); the `user` WebSocket channel's JWT carries no uri.
    */
   async verify(token: string, now: number, request?: { method: string; path: string; host: string | undefined }): Promise<Account | undefined> {
+    const { decodeProtectedHeader, errors: joseErrors, jwtVerify } = await loadJose();
     let header;
     try {
       header = decodeProtectedHeader(token);
@@ -322,7 +330,7 @@ function unauthorized(): CoinbaseReply {
   return { status: 401, body: undefined, text: 'Unauthorized\n', headers: { 'content-type': 'text/plain; charset=utf-8' }, events: [], accepted: false };
 }
 
-function kidOf(token: string): string | undefined {
+function kidOf(decodeProtectedHeader: Jose['decodeProtectedHeader'], token: string): string | undefined {
   try {
     const kid = decodeProtectedHeader(token).kid;
     return typeof kid === 'string' && KEY_NAME_RE.test(kid) ? kid : undefined;
@@ -375,7 +383,7 @@ export function parseCreate(body: string): ParsedCreate | { status: number; body
   const quote = dec('quote_size');
   const price = dec('limit_price');
   if (base === false || quote === false || price === false) return bad('sizes and prices must be decimal strings');
-  const common = { side: side, clientOrderId: cid };
+  const common: Pick<OrderRequest, 'side' | 'clientOrderId'> = { side, clientOrderId: cid };
   let make: (symbol: string) => OrderRequest;
   switch (kind) {
     case 'market_market_ioc':
