@@ -83,6 +83,7 @@ async function main(cfg: SignalsAggregatorConfig): Promise<void> {
     logger,
     timeframe: cfg.priceTimeframe,
     ticks: cfg.priceTicks,
+    score: decider === undefined,
     traceTimes,
     onScored: (scored) => {
       for (const s of scored) metrics.scored.inc({ outcome: s.hit ? 'hit' : 'miss' });

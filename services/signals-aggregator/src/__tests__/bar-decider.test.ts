@@ -82,7 +82,7 @@ function run(arrivals: readonly SignalMessage[], opts: BarDeciderOptions = {}, p
   for (const s of arrivals) {
     // Prices racing ahead of the signals (pub/sub) must change nothing.
     if (pricesAhead > 0) decide(d.onPrice(s.symbol, s.bar_time + pricesAhead * MIN));
-    if (pricesAhead > 0) e.onPrice(s.symbol, '1', s.bar_time + pricesAhead * MIN);
+    if (pricesAhead > 0) e.onPrice(s.symbol, '1', s.bar_time + pricesAhead * MIN, false);
     e.track(s);
     const r = d.add(s);
     if (r.status === 'late') late.push(s.id);
@@ -112,13 +112,20 @@ describe('BarDecider + ConsensusEngine.decide', () => {
     }
   });
 
-  it('learning the expected sources from the data gives the same decisions as configuring them (after the first bar)', () => {
+  it('learning the expected sources from the data gives the same decisions as configuring them', () => {
     const configured = run(signals, { expectedSources: 3 });
     for (let seed = 100; seed < 110; seed++) {
       const learned = run(interleave(signals, seed), {});
-      // The first bar: before any source is known, a bar is complete with what has arrived.
-      expect(learned.decisions.slice(1).map(essence)).toEqual(configured.decisions.slice(1).map(essence));
+      expect(learned.late).toEqual([]);
+      expect(learned.decisions.map(essence)).toEqual(configured.decisions.map(essence));
     }
+    // The first bar of a series has nothing to learn from: it waits for the next bar.
+    const d = new BarDecider();
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 })).ready).toEqual([]);
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + MIN })).ready.map((b) => b.reason)).toEqual(['superseded']);
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + 2 * MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([
+      [T0 + MIN, 'superseded'],
+    ]);
   });
 
   it('prices running ahead of the signals change no decision (no "stale" drops in data time)', () => {

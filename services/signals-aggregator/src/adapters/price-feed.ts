@@ -12,6 +12,8 @@ export interface PriceFeedOptions {
   ticks: boolean;
   traceTimes: TraceTimes;
   onScored(scored: ScoredSignal[]): void;
+  /** Score signals on these prices (per-signal mode); per-bar decisions score at decided bars. Default true. */
+  score?: boolean;
   /** Every valid price's data time (the bar decider's optional price deadline). */
   onPriceTime?(symbol: string, ts: number): void;
 }
@@ -76,7 +78,7 @@ export class PriceFeed {
     if (!isUnsignedDecimal(price)) return this.drop(channel, 'bad price');
     if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) return this.drop(channel, 'bad time');
     this.o.traceTimes.note(env.trace_id, env.ts);
-    const scored = this.o.engine.onPrice(symbol, price, ts);
+    const scored = this.o.engine.onPrice(symbol, price, ts, this.o.score ?? true);
     if (scored.length > 0) this.o.onScored(scored);
     this.o.onPriceTime?.(symbol, ts);
   }

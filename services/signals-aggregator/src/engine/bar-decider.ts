@@ -6,7 +6,8 @@
  *
  * - complete: every expected source has reported for it. Expected = `expectedSources` distinct
  *   sources when that is > 0; otherwise the sources that reported for this symbol and timeframe
- *   within the last `learnWindowBars` bars (learned from the data);
+ *   within the last `learnWindowBars` bars (learned from the data; the first bar of a series has
+ *   nothing to learn from, so it waits for the next bar);
  * - superseded: a signal arrived for a bar `deadlineBars` or more bars newer;
  * - deadline: a price of the symbol at or after the bar's close + `graceMs` (only when graceMs > 0;
  *   off by default because pub/sub prices race the signal stream);
@@ -56,6 +57,8 @@ interface Series {
   pending: Map<number, Map<string, SignalMessage>>;
   /** Newest bar time each agent reported on. */
   lastSeen: Map<string, number>;
+  /** Oldest bar time seen since start. */
+  firstBar: number;
 }
 
 const newer = (a: SignalMessage, b: SignalMessage): boolean => a.created_at > b.created_at || (a.created_at === b.created_at && a.id > b.id);
@@ -100,6 +103,7 @@ export class BarDecider {
     const cur = bar.get(signal.agent_id);
     if (!cur || newer(signal, cur)) bar.set(signal.agent_id, signal);
     if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
+    if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
     return true;
   }
 
@@ -121,6 +125,7 @@ export class BarDecider {
       bar.set(signal.agent_id, signal);
     }
     if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
+    if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
     return { status, ready: this.collect(s, signal.bar_time - (this.o.deadlineBars - 1) * s.tfMs) };
   }
 
@@ -177,6 +182,7 @@ export class BarDecider {
 
   private complete(s: Series, barTime: number, signals: ReadonlyMap<string, SignalMessage>): boolean {
     if (this.o.expectedSources > 0) return signals.size >= this.o.expectedSources;
+    if (barTime <= s.firstBar && s.decidedThrough === -Infinity) return false;
     const from = barTime - this.o.learnWindowBars * s.tfMs;
     for (const [agent, last] of s.lastSeen) if (last >= from && !signals.has(agent)) return false;
     return signals.size > 0;
@@ -186,7 +192,7 @@ export class BarDecider {
     const k = keyOf(symbol, timeframe);
     let s = this.series.get(k);
     if (!s) {
-      s = { symbol, timeframe, tfMs: timeframeMs(timeframe), decidedThrough: -Infinity, pending: new Map(), lastSeen: new Map() };
+      s = { symbol, timeframe, tfMs: timeframeMs(timeframe), decidedThrough: -Infinity, pending: new Map(), lastSeen: new Map(), firstBar: Infinity };
       this.series.set(k, s);
     }
     return s;

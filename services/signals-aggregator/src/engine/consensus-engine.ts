@@ -249,9 +249,11 @@ export class ConsensusEngine {
 
   /**
    * A price (bar close or tick) at data time `ts`: the symbol becomes known, its data time
-   * advances, and signals due by `ts` are scored. Returns the scored signals.
+   * advances, and (with `score`) signals due by `ts` are scored. Returns the scored signals.
+   * Per-bar decisions pass score=false: they score at each decided bar's own price (`decide`), so
+   * the track record a decision sees does not depend on how far pub/sub prices ran ahead.
    */
-  onPrice(symbol: Symbol, price: string, ts: number): ScoredSignal[] {
+  onPrice(symbol: Symbol, price: string, ts: number, score = true): ScoredSignal[] {
     if (!this.known.has(symbol)) {
       if (this.tradable !== undefined || this.known.size >= this.options.maxSymbols) return [];
       this.known.add(symbol);
@@ -262,7 +264,7 @@ export class ConsensusEngine {
       st.priceTime = ts;
       st.price = price;
     }
-    return this.trackRecord.onPrice(symbol, price, ts);
+    return score ? this.trackRecord.onPrice(symbol, price, ts) : [];
   }
 
   /** Rebuilds state from a stored signal (start-up); `pending` = not yet scored. */
