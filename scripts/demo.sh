@@ -46,6 +46,9 @@ fi
 export TIMEFRAMES=${TIMEFRAMES:-1h,4h,1d}
 export SIGNAL_TIMEFRAMES=${SIGNAL_TIMEFRAMES:-1h}
 export PRICE_TIMEFRAME=${PRICE_TIMEFRAME:-1h}
+# One consensus decision per bar once all four default sources (the ML model and the three strategy
+# agents signal-generator seeds per market) have reported on it: decisions depend on the data only.
+export CONSENSUS_EXPECTED_SOURCES=${CONSENSUS_EXPECTED_SOURCES:-4}
 # Paper trading may go short, so SELL consensus trades too (the model mostly says SELL or HOLD).
 export ALLOW_SHORT=${ALLOW_SHORT:-true}
 export TRADING_MODE=mock
@@ -183,8 +186,20 @@ if [ "$mode" = sandbox ]; then
 else
   while kill -0 "$fleet_pid" 2>/dev/null && ! grep -q '"replay finished"' "$FLEET_LOG_DIR/price-stream.log" 2>/dev/null; do sleep 1; done
 fi
-# Let the last bars' consensus, decisions and fills land, then stop the live line.
-sleep 3
+# Let the pipeline drain before the report: signal-generator may still be working through bars the
+# replay published faster than it computes them, and every bar gets its one decision. Settled = the
+# signal, consensus, recommendation and fill counters unchanged for 5 s (at most DEMO_SETTLE_MAX_S).
+pipeline_count() {
+  { curl -fs "$sg_url/metrics"; curl -fs "$sa_url/metrics"; curl -fs "$rec_url/metrics"; curl -fs "$ex_url/metrics"; } 2>/dev/null |
+    awk '/^(cte_signals_emitted_total|cte_consensus_total|cte_recommendations_total|cte_fills_total)[{ ]/ { s += $NF } END { print s + 0 }'
+}
+last=-1 still=0
+for _ in $(seq 1 "${DEMO_SETTLE_MAX_S:-300}"); do
+  now=$(pipeline_count)
+  if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0 last=$now; fi
+  [ "$still" -ge 5 ] && break
+  sleep 1
+done
 kill "$live_pid" 2>/dev/null || true
 live_pid=
 kill "$watch_pid" 2>/dev/null || true

@@ -75,7 +75,8 @@ export type ServiceName =
   | 'recommendations'
   | 'risk'
   | 'execution'
-  | 'portfolio';
+  | 'portfolio'
+  | 'console';
 
 export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
   'price-stream': {
@@ -177,6 +178,22 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     // Singleton: applies fills in order from one consumer.
     replicas: 1,
     startupSeconds: 60,
+  },
+  console: {
+    httpPort: 8029,
+    grpcPort: 9029,
+    description: 'operator console at /dashboard: sign-in, roles, live views, audited actions',
+    // Starts without the others: it shows an absent service as unreachable.
+    dependsOn: [],
+    owns: ['console_audit'],
+    nodeOptions: '',
+    // It calls these on the operator's behalf (the browser never holds the API key).
+    calls: ['price-stream', 'risk', 'execution', 'portfolio'],
+    env: {},
+    resources: SMALL,
+    // Stateless apart from each replica's SSE connections; sessions are signed tokens.
+    replicas: 1,
+    startupSeconds: 30,
   },
 };
 

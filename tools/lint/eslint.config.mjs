@@ -51,6 +51,38 @@ export default tseslint.config(
     },
   },
   {
+    // Engines and the kit's pure core run in one process with no network and no datastore (the
+    // backtester): nothing they import may load an I/O package. tests/engine-isolation.test.ts checks
+    // the built modules too.
+    files: [
+      'services/*/src/engine/**/*.ts',
+      'shared/src/{core,errors,describe,json-input,channels,book-channel,feed-channel,trace}.ts',
+      'shared/src/domain/**/*.ts',
+      'shared/src/bus/{envelope,types}.ts',
+    ],
+    ignores: ['**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@cte/shared', message: 'engines import the pure kit: @cte/shared/core' }],
+          patterns: [
+            {
+              regex: '^(mysql2|ioredis|express|@grpc|grpc-health-check|prom-client|pino|lru-cache|ccxt|ws|kafkajs|adm-zip)(/|$)',
+              message: 'an I/O package: engines and the pure kit stay importable with no network or datastore',
+            },
+            {
+              regex: '^(node:)?(fs|net|http|https|http2|tls|dgram|dns|child_process|worker_threads|cluster)(/|$)',
+              message: 'I/O: engines and the pure kit take data in and hand results out; the adapters do I/O',
+            },
+            { regex: '(^|/)adapters(/|$)', message: 'engines do not depend on adapters (the dependency goes the other way)' },
+            { regex: '^@cte/[a-z-]+/(dist|src)/', message: "a service's engine is imported as @cte/<service>/engine" },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/__tests__/**/*.ts', 'tests/**/*.ts'],
     rules: {
       // Jest's asymmetric matchers (expect.any, expect.stringMatching, expect.objectContaining, ...) are

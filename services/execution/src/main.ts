@@ -42,8 +42,14 @@ interface LatestPrice {
   ts: number;
 }
 
-/** The live venues (TRADING_MODE=live), markets loaded and user streams started; one Venue for the service. */
-async function startLiveVenues(live: LiveConfig, logger: Logger, registry: Registry, latest: ReadonlyMap<Symbol, LatestPrice>, stopping: () => boolean): Promise<Venue> {
+interface LiveVenues {
+  venue: Venue;
+  /** Loads every venue's markets and starts its user stream; retries an unreachable venue, throws on a symbol a venue does not list. */
+  start(stopping: () => boolean): Promise<void>;
+}
+
+/** The live venues (TRADING_MODE=live) as one Venue for the service; nothing is sent until `start`. */
+async function createLiveVenues(live: LiveConfig, logger: Logger, registry: Registry, latest: ReadonlyMap<Symbol, LatestPrice>): Promise<LiveVenues> {
   const metrics = createCcxtVenueMetrics(registry, live.venues.map((v) => v.id));
   const venues: Array<{ venue: CcxtVenue; symbols: Symbol[] }> = [];
   for (const v of live.venues) {
@@ -61,21 +67,25 @@ async function startLiveVenues(live: LiveConfig, logger: Logger, registry: Regis
       metrics,
       referencePrice: (s) => latest.get(s)?.price,
     });
-    // Markets are needed before any order; a venue that does not answer yet is retried, a symbol it does not list stops the start.
-    for (let attempt = 1; ; attempt++) {
-      if (stopping()) break;
-      try {
-        await venue.start();
-        break;
-      } catch (err) {
-        if (err instanceof InvalidArgumentError) throw err;
-        logger.error({ venue: v.id, attempt, err: venue.describe(err) }, 'live venue not reachable; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
-      }
-    }
     venues.push({ venue, symbols: v.symbols });
   }
-  return venues.length === 1 ? venues[0]!.venue : new VenueRouter(venues);
+  return {
+    venue: venues.length === 1 ? venues[0]!.venue : new VenueRouter(venues),
+    start: async (stopping) => {
+      for (const { venue } of venues) {
+        for (let attempt = 1; !stopping(); attempt++) {
+          try {
+            await venue.start();
+            break;
+          } catch (err) {
+            if (err instanceof InvalidArgumentError) throw err;
+            logger.error({ venue: venue.name, attempt, err: venue.describe(err) }, 'live venue not reachable; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
+          }
+        }
+      }
+    },
+  };
 }
 
 async function main(cfg: ExecutionConfig): Promise<void> {
@@ -106,7 +116,8 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   const symbols = new SymbolDirectory(await repo.tradedSymbols());
   const latest = new Map<Symbol, LatestPrice>();
   const mock = cfg.live ? undefined : new MockVenue({ venue: 'mock', precision, ...cfg.mock });
-  const venue: Venue = mock ?? (await startLiveVenues(cfg.live!, logger, registry, latest, () => lifecycle.isShuttingDown));
+  const live = cfg.live ? await createLiveVenues(cfg.live, logger, registry, latest) : undefined;
+  const venue: Venue = mock ?? live!.venue;
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
     repo,
@@ -200,6 +211,8 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   await tradingState.start();
   httpHandle = await http.listen(cfg.httpPort);
   const grpcPort = await grpcKit.listen(cfg.grpcPort);
+  // Live: the venues' markets are needed before reconciliation and any order (/ready waits on `reconciled`).
+  if (live) await live.start(() => lifecycle.isShuttingDown);
   // Ready only after this (readiness check `reconciled`); retried while MySQL is unavailable.
   for (let attempt = 1; ; attempt++) {
     if (lifecycle.isShuttingDown) return;

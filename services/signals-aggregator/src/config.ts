@@ -43,7 +43,7 @@ export interface SignalsAggregatorConfig extends BaseConfig {
   expectedSources: number;
   /** With expectedSources 0: sources that reported within this many bars are expected. */
   learnWindowBars: number;
-  /** A signal this many bars newer decides a pending bar. */
+  /** A signal (any source) this many bars newer decides a pending bar; 0 = off. */
   deadlineBars: number;
   /** Price data time after a bar's close that decides it; 0 = off. */
   decideGraceMs: number;
@@ -98,7 +98,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     decision: env.string('CONSENSUS_DECISION', { default: 'bar', pattern: /^(bar|signal)$/ }) as 'bar' | 'signal',
     expectedSources: env.int('CONSENSUS_EXPECTED_SOURCES', { default: 0, min: 0, max: 1000 }),
     learnWindowBars: env.int('CONSENSUS_LEARN_WINDOW_BARS', { default: 24, min: 1, max: 10_000 }),
-    deadlineBars: env.int('CONSENSUS_DEADLINE_BARS', { default: 1, min: 1, max: 1000 }),
+    deadlineBars: env.int('CONSENSUS_DEADLINE_BARS', { default: 0, min: 0, max: 1000 }),
     decideGraceMs: env.int('CONSENSUS_DECIDE_GRACE_MS', { default: 0, min: 0, max: 30 * 86_400_000 }),
   };
   env.done();

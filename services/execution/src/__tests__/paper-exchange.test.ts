@@ -211,3 +211,68 @@ describe('PaperExchange fresh prices', () => {
     expect(x.submit(o, 0)).toEqual({ accepted: false, reason: 'duplicate_order' });
   });
 });
+
+describe('PaperExchange data-time fills (issue 13)', () => {
+  const H = 3_600_000;
+  /** The demo's ticks of two hourly bars: open, low, high, close of each. */
+  const ticks: Array<[string, number]> = [
+    ['10000', T0],
+    ['9950', T0 + 15 * 60_000],
+    ['10100', T0 + 30 * 60_000],
+    ['10050', T0 + H - 1],
+    ['10060', T0 + H],
+    ['10010', T0 + H + 15 * 60_000],
+    ['10200', T0 + H + 30 * 60_000],
+  ];
+  const fingerprint = (fills: ReadonlyArray<{ price: Dec; qty: Dec; fee: Dec; ts: number }>) => fills.map((f) => `${f.qty.toFixed()}@${f.price.toFixed()}+${f.fee.toFixed()}#${f.ts}`);
+
+  /** Feeds the first `arrivedTicks` ticks, submits the order with data time T0 + 1 h, then the rest. */
+  function fillsWhenOrderArrivesAfter(arrivedTicks: number, o: PaperOrder) {
+    const x = exchange();
+    const fills = [];
+    for (const [p, ts] of ticks.slice(0, arrivedTicks)) fills.push(...x.onPrice(BTC, d(p), ts, 0));
+    fills.push(...accepted(x.submit(o, 0, T0 + H)).fills);
+    for (const [p, ts] of ticks.slice(arrivedTicks)) fills.push(...x.onPrice(BTC, d(p), ts, 0));
+    return fills;
+  }
+
+  it('fills at the first price at or after the order data time, wherever the order arrives among the ticks', () => {
+    const results = [];
+    for (let arrived = 0; arrived <= ticks.length; arrived++) {
+      n = 100; // the same order id each time
+      results.push(fingerprint(fillsWhenOrderArrivesAfter(arrived, order({ qty: d('0.1') }))));
+    }
+    // 10060 (the tick at T0 + 1 h) + 5.1006 bps slippage (5 + 10 × 1,006/100,000).
+    expect(results[0]).toEqual(['0.1@10065.1312036+1.00651312036#' + (T0 + H)]);
+    for (const r of results) expect(r).toEqual(results[0]);
+  });
+
+  it('a large order takes the liquidity of successive prices from its data time on, the same whenever it arrives', () => {
+    const results = [];
+    for (let arrived = 0; arrived <= ticks.length; arrived++) {
+      n = 200;
+      results.push(fingerprint(fillsWhenOrderArrivesAfter(arrived, order({ qty: d('25') }))));
+    }
+    expect(results[0]!.length).toBeGreaterThan(1);
+    for (const r of results) expect(r).toEqual(results[0]);
+  });
+
+  it('without a data time, an order still fills at the latest price (the timing-dependent behaviour)', () => {
+    const x = exchange();
+    for (const [p, ts] of ticks.slice(0, 6)) x.onPrice(BTC, d(p), ts, 0);
+    const f = accepted(x.submit(order(), 0)).fills[0]!;
+    expect(f.ts).toBe(T0 + H + 15 * 60_000);
+  });
+
+  it('an order with a data time and no price yet waits for it instead of being refused', () => {
+    const x = exchange();
+    const r = accepted(x.submit(order(), 0, T0));
+    expect(r.fills).toEqual([]);
+    expect(x.openOrders(BTC)).toHaveLength(1);
+    expect(x.onPrice(BTC, d('10000'), T0 - 1, 0)).toEqual([]);
+    const fills = x.onPrice(BTC, d('10000'), T0, 0);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]!.ts).toBe(T0);
+    expect(x.openOrders(BTC)).toHaveLength(0);
+  });
+});

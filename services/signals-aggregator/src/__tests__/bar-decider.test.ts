@@ -49,21 +49,17 @@ function barsOfSignals(bars: number): SignalMessage[] {
 }
 
 /**
- * Arrival order: each source publishes its bars in order (one ordered stream per source), but the
- * sources interleave randomly; `jitter` lets a signal overtake up to that many others of other bars.
+ * Arrival order: each source publishes its bars in order, but the sources interleave at random,
+ * so one source may run any number of bars ahead of another (as the ML model runs ahead of the
+ * slower strategy agents in the demo).
  */
 function interleave(signals: readonly SignalMessage[], seed: number): SignalMessage[] {
   const r = rng(seed);
   const queues = AGENTS.map((a) => signals.filter((s) => s.agent_id === a));
   const out: SignalMessage[] = [];
-  // Never more than one bar apart between sources: a source is at most one bar behind the others
-  // (the generator emits a bar's signals before the next bar's), otherwise any order.
   while (queues.some((q) => q.length > 0)) {
-    const heads = queues.map((q, i) => ({ q, i })).filter((x) => x.q.length > 0);
-    const minBar = Math.min(...heads.map((x) => x.q[0]!.bar_time));
-    const eligible = heads.filter((x) => x.q[0]!.bar_time === minBar);
-    const pick = eligible[Math.floor(r() * eligible.length)]!;
-    out.push(pick.q.shift()!);
+    const heads = queues.filter((q) => q.length > 0);
+    out.push(heads[Math.floor(r() * heads.length)]!.shift()!);
   }
   return out;
 }
@@ -114,17 +110,22 @@ describe('BarDecider + ConsensusEngine.decide', () => {
 
   it('learning the expected sources from the data gives the same decisions as configuring them', () => {
     const configured = run(signals, { expectedSources: 3 });
+    // The sources start together (their first bar arrives first), then run at any relative pace:
+    // a source the aggregator has never heard of cannot be waited for.
+    const firstBar = signals.filter((s) => s.bar_time === T0);
     for (let seed = 100; seed < 110; seed++) {
-      const learned = run(interleave(signals, seed), {});
+      const learned = run([...firstBar, ...interleave(signals.filter((s) => s.bar_time !== T0), seed)], {});
       expect(learned.late).toEqual([]);
       expect(learned.decisions.map(essence)).toEqual(configured.decisions.map(essence));
     }
     // The first bar of a series has nothing to learn from: it waits for the next bar.
     const d = new BarDecider();
     expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 })).ready).toEqual([]);
-    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + MIN })).ready.map((b) => b.reason)).toEqual(['superseded']);
-    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + 2 * MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([
-      [T0 + MIN, 'superseded'],
+    // Once a source moves past it, it is complete; the next bar is complete as soon as the
+    // sources learned on the first have reported.
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([
+      [T0, 'complete'],
+      [T0 + MIN, 'complete'],
     ]);
   });
 
@@ -163,8 +164,20 @@ describe('BarDecider + ConsensusEngine.decide', () => {
     expect(done.ready.map((b) => [b.barTime, b.signals.map((s) => s.agent_id)])).toEqual([[T0 + MIN, ['agent_a', 'agent_b']]]);
   });
 
-  it('an incomplete bar is decided when a newer bar starts (superseded), and decisions stay in bar order', () => {
+  it('a source moving past a bar completes it for that source; a silent source holds it until the deadline', () => {
     const d = new BarDecider({ expectedSources: 2 });
+    d.add(sig({ agent_id: 'agent_a', bar_time: T0 }));
+    // agent_b skips T0: its first signal is for T0+1, so T0 has all it will get.
+    expect(d.add(sig({ agent_id: 'agent_b', bar_time: T0 + MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([[T0, 'complete']]);
+    // agent_a moves past T0+1, which agent_b reported: complete.
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + 2 * MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([[T0 + MIN, 'complete']]);
+    // agent_b silent from here: agent_a runs ahead, nothing is decided without a deadline.
+    for (let b = 3; b < 6; b++) expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + b * MIN })).ready).toEqual([]);
+    expect(d.pendingBars()).toBe(4);
+  });
+
+  it('with CONSENSUS_DEADLINE_BARS, an incomplete bar is decided when a newer bar starts (superseded), in bar order', () => {
+    const d = new BarDecider({ expectedSources: 2, deadlineBars: 1 });
     expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 })).ready).toEqual([]);
     const r = d.add(sig({ agent_id: 'agent_a', bar_time: T0 + MIN }));
     expect(r.ready.map((b) => [b.barTime, b.reason])).toEqual([[T0, 'superseded']]);
@@ -201,7 +214,8 @@ describe('BarDecider + ConsensusEngine.decide', () => {
 
   it('rejects bad options', () => {
     expect(() => new BarDecider({ expectedSources: -1 })).toThrow(RangeError);
-    expect(() => new BarDecider({ deadlineBars: 0 })).toThrow(RangeError);
+    expect(() => new BarDecider({ deadlineBars: -1 })).toThrow(RangeError);
+    expect(() => new BarDecider({ maxPendingBars: 0 })).toThrow(RangeError);
     expect(() => new BarDecider({ learnWindowBars: 0 })).toThrow(RangeError);
     expect(() => new BarDecider({ graceMs: -1 })).toThrow(RangeError);
   });

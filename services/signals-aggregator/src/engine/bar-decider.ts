@@ -4,11 +4,14 @@
  * Signals are collected per bar. A bar is decided exactly once, in bar order per (symbol,
  * timeframe), as soon as one of these holds (all in data time, never wall time):
  *
- * - complete: every expected source has reported for it. Expected = `expectedSources` distinct
- *   sources when that is > 0; otherwise the sources that reported for this symbol and timeframe
- *   within the last `learnWindowBars` bars (learned from the data; the first bar of a series has
- *   nothing to learn from, so it waits for the next bar);
- * - superseded: a signal arrived for a bar `deadlineBars` or more bars newer;
+ * - complete: every expected source has reported for it, or has moved past it (reported for a
+ *   newer bar: each source publishes its bars in order, so it will not report this one). Expected
+ *   = `expectedSources` distinct sources when that is > 0; otherwise the sources that reported for
+ *   this symbol and timeframe within the last `learnWindowBars` bars (learned from the data; the
+ *   first bar of a series has nothing to learn from, so it waits until a source moves past it);
+ * - superseded (only when deadlineBars > 0): a signal arrived for a bar `deadlineBars` or more
+ *   bars newer, from any source;
+ * - overflow: more than `maxPendingBars` bars of the series are waiting (the oldest is decided);
  * - deadline: a price of the symbol at or after the bar's close + `graceMs` (only when graceMs > 0;
  *   off by default because pub/sub prices race the signal stream);
  * - an older bar is decided: earlier bars are decided first (deciding bar B forces every pending
@@ -28,13 +31,15 @@ export interface BarDeciderOptions {
   expectedSources?: number;
   /** With expectedSources 0: a source is expected when it reported within this many bars. Default 24. */
   learnWindowBars?: number;
-  /** A signal this many bars newer than a pending bar decides it. Default 1. */
+  /** A signal (of any source) this many bars newer than a pending bar decides it; 0 = off. Default 0. */
   deadlineBars?: number;
+  /** Bound on undecided bars per (symbol, timeframe). Default 10,000. */
+  maxPendingBars?: number;
   /** Price data time after a bar's close that decides it; 0 = off. Default 0. */
   graceMs?: number;
 }
 
-export type DecideReason = 'complete' | 'superseded' | 'deadline' | 'ordered';
+export type DecideReason = 'complete' | 'superseded' | 'deadline' | 'ordered' | 'overflow';
 
 export interface ReadyBar {
   symbol: Symbol;
@@ -68,10 +73,11 @@ export class BarDecider {
   private readonly o: Required<BarDeciderOptions>;
 
   constructor(opts: BarDeciderOptions = {}) {
-    this.o = { expectedSources: 0, learnWindowBars: 24, deadlineBars: 1, graceMs: 0, ...opts };
+    this.o = { expectedSources: 0, learnWindowBars: 24, deadlineBars: 0, graceMs: 0, maxPendingBars: 10_000, ...opts };
     if (!(Number.isInteger(this.o.expectedSources) && this.o.expectedSources >= 0)) throw new RangeError(`expectedSources must be an integer >= 0, got ${this.o.expectedSources}`);
     if (!(Number.isInteger(this.o.learnWindowBars) && this.o.learnWindowBars >= 1)) throw new RangeError(`learnWindowBars must be an integer >= 1, got ${this.o.learnWindowBars}`);
-    if (!(Number.isInteger(this.o.deadlineBars) && this.o.deadlineBars >= 1)) throw new RangeError(`deadlineBars must be an integer >= 1, got ${this.o.deadlineBars}`);
+    if (!(Number.isInteger(this.o.deadlineBars) && this.o.deadlineBars >= 0)) throw new RangeError(`deadlineBars must be an integer >= 0, got ${this.o.deadlineBars}`);
+    if (!(Number.isInteger(this.o.maxPendingBars) && this.o.maxPendingBars >= 1)) throw new RangeError(`maxPendingBars must be an integer >= 1, got ${this.o.maxPendingBars}`);
     if (!(Number.isFinite(this.o.graceMs) && this.o.graceMs >= 0)) throw new RangeError(`graceMs must be >= 0, got ${this.o.graceMs}`);
   }
 
@@ -126,7 +132,11 @@ export class BarDecider {
     }
     if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
     if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
-    return { status, ready: this.collect(s, signal.bar_time - (this.o.deadlineBars - 1) * s.tfMs) };
+    const ready: ReadyBar[] = [];
+    if (s.pending.size > this.o.maxPendingBars) ready.push(...this.collect(s, Math.min(...s.pending.keys()) + 1, 'overflow'));
+    const forceBefore = this.o.deadlineBars > 0 ? signal.bar_time - (this.o.deadlineBars - 1) * s.tfMs : -Infinity;
+    ready.push(...this.collect(s, forceBefore));
+    return { status, ready };
   }
 
   /** A price of `symbol` at data time `ts`: with graceMs > 0, decides bars whose deadline passed. */
@@ -181,10 +191,13 @@ export class BarDecider {
   }
 
   private complete(s: Series, barTime: number, signals: ReadonlyMap<string, SignalMessage>): boolean {
-    if (this.o.expectedSources > 0) return signals.size >= this.o.expectedSources;
-    if (barTime <= s.firstBar && s.decidedThrough === -Infinity) return false;
+    // Sources that moved past the bar without reporting on it count as done with it.
+    let movedPast = 0;
+    for (const [agent, last] of s.lastSeen) if (last > barTime && !signals.has(agent)) movedPast++;
+    if (this.o.expectedSources > 0) return signals.size + movedPast >= this.o.expectedSources;
+    if (barTime <= s.firstBar && s.decidedThrough === -Infinity && movedPast === 0 && ![...signals.keys()].some((a) => s.lastSeen.get(a)! > barTime)) return false;
     const from = barTime - this.o.learnWindowBars * s.tfMs;
-    for (const [agent, last] of s.lastSeen) if (last >= from && !signals.has(agent)) return false;
+    for (const [agent, last] of s.lastSeen) if (last >= from && last <= barTime && !signals.has(agent)) return false;
     return signals.size > 0;
   }
 

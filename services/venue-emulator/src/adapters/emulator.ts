@@ -16,6 +16,7 @@ import { loadVenueCaptures, type CaptureSource } from './captures';
 import type { EmulatorMetrics } from './metrics';
 import { BinanceUsPrivate } from './private/binanceus';
 import { CoinbasePrivate } from './private/coinbase';
+import { KucoinPrivate } from './private/kucoin';
 import type { AccountConfig } from './private/accounts';
 import { ReplayDriver, type ReplayVenue } from './replay-driver';
 import { VenueServer } from './venue-server';
@@ -92,6 +93,7 @@ export class Emulator {
   readonly privateSides = new Map<VenueId, BinanceUsPrivate>();
   /** Coinbase's private side (the private admin routes and VENUE_EMULATOR_ACCOUNTS serve Binance.US only so far). */
   coinbasePrivate: CoinbasePrivate | undefined;
+  kucoinPrivate: KucoinPrivate | undefined;
   private readonly venues: ReplayVenue[] = [];
   private driver!: ReplayDriver;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -120,7 +122,9 @@ export class Emulator {
       }
       const cb = b.venue === 'coinbase' ? new CoinbasePrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
       if (cb) this.coinbasePrivate = cb;
-      const server = new VenueServer({ codec: CODECS[b.venue], state, faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now, restDelayMs: this.o.restDelayMs, privateSide: privateSide ?? cb, privateWs: cb });
+      const kc = b.venue === 'kucoin' ? new KucoinPrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
+      if (kc) this.kucoinPrivate = kc;
+      const server = new VenueServer({ codec: CODECS[b.venue], state, faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now, restDelayMs: this.o.restDelayMs, privateSide: privateSide ?? cb ?? kc, privateWs: cb });
       this.venues.push({ venue: b.venue, state, server, replayer: replayers[i] as Replayer });
       this.extras.set(b.venue, { barMarkets: b.barMarkets, synthetic: b.synthetic });
     });

@@ -65,6 +65,7 @@ export interface CoinbasePrivateApiOptions {
 }
 
 /** jose is ESM-only: loaded once, on first use, with a dynamic import (this package compiles to CommonJS). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- the lint parser cannot read import attributes in a type query
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 let jose: Promise<Jose> | undefined;
 function loadJose(): Promise<Jose> {

@@ -1,4 +1,4 @@
-// The emulator's private (account) side: one matching exchange, Binance.US and Coinbase APIs and wires.
+// The emulator's private (account) side: one matching exchange, the Binance.US, Coinbase and KuCoin APIs and wires.
 export * from './types';
 export * from './exchange';
 export * from './rules';
@@ -9,3 +9,5 @@ export * from './binanceus-api';
 export * from './binanceus-wire';
 export * from './coinbase-api';
 export * from './coinbase-wire';
+export * from './kucoin-api';
+export * from './kucoin-wire';

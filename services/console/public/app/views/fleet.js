@@ -1,0 +1,29 @@
+import { api } from '../api.js';
+import { fmtDuration, h, table, toast } from '../dom.js';
+
+export function fleetView(root, ctx) {
+  const summary = h('p', { class: 'muted', id: 'fleet-summary', text: 'probing…' });
+  const holder = h('div');
+  root.append(h('h2', { text: 'Fleet' }), summary, holder);
+  let stopped = false;
+  async function load() {
+    try {
+      const f = await api('fleet');
+      if (stopped) return;
+      const ready = f.services.filter((s) => s.ready).length;
+      summary.textContent = `${ready} of ${f.services.length} services ready · console ${f.console.version}, up ${fmtDuration(f.console.uptime_s)}, ${f.console.live_clients} live page(s)`;
+      holder.replaceChildren(table('Services: health and readiness', ['Service', 'State', 'Version', 'Uptime', 'Reason'],
+        f.services.map((s) => [
+          h('span', { text: s.service }),
+          h('span', { class: `state ${s.ready ? 'ok' : s.reachable ? 'warn' : 'bad'}`, 'data-service': s.service, text: s.ready ? 'ready' : s.reachable ? 'not ready' : 'unreachable' }),
+          s.version, fmtDuration(s.uptime_s), s.reason,
+        ])));
+    } catch (e) {
+      if (e.status === 401) ctx.onAuthLost('Session expired: sign in again');
+      else toast(e.message);
+    }
+  }
+  void load();
+  const timer = setInterval(load, 5000);
+  return () => { stopped = true; clearInterval(timer); };
+}

@@ -1,0 +1,4 @@
+export * from './roles';
+export * from './operators';
+export * from './validate';
+export * from './login-throttle';
