@@ -9,6 +9,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY services/console/package.json services/console/
 COPY services/execution/package.json services/execution/
 COPY services/portfolio/package.json services/portfolio/
 COPY services/price-stream/package.json services/price-stream/
@@ -18,6 +19,7 @@ COPY services/signal-generator/package.json services/signal-generator/
 COPY services/signals-aggregator/package.json services/signals-aggregator/
 COPY services/venue-emulator/package.json services/venue-emulator/
 COPY shared/package.json shared/
+COPY tools/backtest/package.json tools/backtest/
 COPY tools/bench/package.json tools/bench/
 COPY tools/deploy/package.json tools/deploy/
 COPY tools/fleet/package.json tools/fleet/
@@ -33,6 +35,7 @@ ARG SERVICE
 RUN test -n "$SERVICE" || { echo "--build-arg SERVICE=<name> is required" >&2; exit 1; }
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/services/console/package.json services/console/
 COPY --from=build /app/services/execution/package.json services/execution/
 COPY --from=build /app/services/portfolio/package.json services/portfolio/
 COPY --from=build /app/services/price-stream/package.json services/price-stream/
@@ -42,6 +45,7 @@ COPY --from=build /app/services/signal-generator/package.json services/signal-ge
 COPY --from=build /app/services/signals-aggregator/package.json services/signals-aggregator/
 COPY --from=build /app/services/venue-emulator/package.json services/venue-emulator/
 COPY --from=build /app/shared/package.json shared/
+COPY --from=build /app/tools/backtest/package.json tools/backtest/
 COPY --from=build /app/tools/bench/package.json tools/bench/
 COPY --from=build /app/tools/deploy/package.json tools/deploy/
 COPY --from=build /app/tools/fleet/package.json tools/fleet/

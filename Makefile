@@ -7,7 +7,7 @@ export MYSQL_URL ?= mysql://cte:cte@127.0.0.1:3306/crypto_trading
 export REDIS_URL ?= redis://127.0.0.1:6379
 export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps datastores python-xgboost build typecheck lint test demo sandbox fleet bench migrate train clean generate
+.PHONY: help deps datastores python-xgboost build typecheck lint test demo sandbox fleet bench migrate train clean generate backtest
 
 MODEL_DIR ?= services/signal-generator/models
 TRAIN_DIR := .cache/train
@@ -52,6 +52,11 @@ sandbox: migrate ## the demo with live market data over the wire: the venue emul
 
 fleet: migrate ## run the whole fleet without end, for development (Ctrl-C stops it)
 	bash scripts/demo.sh --fleet
+
+backtest: build ## the fleet's engines in one process over the demo's bars and settings (same env as make demo); BACKTEST_ARGS="--start ... --end ... --json out.json" for more
+	REPLAY_FILES=$${REPLAY_FILES:-services/price-stream/data/replay/coinbase_btcusd_1h.csv} REPLAY_START=$${DEMO_START:-2019-08-20T00:00:00Z} \
+	TIMEFRAMES=$${TIMEFRAMES:-1h,4h,1d} SIGNAL_TIMEFRAMES=$${SIGNAL_TIMEFRAMES:-1h} PRICE_TIMEFRAME=$${PRICE_TIMEFRAME:-1h} ALLOW_SHORT=$${ALLOW_SHORT:-true} \
+	node tools/backtest/dist/cli.js $(BACKTEST_ARGS)
 
 bench: build datastores ## run the benchmarks; prints tables and writes bench-results.json
 	@rm -f bench-results.json

@@ -15,7 +15,8 @@ module.exports = {
     '^@cte/shared$': '<rootDir>/shared/src/index.ts',
     '^@cte/shared/core$': '<rootDir>/shared/src/core.ts',
     '^@cte/(testkit|fleet|bench)$': '<rootDir>/tools/$1/src/index.ts',
-    '^@cte/price-stream/dist/(.*)$': '<rootDir>/services/price-stream/src/$1',
+    // A service's modules by path (package.json "exports" ./dist/*), e.g. price-stream's readers.
+    '^@cte/([a-z-]+)/dist/(.*)$': '<rootDir>/services/$1/src/$2',
     // A service's pure engine (package.json "exports" ./engine).
     '^@cte/([a-z-]+)/engine$': '<rootDir>/services/$1/src/engine/index.ts',
   },

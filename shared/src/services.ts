@@ -35,6 +35,18 @@ export interface ServiceDeclaration {
   replicas: number;
   /** Seconds the service may take to start (startupProbe budget: migrations, model loading, history). */
   startupSeconds: number;
+  /**
+   * A Secret only this service mounts, besides the fleet's shared one (least privilege: no other
+   * workload references it). Optional at run time: without it the service runs without those variables.
+   */
+  ownSecret?: OwnSecret;
+}
+
+export interface OwnSecret {
+  /** Kubernetes Secret name; compose reads `.env.<name>` beside the compose file. */
+  name: string;
+  /** The variables it holds. Names only: values never live in the repository. */
+  keys: readonly string[];
 }
 
 export interface ResourceSpec {
@@ -164,6 +176,20 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     // Singleton: one outbox relay and one mock venue order book.
     replicas: 1,
     startupSeconds: 60,
+    // TRADING_MODE=live: venue keys and the acknowledgement (services/execution/README.md, Live venues).
+    ownSecret: {
+      name: 'cte-venue-keys',
+      keys: [
+        'BINANCEUS_API_KEY',
+        'BINANCEUS_API_SECRET',
+        'COINBASE_API_KEY',
+        'COINBASE_API_SECRET',
+        'KUCOIN_API_KEY',
+        'KUCOIN_API_SECRET',
+        'KUCOIN_API_PASSPHRASE',
+        'LIVE_TRADING_ACK',
+      ],
+    },
   },
   portfolio: {
     httpPort: 8026,
@@ -189,7 +215,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     nodeOptions: '',
     // It calls these on the operator's behalf (the browser never holds the API key).
     calls: ['price-stream', 'risk', 'execution', 'portfolio'],
-    env: {},
+    // Its Fleet view probes every service's /health and /ready by service name.
+    env: { CONSOLE_PEER_HOSTS: 'service-name' },
     resources: SMALL,
     // Stateless apart from each replica's SSE connections; sessions are signed tokens.
     replicas: 1,

@@ -30,7 +30,9 @@ function envFor(name: ServiceName, extra: Record<string, string> = {}): Record<s
     ...peerAddressEnv((n) => ports.get(n)?.grpc),
     ...(name === 'price-stream' ? { REPLAY_FILES: HOURLY, TIMEFRAMES: '1h', BAR_FLUSH_MS: '50' } : {}),
     ...(name === 'signal-generator' ? { MODEL_DIR, WARM_START_BARS: '300', SIGNAL_TIMEFRAMES: '1h' } : {}),
-    ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),
+    // One decision per bar (issue 13): over these 14 days the four seeded sources rarely agree on
+    // a bar, so a lone BUY/SELL source may decide (quorum 1) and the path gets trades to check.
+    ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h', CONSENSUS_MIN_QUORUM: '1' } : {}),
     ...(name === 'recommendations' ? { ALLOW_SHORT: 'true', REC_TIMEFRAME: '1h' } : {}),
     ...extra,
   };

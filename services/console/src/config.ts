@@ -72,14 +72,25 @@ export function readConfig(source: Record<string, string | undefined> = process.
   const secret = env.optionalString(SESSION_SECRET_ENV);
   if (secret === undefined) env.problem(SESSION_SECRET_ENV, `is required: at least ${MIN_SESSION_SECRET_BYTES} random bytes (e.g. openssl rand -base64 48)`);
   else if (Buffer.byteLength(secret) < MIN_SESSION_SECRET_BYTES) env.problem(SESSION_SECRET_ENV, `must be at least ${MIN_SESSION_SECRET_BYTES} bytes`);
-  const peer = (name: ServiceName): string => env.string(`${envPrefix(name)}_GRPC_ADDR`, { default: `127.0.0.1:${SERVICES[name].grpcPort}`, pattern: ADDR });
-  const peers = { priceStream: peer('price-stream'), risk: peer('risk'), execution: peer('execution'), portfolio: peer('portfolio') };
-  // Each service's HTTP URL: <NAME>_HTTP_URL, else the host of its gRPC address (or 127.0.0.1) and its declared port.
+  // Deployments (compose, Kubernetes) reach each service by its name; a local fleet on loopback.
+  const hosts = env.oneOf('CONSOLE_PEER_HOSTS', ['loopback', 'service-name'] as const, { default: 'loopback' });
+  const defaultHost = (name: ServiceName): string => (hosts === 'service-name' ? name : '127.0.0.1');
+  // Literal names: tools/deploy checks that `calls` in the declaration lists exactly the peers read here.
+  const peer = (variable: string, name: ServiceName): string => env.string(variable, { default: `${defaultHost(name)}:${SERVICES[name].grpcPort}`, pattern: ADDR });
+  const peers = {
+    priceStream: peer('PRICE_STREAM_GRPC_ADDR', 'price-stream'),
+    risk: peer('RISK_GRPC_ADDR', 'risk'),
+    execution: peer('EXECUTION_GRPC_ADDR', 'execution'),
+    portfolio: peer('PORTFOLIO_GRPC_ADDR', 'portfolio'),
+  };
+  // Each service's HTTP URL for the Fleet view: <NAME>_HTTP_URL, else the host of its gRPC address
+  // (when the console calls it) or the default host, and its declared (or <NAME>_PORT) port.
+  const grpcAddrOf: Partial<Record<ServiceName, string>> = { 'price-stream': peers.priceStream, risk: peers.risk, execution: peers.execution, portfolio: peers.portfolio };
   const probeTargets = (Object.keys(SERVICES) as ServiceName[])
     .filter((s) => s !== 'console')
     .map((service) => {
-      const grpcAddr = source[`${envPrefix(service)}_GRPC_ADDR`];
-      const host = grpcAddr && ADDR.test(grpcAddr.trim()) ? hostOf(grpcAddr.trim()) : '127.0.0.1';
+      const grpcAddr = grpcAddrOf[service];
+      const host = grpcAddr && ADDR.test(grpcAddr) ? hostOf(grpcAddr) : defaultHost(service);
       const port = source[`${envPrefix(service)}_PORT`]?.trim() || String(SERVICES[service].httpPort);
       return { service, url: env.url(`${envPrefix(service)}_HTTP_URL`, { default: `http://${host}:${port}`, protocols: ['http:', 'https:'] }).replace(/\/+$/, '') };
     });

@@ -7,6 +7,25 @@ import { IMAGE_TAG, imageFor, killAfterSeconds, type Obj, REDIS_URL, SANDBOX_PRO
 import { composeClientEnv, composeEmulator } from './sandbox';
 import { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT } from './monitoring';
 
+/**
+ * The env file holding a service's own Secret (its `ownSecret`), beside the compose file. Optional
+ * (compose >= 2.24): the service starts without it. `.env.*` keeps it out of the image build context
+ * (.dockerignore); its values never appear in the compose file.
+ */
+export const composeSecretEnvFile = (secretName: string): string => `./.env.${secretName}`;
+
+/**
+ * Declared defaults the shell may override (`TRADING_MODE=live docker compose up`): an env file
+ * cannot, since `environment` wins over `env_file`.
+ */
+export const COMPOSE_SHELL_SWITCHES: readonly string[] = ['TRADING_MODE'];
+
+function withShellSwitches(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const k of COMPOSE_SHELL_SWITCHES) if (out[k] !== undefined) out[k] = `\${${k}:-${out[k]}}`;
+  return out;
+}
+
 export function composeFile(): string {
   const services: Obj = {
     mysql: {
@@ -58,8 +77,9 @@ export function composeFile(): string {
     services[name] = {
       image: `${imageFor(name)}:${IMAGE_TAG}`,
       build: { context: '.', args: decl.nodeOptions ? { SERVICE: name, NODE_OPTIONS: decl.nodeOptions } : { SERVICE: name } },
+      ...(decl.ownSecret ? { env_file: [{ path: composeSecretEnvFile(decl.ownSecret.name), required: false }] } : {}),
       environment: {
-        ...serviceEnv(name),
+        ...withShellSwitches(serviceEnv(name)),
         // Sandbox clients: \`MARKET_SOURCE=ccxt docker compose --profile sandbox up\` points them at the emulator.
         ...composeClientEnv(name, serviceEnv(name)),
         MYSQL_URL: 'mysql://cte:${MYSQL_PASSWORD:-cte-dev-only}@mysql:3306/crypto_trading',

@@ -232,6 +232,8 @@ export function helmValues(): Obj {
             resources: resources(decl),
             calls: decl.calls.map((peer) => ({ name: peer, grpcPort: SERVICES[peer].grpcPort })),
             grpcCallers: grpcCallers(name),
+            // Its own Secret, referenced by this service's Deployment only (optional: true).
+            ...(decl.ownSecret ? { ownSecretName: decl.ownSecret.name } : {}),
           },
         ];
       }),
@@ -268,6 +270,7 @@ export function helmValuesSchema(): Obj {
         items: { type: 'object', additionalProperties: false, required: ['name', 'grpcPort'], properties: { name: { type: 'string' }, grpcPort: port } },
       },
       grpcCallers: { type: 'array', items: { type: 'string' } },
+      ownSecretName: { type: 'string', minLength: 1 },
     },
   };
   return {

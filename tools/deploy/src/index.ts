@@ -14,10 +14,10 @@ import { prometheusConfig } from './monitoring';
 import { yamlFile } from './common';
 
 export * from './common';
-export { composeFile } from './compose';
+export { COMPOSE_SHELL_SWITCHES, composeFile, composeSecretEnvFile } from './compose';
 export { dockerfile, npmWorkspaces, serviceWorkspaceDeps } from './dockerfile';
 export { CHART_YAML, HELM_TEMPLATES, helmSandboxTemplate, helmValues, helmValuesSchema } from './helm';
-export { DEFAULT_OVERLAY, k8sBase, overlays, topKustomization } from './k8s';
+export { DEFAULT_OVERLAY, k8sBase, overlays, ownSecretExampleFile, ownSecrets, topKustomization } from './k8s';
 export { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT, prometheusConfig } from './monitoring';
 export { BARS_FILE, BARS_MOUNT, BARS_SOURCE_DIR, CAPTURES_CLAIM, CAPTURES_MOUNT, declaredSandboxFlows, emulatorEnv, SANDBOX_OVERLAY, sandboxClientEnvs, sandboxObjects } from './sandbox';
 export { deploymentObject, helmDeploymentTemplate, k8sDeploymentParams, type DeploymentParams } from './workload';

@@ -4,6 +4,7 @@ import {
   COMMON_CONFIGMAP,
   containerSecurityContext,
   grpcCallers,
+  HEADER,
   IMAGE_TAG,
   imageFor,
   labels,
@@ -126,6 +127,35 @@ function migrationJob(): Obj {
   };
 }
 
+/** The services' own Secrets (the declaration's `ownSecret`), each referenced by its service only. */
+export function ownSecrets(): Array<{ service: ServiceName; name: string; keys: readonly string[] }> {
+  return SERVICE_NAMES.flatMap((service) => {
+    const s = SERVICES[service].ownSecret;
+    return s ? [{ service, name: s.name, keys: s.keys }] : [];
+  });
+}
+
+export const ownSecretExampleFile = (name: string): string => `${name}.example.yaml`;
+
+function ownSecretNote(service: ServiceName, name: string, keys: readonly string[]): string {
+  return `${HEADER}# Placeholder values only: the dev overlay applies them (and re-applying resets them), prod deletes
+# this object. Real values never go into the repository; create the Secret out of band:
+#   kubectl -n ${NAMESPACE} create secret generic ${name} \\
+${keys.map((k) => `#     --from-literal=${k}=...`).join(' \\\n')}
+# (or --from-file=<KEY>=<file>). Only ${service} mounts it, with optional: true: it starts without it.
+`;
+}
+
+function ownSecretExample(service: ServiceName, name: string, keys: readonly string[]): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, labels: labels(service, 'config'), annotations: { 'cte.dev/example': `placeholder values only: replace before use; mounted by ${service} only` } },
+    type: 'Opaque',
+    stringData: Object.fromEntries(keys.map((k) => [k, 'CHANGE_ME'])),
+  };
+}
+
 export function k8sBase(): Record<string, string> {
   const files: Record<string, string> = {};
   files['k8s/base/namespace.yaml'] = yamlFile({
@@ -150,6 +180,7 @@ export function k8sBase(): Record<string, string> {
       TRADING_API_KEY: 'CHANGE_ME_AT_LEAST_16_CHARS',
     },
   });
+  for (const secret of ownSecrets()) files[`k8s/base/${ownSecretExampleFile(secret.name)}`] = ownSecretNote(secret.service, secret.name, secret.keys) + yaml(ownSecretExample(secret.service, secret.name, secret.keys));
   files['k8s/base/migration-job.yaml'] = yamlFile(migrationJob());
   files['k8s/base/network-policies.yaml'] = yamlFile(...sharedPolicies(), ...SERVICE_NAMES.map(networkPolicy));
   for (const name of SERVICE_NAMES) {
@@ -188,7 +219,7 @@ export function overlays(): Record<string, string> {
       { target: { kind: 'ConfigMap', name: COMMON_CONFIGMAP }, patch: yaml([{ op: 'replace', path: '/data/LOG_LEVEL', value: 'debug' }]) },
     ],
   };
-  // Production: pinned tags, larger limits, and no example Secret (provide cte-secrets out of band).
+  // Production: pinned tags, larger limits, and no example Secrets (provide cte-secrets, and cte-venue-keys for live trading, out of band).
   const prod = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -196,7 +227,7 @@ export function overlays(): Record<string, string> {
     labels: [{ pairs: { 'cte.dev/environment': 'prod' } }],
     images: images(IMAGE_TAG),
     patches: [
-      { patch: yaml({ $patch: 'delete', apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET_NAME } }) },
+      ...[SECRET_NAME, ...ownSecrets().map((s) => s.name)].map((name) => ({ patch: yaml({ $patch: 'delete', apiVersion: 'v1', kind: 'Secret', metadata: { name } }) })),
       ...SERVICE_NAMES.map((name) => {
         const r = SERVICES[name].resources;
         return {

@@ -46,13 +46,20 @@ export interface DeploymentParams {
   resources: { requests: { cpu: Value; memory: Value }; limits: { cpu: Value; memory: Value } };
   startupFailureThreshold: Value;
   runAsUser: Value;
+  /** The fleet's shared Secret (cte-secrets). */
   secretName: Value;
+  /** A Secret only this workload mounts (the declaration's `ownSecret`), optional at run time. */
+  ownSecretName?: Value;
+  /** Helm: puts the ownSecretName entry of envFrom under a template condition (HelmActions.optionalItem). */
+  optionalItem?: (item: Obj) => Value;
   terminationGracePeriodSeconds: Value;
 }
 
 export function deploymentObject(p: DeploymentParams): Obj {
   const probe = (path: string) => ({ httpGet: { path, port: 'http' } });
   const data = p.dataVolumes ?? [];
+  // optional: the pod starts without it (e.g. execution in TRADING_MODE=mock needs no venue keys).
+  const own: Obj[] = p.ownSecretName === undefined ? [] : [{ secretRef: { name: p.ownSecretName, optional: true } }];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -83,7 +90,7 @@ export function deploymentObject(p: DeploymentParams): Obj {
                 ...(p.grpcPort === undefined ? [] : [{ name: 'grpc', containerPort: p.grpcPort, protocol: 'TCP' }]),
                 ...(p.extraPorts ?? []).map((x) => ({ name: x.name, containerPort: x.port, protocol: 'TCP' })),
               ],
-              envFrom: [{ configMapRef: { name: COMMON_CONFIGMAP } }, { configMapRef: { name: p.name } }, { secretRef: { name: p.secretName } }],
+              envFrom: [{ configMapRef: { name: COMMON_CONFIGMAP } }, { configMapRef: { name: p.name } }, { secretRef: { name: p.secretName } }, ...own.map((x) => (p.optionalItem ? p.optionalItem(x) : x))],
               resources: p.resources,
               startupProbe: { ...probe(PROBES.liveness), periodSeconds: 5, failureThreshold: p.startupFailureThreshold },
               livenessProbe: { ...probe(PROBES.liveness), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
@@ -117,6 +124,7 @@ export function k8sDeploymentParams(name: ServiceName): DeploymentParams {
     startupFailureThreshold: Math.ceil(decl.startupSeconds / 5),
     runAsUser: RUN_AS_USER,
     secretName: SECRET_NAME,
+    ...(decl.ownSecret ? { ownSecretName: decl.ownSecret.name } : {}),
     terminationGracePeriodSeconds: killAfterSeconds(),
   };
 }
@@ -127,6 +135,7 @@ export function k8sDeploymentParams(name: ServiceName): DeploymentParams {
  */
 export class HelmActions {
   private readonly actions: string[] = [];
+  private readonly items: Array<{ condition: string; item: Obj }> = [];
 
   /** `text` is the action as it must appear in the template, e.g. `{{ $svc.replicas }}`. */
   action(text: string): string {
@@ -134,8 +143,23 @@ export class HelmActions {
     return `__helm_action_${this.actions.length - 1}__`;
   }
 
+  /**
+   * A list item present only when `condition` (a template pipeline) holds. Stands for the item in
+   * a YAML sequence; `render` writes the item between `{{- if condition }}` and `{{- end }}`.
+   */
+  optionalItem(condition: string, item: Obj): string {
+    this.items.push({ condition, item });
+    return `__helm_item_${this.items.length - 1}__`;
+  }
+
   render(doc: unknown): string {
-    return yaml(doc).replace(/__helm_action_(\d+)__/g, (_m, i: string) => this.actions[Number(i)]!);
+    return yaml(doc)
+      .replace(/^( *)- __helm_item_(\d+)__$/gm, (_m, indent: string, i: string) => {
+        const { condition, item } = this.items[Number(i)]!;
+        const lines = [`{{- if ${condition} }}`, ...yaml([item]).trimEnd().split('\n'), '{{- end }}'];
+        return lines.map((l) => indent + l).join('\n');
+      })
+      .replace(/__helm_action_(\d+)__/g, (_m, i: string) => this.actions[Number(i)]!);
   }
 }
 
@@ -163,6 +187,9 @@ export function helmDeploymentTemplate(): string {
     startupFailureThreshold: h.action('{{ div (add $svc.startupSeconds 4) 5 }}'),
     runAsUser: h.action('{{ $.Values.runAsUser }}'),
     secretName: h.action('{{ $.Values.secretName }}'),
+    // Only services whose values carry ownSecretName (execution: its venue keys); null it to drop the reference.
+    ownSecretName: h.action('{{ $svc.ownSecretName }}'),
+    optionalItem: (item) => h.optionalItem('hasKey $svc "ownSecretName"', item),
     terminationGracePeriodSeconds: h.action('{{ $.Values.terminationGracePeriodSeconds }}'),
   };
   return `{{- range $name, $svc := .Values.services }}\n---\n${h.render(deploymentObject(params))}{{- end }}\n`;

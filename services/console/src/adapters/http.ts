@@ -199,7 +199,7 @@ export function createConsoleApp(d: ConsoleDeps): express.Application {
     res.setHeader('Cache-Control', 'no-store');
     res.sendFile(path.join(d.publicDir, 'index.html'));
   });
-  router.use('/app', express.static(d.publicDir, { index: false, fallthrough: false, maxAge: 0 }));
+  router.use('/app', express.static(path.join(d.publicDir, 'app'), { index: false, fallthrough: false, maxAge: 0 }));
   router.get('/vendor/:file', (req, res, next) => {
     const file = Object.hasOwn(d.vendorFiles, req.params.file) ? d.vendorFiles[req.params.file] : undefined;
     if (file === undefined) {

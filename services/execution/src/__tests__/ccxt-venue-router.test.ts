@@ -1,11 +1,12 @@
 /** Several live venues behind one Venue: each symbol goes to its own venue. */
 import { Dec } from '@cte/shared';
 import { VenueRouter } from '../adapters/ccxt-venue-router';
-import type { FillHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from '../adapters/venue';
+import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from '../adapters/venue';
 
 class RecordingVenue implements Venue {
   readonly calls: string[] = [];
   handler: FillHandler | undefined;
+  updates: OrderUpdateHandler | undefined;
   closed = false;
 
   constructor(readonly name: string) {}
@@ -31,6 +32,10 @@ class RecordingVenue implements Venue {
 
   onFill(h: FillHandler): void {
     this.handler = h;
+  }
+
+  onOrderUpdate(h: OrderUpdateHandler): void {
+    this.updates = h;
   }
 
   async close(): Promise<void> {
@@ -59,6 +64,9 @@ it('routes every call by symbol, merges open orders, and refuses a symbol no ven
   const h: FillHandler = () => undefined;
   r.onFill(h);
   expect([a.handler, b.handler]).toEqual([h, h]);
+  const u: OrderUpdateHandler = () => undefined;
+  r.onOrderUpdate(u);
+  expect([a.updates, b.updates]).toEqual([u, u]);
   await r.close();
   expect([a.closed, b.closed]).toEqual([true, true]);
 });

@@ -4,7 +4,7 @@
  * their own venue's id, so trades stay unique per (venue, venue_trade_id).
  */
 import type { Symbol } from '@cte/shared';
-import type { FillHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
+import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
 
 export interface RoutedVenue {
   venue: Venue;
@@ -54,6 +54,10 @@ export class VenueRouter implements Venue {
 
   onFill(handler: FillHandler): void {
     for (const v of this.venues) v.onFill(handler);
+  }
+
+  onOrderUpdate(handler: OrderUpdateHandler): void {
+    for (const v of this.venues) v.onOrderUpdate(handler);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,11 @@
  *   has no trade stream) and are reconciled over REST (fetchOrder + fetchOrderTrades/fetchMyTrades)
  *   after every reconnect, every `reconcileMs` and at start (the service's fetchOrder). The service
  *   stores a fill once per (venue, venue_trade_id), so a fill seen twice or out of order counts once.
+ * - Status changes the venue makes on its own (a cancel or expiry at the venue, an ambiguous
+ *   submission resolved by a later lookup) reach the service through `onOrderUpdate`: from the
+ *   user stream's order updates (watchOrders, next to watchMyTrades) and from every REST
+ *   reconciliation, each status once per order. A final status whose fills were not all seen is
+ *   sent after them (REST), so the service records the fills before it ends the order.
  * - Credentials never leave: every error text passes the secret redactor before it is logged,
  *   stored or thrown, and metrics carry only fixed labels.
  */
@@ -29,7 +34,8 @@ import { checkOrder, marketRulesFrom, venueClientOrderId, type MarketRules } fro
 import { clientIdOf, fillFromTrade, parseVenueOrder, reconnectDelayMs, tradeOrderIdOf, type ParsedVenueOrder } from '../engine/venue-trades';
 import type { CcxtVenueMetrics } from './ccxt-venue-metrics';
 import type { Fill } from '../engine/types';
-import type { FillHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
+import { REASON_NO_SUCH_ORDER, UNCONFIRMED_PREFIX, type VenueOrderStatus } from '../engine/venue-update';
+import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
 
 export type ProExchange = InstanceType<(typeof ccxt.pro)['binanceus']>;
 
@@ -97,6 +103,11 @@ interface Tracked {
   /** Ordered quantity, when known (submitted by this process), and what its fills add up to. */
   qty: Dec | undefined;
   filled: Dec;
+  /** Being submitted by this process: the reconciliations leave it to the submission. */
+  submitting: boolean;
+  /** The last status handed to the service, and under which venue order id. */
+  reported: VenueOrderStatus | undefined;
+  reportedVenueId: string | null | undefined;
 }
 
 /** Trades of orders not (yet) known by venue order id, waiting for the order's acknowledgement. */
@@ -152,6 +163,7 @@ export function clientIdHash(s: string): string {
 export class CcxtVenue implements Venue {
   readonly name: string;
   private handler: FillHandler | undefined;
+  private updates: OrderUpdateHandler | undefined;
   private readonly rules = new Map<Symbol, MarketRules>();
   private readonly byClientId = new Map<string, Tracked>();
   private readonly byVenueOrderId = new Map<string, Tracked>();
@@ -162,7 +174,7 @@ export class CcxtVenue implements Venue {
   private readonly redact: (text: string) => string;
   private readonly sleeps = new Set<() => void>();
   private closed = false;
-  private streamLoop: Promise<void> | undefined;
+  private streamLoops: Promise<void>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   private readonly random: () => number;
@@ -197,7 +209,10 @@ export class CcxtVenue implements Venue {
       this.rules.set(s, r);
     }
     if (missing.length > 0) throw new InvalidArgumentError(`LIVE_SYMBOLS_${this.o.id.toUpperCase()}: ${this.o.id} lists no active market ${missing.slice(0, 10).join(', ')}`);
-    this.streamLoop = this.runStream();
+    const useTrades = Boolean(this.ex.has['watchMyTrades']);
+    this.streamLoops = [this.runStream(useTrades ? 'trades' : 'orders')];
+    // Order updates (cancels, expiries at the venue) come on the same user stream.
+    if (useTrades && this.ex.has['watchOrders']) this.streamLoops.push(this.runStream('orders'));
     if (this.o.reconcileMs > 0) {
       this.timer = setInterval(() => void this.reconcileOpen('periodic'), this.o.reconcileMs);
       this.timer.unref();
@@ -207,6 +222,10 @@ export class CcxtVenue implements Venue {
 
   onFill(handler: FillHandler): void {
     this.handler = handler;
+  }
+
+  onOrderUpdate(handler: OrderUpdateHandler): void {
+    this.updates = handler;
   }
 
   // ------------------------------------------------------------------ submit
@@ -222,6 +241,15 @@ export class CcxtVenue implements Venue {
     }
     const t = this.track(order.orderId, order.clientOrderId, order.symbol);
     t.qty = checked.qty;
+    t.submitting = true;
+    try {
+      return await this.place(t, order, checked.qty, checked.limitPrice);
+    } finally {
+      t.submitting = false;
+    }
+  }
+
+  private async place(t: Tracked, order: VenueOrderRequest, qty: Dec, limitPrice: Dec | null): Promise<VenueAck> {
     const progress = { sends: 0, lookups: 0 };
     let decision: SubmitDecision = { do: 'send' };
     for (;;) {
@@ -229,7 +257,7 @@ export class CcxtVenue implements Venue {
         case 'send':
           progress.sends++;
           progress.lookups = 0;
-          decision = afterSend(await this.send(t, order, checked.qty, checked.limitPrice), this.o.policy);
+          decision = afterSend(await this.send(t, order, qty, limitPrice), this.o.policy);
           break;
         case 'lookup':
           if (decision.afterMs > 0) await this.sleep(decision.afterMs);
@@ -244,11 +272,17 @@ export class CcxtVenue implements Venue {
           this.o.logger.info({ venue: this.name, order_id: t.orderId, client_order_id: t.clientOrderId, reason: decision.reason }, 'order rejected by the venue');
           return { accepted: false, reason: decision.reason };
         case 'unresolved':
+          if (t.venueOrderId !== undefined && !t.venueOrderId.startsWith(UNCONFIRMED_PREFIX)) {
+            // The user stream showed the order (by its client order id) while the lookups failed.
+            this.o.logger.warn({ venue: this.name, order_id: t.orderId, client_order_id: t.clientOrderId, venue_order_id: t.venueOrderId }, 'order outcome resolved by the user stream; every lookup failed');
+            return { accepted: true, venueOrderId: t.venueOrderId };
+          }
           // Unknown after every lookup: keep it open under a provisional id. Fills still arrive by
           // client order id, and the reconciliations keep looking it up.
           this.o.logger.error({ venue: this.name, order_id: t.orderId, client_order_id: t.clientOrderId, why: this.redact(decision.why) }, 'order outcome unknown at the venue; kept open and looked up again later');
           this.o.metrics?.unresolved.inc({ venue: this.name });
-          return { accepted: true, venueOrderId: `unconfirmed:${t.venueClientId}` };
+          t.venueOrderId = `${UNCONFIRMED_PREFIX}${t.venueClientId}`;
+          return { accepted: true, venueOrderId: t.venueOrderId };
       }
     }
   }
@@ -302,7 +336,7 @@ export class CcxtVenue implements Venue {
 
   async cancel(ref: VenueOrderRef): Promise<boolean> {
     const t = this.track(ref.orderId, ref.clientOrderId, ref.symbol, ref.venueOrderId);
-    const known = t.venueOrderId !== undefined && !t.venueOrderId.startsWith('unconfirmed:');
+    const known = t.venueOrderId !== undefined && !t.venueOrderId.startsWith(UNCONFIRMED_PREFIX);
     const params = known ? {} : this.o.id === 'binanceus' ? { origClientOrderId: t.venueClientId } : { clientOid: t.venueClientId };
     try {
       await this.call('cancelOrder', () => this.ex.cancelOrder(known ? (t.venueOrderId as string) : '', t.symbol, params));
@@ -355,6 +389,9 @@ export class CcxtVenue implements Venue {
     this.acknowledged(t, v.venueOrderId);
     const fills = v.filledQty.gt(0) ? await this.fillsOf(t) : [];
     if (v.status !== 'open') this.retire(t);
+    // The service applies this status itself: not reported again.
+    t.reported = statusOf(v);
+    t.reportedVenueId = v.venueOrderId;
     return { venueOrderId: v.venueOrderId, orderId: t.orderId, clientOrderId: t.clientOrderId, symbol: t.symbol, status: v.status, filledQty: v.filledQty, fills };
   }
 
@@ -376,8 +413,9 @@ export class CcxtVenue implements Venue {
 
   // ------------------------------------------------------------------ the user stream
 
-  private async runStream(): Promise<void> {
-    const useTrades = Boolean(this.ex.has['watchMyTrades']);
+  /** One user-stream subscription: trades (fills) or orders (statuses; fills too where the venue has no trade stream). */
+  private async runStream(kind: 'trades' | 'orders'): Promise<void> {
+    const useTrades = kind === 'trades';
     let attempt = 0;
     let repair = false;
     while (!this.closed) {
@@ -397,7 +435,7 @@ export class CcxtVenue implements Venue {
         if (this.closed) break;
         const delay = reconnectDelayMs(attempt++, this.o.reconnectBaseMs, this.o.reconnectMaxMs, this.random());
         this.o.metrics?.streamReconnects.inc({ venue: this.name });
-        this.o.logger.warn({ venue: this.name, attempt, delay_ms: delay, err: this.describe(err) }, 'user data stream lost; reconnecting');
+        this.o.logger.warn({ venue: this.name, stream: kind, attempt, delay_ms: delay, err: this.describe(err) }, 'user data stream lost; reconnecting');
         repair = true;
         await this.sleep(delay);
       }
@@ -415,7 +453,11 @@ export class CcxtVenue implements Venue {
     if (f) this.emit([f], t);
   }
 
-  /** watchOrders (venues without a trade stream): a fill shows as a higher filled quantity; its trades come over REST. */
+  /**
+   * watchOrders: a status change is reported to the service. A fill shows as a higher filled
+   * quantity; its trades come over REST where the venue has no trade stream, and for a final
+   * status whose fills were not all seen (they are emitted first, then the status).
+   */
   private onStreamOrder(raw: unknown): void {
     let v: ParsedVenueOrder | undefined;
     try {
@@ -427,8 +469,35 @@ export class CcxtVenue implements Venue {
     if (!v) return;
     const t = (v.clientId !== undefined ? this.byClientId.get(v.clientId) : undefined) ?? this.byVenueOrderId.get(v.venueOrderId);
     if (!t) return;
-    if (t.venueOrderId === undefined || t.venueOrderId.startsWith('unconfirmed:')) this.acknowledged(t, v.venueOrderId);
-    if (v.filledQty.gt(0)) void this.reconcileOne(t).catch((err: unknown) => this.o.logger.warn({ venue: this.name, order_id: t.orderId, err: this.describe(err) }, 'fills of an order update not fetched; the next reconciliation retries'));
+    if (t.venueOrderId === undefined || t.venueOrderId.startsWith(UNCONFIRMED_PREFIX)) this.acknowledged(t, v.venueOrderId);
+    const unseenFills = v.filledQty.gt(t.filled) && (!this.ex.has['watchMyTrades'] || v.status !== 'open');
+    if (unseenFills) {
+      void this.reconcileOne(t).catch((err: unknown) => this.o.logger.warn({ venue: this.name, order_id: t.orderId, err: this.describe(err) }, 'fills of an order update not fetched; the next reconciliation retries'));
+      return;
+    }
+    this.report(t, v, 'stream');
+    if (v.status !== 'open') this.retire(t);
+  }
+
+  /** Hands a status to the service when it differs from the last one it got for this order. */
+  private report(t: Tracked, v: ParsedVenueOrder | undefined, source: 'stream' | 'rest'): void {
+    const status: VenueOrderStatus = v ? statusOf(v) : 'rejected';
+    const venueOrderId = v ? v.venueOrderId : null;
+    if (t.reported === status && t.reportedVenueId === venueOrderId) return;
+    t.reported = status;
+    t.reportedVenueId = venueOrderId;
+    this.o.metrics?.orderUpdates.inc({ venue: this.name, status, source });
+    this.updates?.({
+      orderId: t.orderId,
+      clientOrderId: t.clientOrderId,
+      venueOrderId,
+      symbol: t.symbol,
+      status,
+      filledQty: v?.filledQty ?? new Dec(0),
+      reason: v ? '' : REASON_NO_SUCH_ORDER,
+      source,
+      ts: Date.now(),
+    });
   }
 
   /** Our order a trade belongs to: by the client order id it echoes, else by venue order id. */
@@ -490,7 +559,7 @@ export class CcxtVenue implements Venue {
     if (this.reconciling) return this.reconciling;
     const run = async (): Promise<void> => {
       let fills = 0;
-      for (const t of [...this.byClientId.values()].filter((x) => x.open)) {
+      for (const t of [...this.byClientId.values()].filter((x) => x.open && !x.submitting)) {
         if (this.closed) return;
         try {
           fills += await this.reconcileOne(t);
@@ -504,7 +573,7 @@ export class CcxtVenue implements Venue {
     return this.reconciling;
   }
 
-  /** One order: looked up by client order id; its REST trades are emitted. Returns how many were new. */
+  /** One order: looked up by client order id; its REST trades are emitted, then its status reported. Returns how many fills were new. */
   private async reconcileOne(t: Tracked): Promise<number> {
     let v: ParsedVenueOrder | undefined;
     try {
@@ -513,13 +582,20 @@ export class CcxtVenue implements Venue {
       if (this.kindOf(err) !== 'not_found') throw err;
     }
     if (!v) {
-      if (t.venueOrderId?.startsWith('unconfirmed:')) this.o.logger.error({ venue: this.name, order_id: t.orderId }, 'order never reached the venue; the next start marks it EXPIRED (unknown_at_venue)');
+      if (t.venueOrderId?.startsWith(UNCONFIRMED_PREFIX)) {
+        // Looked up long after the venue could still act on the lost request: provably never placed.
+        this.o.logger.error({ venue: this.name, order_id: t.orderId, client_order_id: t.clientOrderId }, `order never reached the venue; REJECTED (${REASON_NO_SUCH_ORDER})`);
+        this.report(t, undefined, 'rest');
+      } else {
+        this.o.logger.warn({ venue: this.name, order_id: t.orderId, venue_order_id: t.venueOrderId }, 'open order not found at the venue; the next start marks it EXPIRED (unknown_at_venue)');
+      }
       this.retire(t);
       return 0;
     }
-    if (t.venueOrderId === undefined || t.venueOrderId.startsWith('unconfirmed:')) this.acknowledged(t, v.venueOrderId);
+    if (t.venueOrderId === undefined || t.venueOrderId.startsWith(UNCONFIRMED_PREFIX)) this.acknowledged(t, v.venueOrderId);
     const n = v.filledQty.gt(0) ? this.emit(await this.fillsOf(t), t) : 0;
     if (n > 0) this.o.metrics?.reconciledFills.inc({ venue: this.name }, n);
+    this.report(t, v, 'rest');
     if (v.status !== 'open') this.retire(t);
     return n;
   }
@@ -530,7 +606,7 @@ export class CcxtVenue implements Venue {
     const venueClientId = venueClientOrderId(this.o.id, clientOrderId, clientIdHash);
     let t = this.byClientId.get(venueClientId);
     if (!t) {
-      t = { orderId, clientOrderId, venueClientId, symbol, venueOrderId: undefined, open: true, qty: undefined, filled: new Dec(0) };
+      t = { orderId, clientOrderId, venueClientId, symbol, venueOrderId: undefined, open: true, qty: undefined, filled: new Dec(0), submitting: false, reported: undefined, reportedVenueId: undefined };
       this.byClientId.set(venueClientId, t);
     }
     if (venueOrderId) this.acknowledged(t, venueOrderId);
@@ -551,8 +627,12 @@ export class CcxtVenue implements Venue {
   }
 
   private acknowledged(t: Tracked, venueOrderId: string): void {
+    if (venueOrderId.startsWith(UNCONFIRMED_PREFIX)) {
+      // Never hides the real id once known.
+      if (t.venueOrderId === undefined) t.venueOrderId = venueOrderId;
+      return;
+    }
     t.venueOrderId = venueOrderId;
-    if (venueOrderId.startsWith('unconfirmed:')) return;
     this.byVenueOrderId.set(venueOrderId, t);
     const parked = this.pending.get(venueOrderId);
     if (parked) {
@@ -609,9 +689,15 @@ export class CcxtVenue implements Venue {
   async close(): Promise<void> {
     this.closed = true;
     this.handler = undefined;
+    this.updates = undefined;
     if (this.timer) clearInterval(this.timer);
     for (const wake of [...this.sleeps]) wake();
     await this.ex.close().catch(() => undefined);
-    await this.streamLoop?.catch(() => undefined);
+    await Promise.all(this.streamLoops.map((l) => l.catch(() => undefined)));
   }
+}
+
+/** The status to report: an open order with fills is partially filled. */
+function statusOf(v: ParsedVenueOrder): VenueOrderStatus {
+  return v.status === 'open' && v.filledQty.gt(0) ? 'partially_filled' : v.status;
 }

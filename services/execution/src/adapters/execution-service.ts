@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Counter } from 'prom-client';
 import {
   describeValue,
   ConflictError,
@@ -37,13 +38,14 @@ import { isOrderStatus, isTerminal, ORDER_STATUSES } from '../engine/order-state
 import { EVENT_FOR_STATUS, type Fill, type Order, type OrderEventName } from '../engine/types';
 import { checkStoredOrder } from '../engine/stored-order';
 import { sameOrder, validateOrderRequest, type OrderRequest, type ValidationContext } from '../engine/validation';
+import { applyStatusUpdate, REASON_NO_SUCH_ORDER, UNCONFIRMED_PREFIX, type UpdateOutcome } from '../engine/venue-update';
 import { KeyedQueue } from './keyed-queue';
 import type { ExecutionMetrics } from './metrics';
 import type { OutboxRelay } from './outbox-relay';
 import type { ExecutionRepository, OrderFilter, TradeFilter, TradeRecord } from './repository';
 import type { TraceTimes } from '@cte/shared';
 import type { KnownTradingState, TradingStateGuard } from './trading-state';
-import type { OpenOrderSnapshot, Venue, VenueOrderRef } from './venue';
+import type { OpenOrderSnapshot, Venue, VenueOrderRef, VenueOrderUpdate } from './venue';
 
 /** Carries a non-data failure through restoreRows, which would otherwise quarantine the order. */
 class RetryReconcile extends DomainError {
@@ -64,9 +66,14 @@ export interface ExecutionServiceOptions {
   logger: Logger;
   /** On HALTED, cancel resting orders that would open or grow a position. */
   haltCancelsOpeningOrders: boolean;
+  /** cte_execution_venue_order_updates_total (createVenueUpdateMetrics); unregistered when absent. */
+  venueUpdates?: VenueUpdateCounter;
   clock?: () => number;
   newId?: () => string;
 }
+
+/** Venue order updates by venue, reported status and outcome (applied, ignored, stale, unknown_order, failed). */
+export type VenueUpdateCounter = Counter<'venue' | 'status' | 'outcome'>;
 
 export interface SubmitResult {
   order: Order;
@@ -100,6 +107,7 @@ export class ExecutionService {
   private readonly publishes = new Set<Promise<void>>();
   private reconciled = false;
   private closing = false;
+  private readonly venueUpdates: VenueUpdateCounter;
 
   /** The fleet's tradable symbols, for every symbol a request names. */
   get symbols(): TradableSymbols {
@@ -112,6 +120,14 @@ export class ExecutionService {
     o.venue.onFill((fill) => {
       void this.orderQueue.run(fill.orderId, () => this.recordFill(fill)).catch((err: Error) => {
         this.o.logger.error({ err: err.message, order_id: fill.orderId, venue_trade_id: fill.venueTradeId }, 'fill could not be recorded');
+      });
+    });
+    this.venueUpdates = o.venueUpdates ?? new Counter({ name: 'cte_execution_venue_order_updates_total', help: 'unregistered', labelNames: ['venue', 'status', 'outcome'], registers: [] });
+    o.venue.onOrderUpdate((u) => {
+      // Behind the order's fills and submission: a fill the venue sent first is applied first.
+      void this.orderQueue.run(u.orderId, () => this.applyVenueUpdate(u)).catch((err: Error) => {
+        this.venueUpdates.inc({ venue: o.venue.name, status: u.status, outcome: 'failed' });
+        this.o.logger.error({ err: err.message, order_id: u.orderId, status: u.status }, 'venue order update could not be applied');
       });
     });
   }
@@ -268,6 +284,40 @@ export class ExecutionService {
     );
   }
 
+  // ------------------------------------------------------------------ venue order updates
+
+  /**
+   * A status the venue reports (engine/venue-update.ts): persisted and announced like any other
+   * transition (a venue-side cancel or expiry reaches risk on events.orders, which releases the
+   * order's pending exposure). Runs on the order's queue.
+   */
+  private async applyVenueUpdate(u: VenueOrderUpdate): Promise<void> {
+    const venue = this.o.venue.name;
+    const known = await this.o.repo.findOrder(u.orderId);
+    if (!known) {
+      this.venueUpdates.inc({ venue, status: u.status, outcome: 'unknown_order' });
+      this.o.logger.warn({ order_id: u.orderId, client_order_id: u.clientOrderId, status: u.status }, 'venue order update for an order execution does not know');
+      return;
+    }
+    // Decided on the stored order first, so a repeat costs no write; then again under the row lock.
+    const r: { outcome: UpdateOutcome } = { outcome: applyStatusUpdate(this.manager, known, u, this.now).outcome };
+    const before = known;
+    let after = known;
+    if (r.outcome === 'applied') {
+      after = await this.change(u.orderId, (o) => {
+        const res = applyStatusUpdate(this.manager, o, u, this.now);
+        r.outcome = res.outcome;
+        return res.order;
+      });
+    }
+    const outcome = r.outcome;
+    this.venueUpdates.inc({ venue, status: u.status, outcome });
+    const log = { trace_id: after.traceId, order_id: after.id, venue_order_id: after.venueOrderId, status: after.status, venue_status: u.status, source: u.source, outcome };
+    if (outcome === 'applied') this.o.logger.info({ ...log, from: before.status, from_venue_order_id: before.venueOrderId, reason: after.reason }, 'order updated from the venue');
+    else if (u.status === 'filled' && !after.filledQty.eq(after.qty)) this.o.logger.info({ ...log, venue_filled_qty: u.filledQty.toFixed(), filled_qty: after.filledQty.toFixed() }, 'venue reports the order filled; waiting for its fills');
+    else this.o.logger.debug(log, 'venue order update changes nothing');
+  }
+
   // ------------------------------------------------------------------ cancel / read
 
   async cancel(ref: OrderRefInput, reason = 'canceled'): Promise<Order> {
@@ -397,17 +447,19 @@ export class ExecutionService {
     const v = await this.o.venue.fetchOrder(this.refOf(o));
     if (!v) {
       // Never reached the venue (NEW), or the venue lost it.
-      return o.status === 'NEW'
-        ? this.change(o.id, (x) => this.manager.failed(x, 'not_submitted_before_restart', this.now))
-        : this.change(o.id, (x) => this.manager.expired(x, 'unknown_at_venue', this.now));
+      if (o.status === 'NEW') return this.change(o.id, (x) => this.manager.failed(x, 'not_submitted_before_restart', this.now));
+      // An ambiguous submission the venue does not have was never placed.
+      if (o.status === 'SUBMITTED' && o.venueOrderId?.startsWith(UNCONFIRMED_PREFIX)) return this.change(o.id, (x) => this.manager.rejected(x, REASON_NO_SUCH_ORDER, this.now));
+      return this.change(o.id, (x) => this.manager.expired(x, 'unknown_at_venue', this.now));
     }
     if (o.status === 'NEW') await this.change(o.id, (x) => this.manager.submitted(x, v.venueOrderId, this.now));
     for (const f of v.fills) await this.recordFill(f);
     let cur = (await this.o.repo.findOrder(o.id)) ?? o;
     if (isTerminal(cur.status)) return cur;
-    if (v.status === 'canceled' || v.status === 'rejected') cur = await this.change(o.id, (x) => this.manager.canceled(x, `${v.status}_at_venue`, this.now));
-    else if (v.status === 'expired') cur = await this.change(o.id, (x) => this.manager.expired(x, 'expired_at_venue', this.now));
-    else if (v.status === 'filled' && !cur.filledQty.eq(cur.qty)) this.o.logger.warn({ order_id: o.id }, 'venue reports the order filled but not every fill is known');
+    // The same rules as a live update (a final status ends it; fills alone fill it).
+    if (v.status === 'canceled' || v.status === 'rejected' || v.status === 'expired') {
+      cur = await this.change(o.id, (x) => applyStatusUpdate(this.manager, x, { status: v.status, venueOrderId: v.venueOrderId, reason: '' }, this.now).order);
+    } else if (v.status === 'filled' && !cur.filledQty.eq(cur.qty)) this.o.logger.warn({ order_id: o.id }, 'venue reports the order filled but not every fill is known');
     return cur;
   }
 

@@ -25,6 +25,9 @@ export class MockVenue implements Venue {
     this.handler = handler;
   }
 
+  /** No-op: a paper order changes status only through submit, its fills and our cancel, each of which the service already sees. */
+  onOrderUpdate(): void {}
+
   /** A price from the feed: fills resting orders it crosses. */
   onPrice(symbol: Symbol, price: Dec, ts: number): void {
     this.emit(this.exchange.onPrice(symbol, price, ts, this.clock()));

@@ -5,6 +5,7 @@
 import type { Dec, OrderSide, Symbol } from '@cte/shared';
 import type { Fill } from '../engine/types';
 import type { OrderType } from '../engine/validation';
+import type { VenueOrderStatus } from '../engine/venue-update';
 
 export interface VenueOrderRequest {
   /** Our order id. */
@@ -48,6 +49,32 @@ export interface OpenOrderSnapshot extends VenueOrderRequest {
 
 export type FillHandler = (fill: Fill) => void;
 
+export type { VenueOrderStatus };
+
+/**
+ * A status change of one of our orders seen at the venue: from its user stream, or from a REST
+ * reconciliation (periodic, after a reconnect, after a failed cancel). Statuses never carry fills:
+ * filled quantity only ever comes from fills (`onFill`); `filledQty` is what the venue reported,
+ * for logs. Delivered at least once and possibly out of order: the service applies it through
+ * the order state machine, so a repeat or a late update never moves an order backwards.
+ */
+export interface VenueOrderUpdate {
+  orderId: string;
+  clientOrderId: string;
+  /** The venue's order id; null when the venue provably has no such order (status `rejected`). */
+  venueOrderId: string | null;
+  symbol: Symbol;
+  status: VenueOrderStatus;
+  filledQty: Dec;
+  /** Why it ended ('' when the venue gave no reason). */
+  reason: string;
+  source: 'stream' | 'rest';
+  /** When it was seen (wall clock, epoch ms). */
+  ts: number;
+}
+
+export type OrderUpdateHandler = (update: VenueOrderUpdate) => void;
+
 export interface Venue {
   /** `mock`, or a ccxt exchange id. */
   readonly name: string;
@@ -59,6 +86,12 @@ export interface Venue {
   fetchOrder(ref: VenueOrderRef): Promise<VenueOrderState | undefined>;
   /** Every fill, as it happens (possibly synchronously inside submit). One handler. */
   onFill(handler: FillHandler): void;
+  /**
+   * Every status change of our orders the venue makes on its own (a cancel or expiry at the
+   * venue, an ambiguous submission resolved). One handler. A venue whose orders change only
+   * through our own calls (the paper venue) never calls it.
+   */
+  onOrderUpdate(handler: OrderUpdateHandler): void;
   /**
    * Only for venues that keep no state of their own across our restarts (the mock venue keeps
    * resting orders in memory): re-register our open orders before reconciliation.

@@ -11,3 +11,4 @@ export * from './redact';
 export * from './venue-rules';
 export * from './venue-outcome';
 export * from './venue-trades';
+export * from './venue-update';

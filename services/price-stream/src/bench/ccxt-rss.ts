@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { createLogger, SERVICES } from '@cte/shared';
 import { benchRow as row, type BenchRow as Row } from '@cte/bench';
 import { createTestDatabase, freePort, metricValue, serviceMainPath, type TestDatabase } from '@cte/testkit';
@@ -50,6 +51,10 @@ async function startPriceStream(env: Record<string, string>, flags: readonly str
     env: { ...process.env, PRICE_STREAM_PORT: String(httpPort), PRICE_STREAM_GRPC_PORT: String(grpcPort), TRADING_API_KEY: apiKey, SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never outlive the bench (an error or exit mid-run would leave it running).
+  const reap = (): void => void child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let out = '';
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-20_000);
@@ -272,6 +277,20 @@ async function idleReplayRun(db: TestDatabase, flags: readonly string[]): Promis
   }
 }
 
+/** Per-feed bytes of the bounded buffers once full (feed-capacity-child.ts), for the steady-state note. */
+function feedCapacity(): Promise<{ tradesLimit: number; tradeCacheBytes: number; idWindow: number; idWindowBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'feed-capacity-child.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const m = /trades_limit=(\d+) trade_cache_bytes=(\d+) id_window=(\d+) id_window_bytes=(\d+)/.exec(out);
+      if (code === 0 && m) resolve({ tradesLimit: Number(m[1]), tradeCacheBytes: Number(m[2]), idWindow: Number(m[3]), idWindowBytes: Number(m[4]) });
+      else reject(new Error(`feed capacity child exited ${code}: ${out}`));
+    });
+  });
+}
+
 const mb = (xs: readonly number[]): string => xs.map((x) => x.toFixed(1)).join(', ');
 
 export async function benchLiveRss(runs: number): Promise<{ rows: Row[]; notes: string[]; extra: Record<string, unknown> }> {
@@ -308,12 +327,15 @@ export async function benchLiveRss(runs: number): Promise<{ rows: Row[]; notes: 
       rows.push(row(`price-stream used heap, same (highest sample)`, 'MB', live.map((r) => r.heapMaxMb), 'same binary, replay source, idle', idle.map((r) => r.heapMaxMb), `< 96 MB (${declared})`, false));
     }
     rows.push(row('price-stream peak RSS, same, without the heap cap', 'MB', uncapped.map((r) => r.rssMb), 'same binary, replay source, idle', idleRss, 'n/a (why the cap)', false));
+    const cap = await feedCapacity();
+    const perFeed = cap.tradeCacheBytes + cap.idWindowBytes;
     const notes = [
+      `full per-feed buffers (not reached in a short run): ccxt trade cache ${(cap.tradeCacheBytes / 1024).toFixed(0)} KB (${cap.tradesLimit} trades) + TradeIdWindow ${(cap.idWindowBytes / 1024).toFixed(0)} KB (${cap.idWindow} ids) = ${(perFeed / 1024).toFixed(0)} KB; x ${feeds} feeds = ${((perFeed * feeds) / MB).toFixed(0)} MB of heap once every feed has seen ${cap.idWindow.toLocaleString('en-US')} trades`,
       `with ${declared}: ${live.length} of ${runs} runs measured${died.length > 0 ? `; the others ${died.join('; ')}` : ''}; peak RSS MB ${mb(live.map((r) => r.rssMb))}, used heap MB ${live.map((r) => `${r.heapMb.toFixed(1)}-${r.heapMaxMb.toFixed(1)}`).join(', ')}`,
       `without the cap: peak RSS MB ${mb(uncapped.map((r) => r.rssMb))}, used heap MB ${uncapped.map((r) => `${r.heapMb.toFixed(1)}-${r.heapMaxMb.toFixed(1)}`).join(', ')}; idle replay: RSS MB ${mb(idleRss)}`,
       `${feeds} feeds (${emu.venues.map((v) => `${v.venue} ${v.markets.length}`).join(', ')}), one fleet symbol each, over ${uncapped[0]!.sockets} venue sockets; every feed had a trade ${[...live, ...uncapped].map((r) => r.liveAfterS.toFixed(1)).join(', ')} s after the real-time replay started`,
     ];
-    return { rows, notes, extra: { rss_markets_per_venue: MARKETS_PER_VENUE, rss_feeds: feeds, rss_seconds: RSS_SECONDS, rss_runs_died_with_declared_flags: died } };
+    return { rows, notes, extra: { rss_markets_per_venue: MARKETS_PER_VENUE, rss_feeds: feeds, rss_seconds: RSS_SECONDS, rss_runs_died_with_declared_flags: died, full_feed_buffers_bytes_per_feed: perFeed } };
   } catch (err) {
     if (emu) process.stderr.write(`venue emulator output (tail):\n${emu.logs().slice(-3000)}\n`);
     throw err;

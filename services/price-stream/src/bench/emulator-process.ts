@@ -59,6 +59,10 @@ export async function startEmulatorProcess(env: Record<string, string> = {}, rea
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never outlive the bench (an error or exit mid-run would leave it running).
+  const reap = (): void => void child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let out = '';
   const keep = (d: Buffer): void => {
     if (out.length < 200_000) out += d.toString();

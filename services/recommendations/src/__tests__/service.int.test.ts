@@ -105,14 +105,15 @@ describe('consensus → recommendation → Check → Submit', () => {
     expect(metricValue(text, 'cte_kelly_fraction_ratio_count', { stage: 'applied' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('RESIZED submits the approved quantity, at the latest tick price', async () => {
+  it('RESIZED submits the approved quantity; sizing uses the consensus bar price, not a newer tick (issue 13)', async () => {
     const symbol = h.symbol();
     h.peers.decide = () => ({ decision: 'RESIZED', approved_qty: '0.01', reasons: ['max_position_pct'] });
-    const c = h.consensus({ symbol });
-    // A tick newer than the consensus: 0.05 × 10000 / 20000 = 0.025
-    await h.bus.publish(`data.ticks.${symbol.replace('/', '-')}`, { type: 'tick', data: { exchange: 'test', symbol, price: '20000', ts: c.ts + 1 } });
+    const c = h.consensus({ symbol, price: '20000' });
+    // A tick newer than the consensus changes nothing: how far the feed ran ahead is timing, not data.
+    await h.bus.publish(`data.ticks.${symbol.replace('/', '-')}`, { type: 'tick', data: { exchange: 'test', symbol, price: '40000', ts: c.ts + 1 } });
     await h.publishConsensus(c, c.trace_id);
     const r = await h.waitStatus(c.id, 'submitted');
+    // 0.05 × 10000 / 20000 = 0.025
     expect(dec(r.qty)).toBe('0.025');
     expect(dec(r.price)).toBe('20000');
     expect(dec(r.approved_qty)).toBe('0.01');
@@ -277,6 +278,23 @@ describe('submission safety', () => {
     await h.waitStatus(sell.id, 'submitted');
     await waitFor('the skip counted', async () => metricValue(await h.metrics(), 'cte_consensus_received_total', { outcome: 'open' }) > before);
     expect(await h.rowByConsensus(again.id)).toBeUndefined();
+    expect((await h.rowsOf(symbol)).map((r) => r.side)).toEqual(['buy', 'sell']);
+  });
+
+  it('a consensus of the other side on the same bar (same data time, another timeframe) does not trade against it (issue 13)', async () => {
+    const symbol = h.symbol();
+    h.peers.positions = { [symbol]: '0.01' };
+    const buy = h.consensus({ symbol });
+    await h.publishConsensus(buy, buy.trace_id);
+    await h.waitStatus(buy.id, 'submitted');
+    const before = metricValue(await h.metrics(), 'cte_consensus_received_total', { outcome: 'opposite_same_bar' });
+    const sameBar = h.consensus({ symbol, side: 'SELL', ts: buy.ts });
+    const nextBar = h.consensus({ symbol, side: 'SELL', ts: buy.ts + 1 });
+    await h.publishConsensus(sameBar, sameBar.trace_id);
+    await h.publishConsensus(nextBar, nextBar.trace_id);
+    await h.waitStatus(nextBar.id, 'submitted');
+    await waitFor('the skip counted', async () => metricValue(await h.metrics(), 'cte_consensus_received_total', { outcome: 'opposite_same_bar' }) > before);
+    expect(await h.rowByConsensus(sameBar.id)).toBeUndefined();
     expect((await h.rowsOf(symbol)).map((r) => r.side)).toEqual(['buy', 'sell']);
   });
 

@@ -37,8 +37,9 @@ const r18 = (d: Dec): string => d.toDecimalPlaces(18).toFixed();
 /**
  * The `signals.consensus` subscriber. Per message: validate (bad ones are counted by reason and
  * ignored) → HOLD is ignored → per symbol, in order: dedupe by consensus id → skip while a
- * recommendation of the same symbol and side is open (pending/approved/resized/submitted) or
- * within the cooldown after a risk-approved one → size with the KellySizer (equity and position
+ * recommendation of the same symbol and side is open (pending/approved/resized/submitted), when
+ * the other side already trades on the same bar (consensus data time), or within the cooldown
+ * after a risk-approved one → size with the KellySizer (equity and position
  * from portfolio, track record from signals-aggregator, ATR from bars, latest price) → store
  * (as rejected with the reason when sizing finds no trade) → drive through risk and execution.
  */
@@ -111,6 +112,11 @@ export class ConsensusIntake {
         log.debug({ side }, 'a recommendation for this symbol and side is still open; consensus skipped');
         return;
       }
+      if (await repo.hasSideAtConsensusTs(c.symbol, side === 'buy' ? 'sell' : 'buy', c.ts)) {
+        metrics.consensus.inc({ outcome: 'opposite_same_bar' });
+        log.info({ side, ts: c.ts }, 'the other side already trades on this bar; consensus skipped');
+        return;
+      }
       if (this.o.cooldownMs > 0) {
         const last = await repo.lastApprovedConsensusTs(c.symbol, side);
         if (last !== undefined && c.ts - last < this.o.cooldownMs) {
@@ -144,7 +150,9 @@ export class ConsensusIntake {
 
   private async size(c: ConsensusMessage, side: 'buy' | 'sell', log: Logger): Promise<{ record: NewRecommendation; sizing?: Sizing; rejectReason: string }> {
     const { market, sizer, metrics } = this.o;
-    const price = market.latestPrice(c.symbol, c.ts) ?? new Dec(c.price);
+    // The consensus' own price (the decided bar's close, at c.ts): fixed by data time, unlike the
+    // latest tick, which depends on how far the feed ran ahead of the pipeline.
+    const price = new Dec(c.price);
     const base: NewRecommendation = {
       id: randomUUID(),
       symbol: c.symbol,

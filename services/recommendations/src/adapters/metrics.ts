@@ -3,7 +3,7 @@ import { LATENCY_BUCKETS_SECONDS } from '@cte/shared';
 import { INVALID_CONSENSUS_REASONS } from '../engine/consensus';
 import { STATUSES } from '../engine/state-machine';
 
-export const CONSENSUS_OUTCOMES = ['sized', 'hold', 'invalid', 'duplicate', 'open', 'cooldown', 'overloaded', 'abandoned', 'failed'] as const;
+export const CONSENSUS_OUTCOMES = ['sized', 'hold', 'invalid', 'duplicate', 'open', 'cooldown', 'opposite_same_bar', 'overloaded', 'abandoned', 'failed'] as const;
 export type ConsensusOutcome = (typeof CONSENSUS_OUTCOMES)[number];
 export const ORDER_EVENT_OUTCOMES = ['applied', 'unknown', 'invalid', 'failed'] as const;
 export type OrderEventOutcome = (typeof ORDER_EVENT_OUTCOMES)[number];

@@ -192,6 +192,19 @@ export class RecommendationRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Whether a consensus recommendation for `symbol` on `side` at consensus data time `ts` (the same
+   * bar close) exists that was not rejected: a consensus of the other side on the same bar (another
+   * timeframe) must not trade against it and pay fees twice.
+   */
+  async hasSideAtConsensusTs(symbol: string, side: OrderSideName, ts: number): Promise<boolean> {
+    const rows = await this.db.query(
+      "SELECT 1 AS x FROM trade_recommendations WHERE symbol = ? AND side = ? AND source = 'consensus' AND consensus_ts = ? AND status <> 'rejected' LIMIT 1",
+      [symbol, side, ts],
+    );
+    return rows.length > 0;
+  }
+
   /** Data time of the latest consensus recommendation risk approved (or resized) for symbol and side. */
   async lastApprovedConsensusTs(symbol: string, side: OrderSideName): Promise<number | undefined> {
     const rows = await this.db.query<{ ts: number | string | null }>(

@@ -48,7 +48,8 @@ function signal(symbol: string, agent: (typeof AGENTS)[number], b: number): Sign
   const side = (['BUY', 'SELL', 'BUY', 'HOLD', 'SELL', 'BUY'] as const)[b % 6]!;
   return {
     id: `bd-${tag}-${symbol.slice(0, 2)}-${agent}-${b}`,
-    agent_id: agent,
+    // Sources per symbol: a source's track record spans symbols, and A is decided before B.
+    agent_id: `${agent}_${symbol.slice(0, 2).toLowerCase()}`,
     source_type: agent === 'agent_ml' ? 'ml_model' : 'trend_follower',
     symbol,
     timeframe: '1h',

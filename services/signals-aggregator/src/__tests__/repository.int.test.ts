@@ -32,6 +32,22 @@ const consensusFor = (symbol: string, traceId: string, ts: number): ConsensusRec
 });
 
 describe('AggregatorRepository', () => {
+  it('stores a bar decision once per (symbol, timeframe, bar), keyed by the bar; loads the newest decided bar per series (issue 13)', async () => {
+    const bar = (barTime: number, tf: '1h' | '4h' = '1h'): ConsensusRecord => ({ ...consensusFor('BARS/USD', 'trace-bars-0001', barTime + 3_600_000), timeframe: tf, bar_time: barTime });
+    expect(await repo.storeConsensus(bar(T0))).toBe(true);
+    // Another id for the same bar (a second replica, a restart deciding again): refused.
+    expect(await repo.storeConsensus(bar(T0))).toBe(false);
+    expect(await repo.storeConsensus(bar(T0, '4h'))).toBe(true);
+    expect(await repo.storeConsensus(bar(T0 + 3_600_000))).toBe(true);
+    const [latest] = await repo.listConsensus({ symbol: 'BARS/USD', limit: 1, offset: 0 });
+    expect(latest).toMatchObject({ timeframe: '1h', bar_time: T0 + 3_600_000, ts: T0 + 7_200_000 });
+    const decided = (await repo.loadDecidedBars()).filter((d) => d.symbol === 'BARS/USD');
+    expect(decided.sort((a, b) => a.timeframe.localeCompare(b.timeframe))).toEqual([
+      { symbol: 'BARS/USD', timeframe: '1h', barTime: T0 + 3_600_000 },
+      { symbol: 'BARS/USD', timeframe: '4h', barTime: T0 },
+    ]);
+  });
+
   it('stores a signal and its consensus once; a second store of the id is a no-op', async () => {
     const s = sig({ symbol: 'REPO/USD', agent_id: 'r1', price: '6800.0100' });
     expect(await repo.storeSignal({ signal: s, receivedAt: 5, consensus: consensusFor('REPO/USD', s.trace_id, T0), newSource: true })).toBe(true);

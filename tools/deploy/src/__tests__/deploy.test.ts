@@ -19,6 +19,8 @@ import {
   BARS_SOURCE_DIR,
   CAPTURES_CLAIM,
   CAPTURES_MOUNT,
+  COMPOSE_SHELL_SWITCHES,
+  composeSecretEnvFile,
   declaredGrpcFlows,
   declaredSandboxFlows,
   DEFAULT_OVERLAY,
@@ -32,6 +34,8 @@ import {
   SANDBOX_NAMES,
   SANDBOX_OVERLAY,
   sandboxClientEnvs,
+  ownSecretExampleFile,
+  ownSecrets,
   SERVICE_NAMES,
   serviceWorkspaceDeps,
 } from '../index';
@@ -303,13 +307,16 @@ describeK8s('kustomize base and overlays', () => {
     expect(validateK8s([bad as unknown as K8sObject])).toHaveLength(1);
   });
 
-  it('put everything in one namespace, ship only a placeholder Secret in base and none in prod', () => {
+  it('put everything in one namespace, ship only placeholder Secrets in base and none in prod', () => {
     for (const t of TARGETS) {
       for (const o of rendered.get(t)!) if (o.kind !== 'Namespace') expect(o.metadata).toHaveProperty('namespace', 'crypto-trading');
     }
     const secrets = rendered.get('k8s/base')!.filter((o) => o.kind === 'Secret');
-    expect(secrets).toHaveLength(1);
-    for (const v of Object.values(secrets[0]!.stringData as Record<string, string>)) expect(v).toContain('CHANGE_ME');
+    expect(secrets.map((s) => s.metadata.name).sort()).toEqual(['cte-secrets', ...ownSecrets().map((s) => s.name)].sort());
+    for (const secret of secrets) {
+      expect(secret.data).toBeUndefined();
+      for (const v of Object.values(secret.stringData as Record<string, string>)) expect(v).toContain('CHANGE_ME');
+    }
     expect(rendered.get('k8s/overlays/prod')!.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
@@ -563,8 +570,9 @@ describe('docker-compose.trading-complete.yml mounts', () => {
 
 /**
  * Renders the few Go-template constructs the generated Deployment template uses (no helm binary
- * here): `$name`, `$svc.<path>`, `$.Values.<path>`, `$.Release.Name`, `int`, `add`, `div`, `eq`,
- * `quote`, pipes, parentheses and `if eq … else … end`. Anything else throws, so a template change
+ * here): `$name`, `$svc.<path>`, `$.Values.<path>`, `$.Release.Name`, string literals, `int`, `add`,
+ * `div`, `eq`, `quote`, `hasKey`, pipes, parentheses, `if eq … else … end` within a line and
+ * `{{- if … }}` … `{{- end }}` blocks over lines. Anything else throws, so a template change
  * beyond this subset fails the test instead of passing unrendered.
  */
 interface HelmValuesView {
@@ -598,6 +606,7 @@ function renderHelmDeployment(template: string, values: HelmValuesView, release:
         }
         if (t === undefined) throw new Error(`incomplete ${expr}`);
         if (/^-?\d+$/.test(t)) return Number(t);
+        if (/^"[^"]*"$/.test(t)) return JSON.parse(t) as string;
         if (t.startsWith('$')) return lookup(t);
         throw new Error(`unsupported operand ${t} in ${expr}`);
       };
@@ -612,12 +621,13 @@ function renderHelmDeployment(template: string, values: HelmValuesView, release:
           case 'div': return Math.trunc(n(args[0]) / n(args[1]));
           case 'eq': return args[0] === args[1];
           case 'quote': return JSON.stringify(String(args[0]));
+          case 'hasKey': return Object.hasOwn(args[0] as object, String(args[1]));
           default: throw new Error(`unsupported function ${fn}`);
         }
       };
       const command = (piped: unknown[] = []): unknown => {
         const t = tokens[i];
-        if (t !== undefined && /^[a-z]+$/.test(t)) {
+        if (t !== undefined && /^[a-z][A-Za-z]*$/.test(t)) {
           i++;
           const args: unknown[] = [];
           while (i < tokens.length && tokens[i] !== ')' && tokens[i] !== '|') args.push(operand());
@@ -639,6 +649,8 @@ function renderHelmDeployment(template: string, values: HelmValuesView, release:
       return v;
     };
     const text = body
+      // `{{- if … }} … {{- end }}` over lines; `{{-` trims the whitespace (newline included) before it.
+      .replace(/\s*\{\{- if (.+?) \}\}(.*?)\s*\{\{- end \}\}/gs, (_m, cond: string, inner: string) => (evaluate(cond) ? inner : ''))
       .replace(/\{\{ if (.+?) \}\}(.*?)\{\{ else \}\}(.*?)\{\{ end \}\}/g, (_m, cond: string, a: string, b: string) => (evaluate(cond) ? a : b))
       .replace(/\{\{ (.+?) \}\}/g, (_m, expr: string) => String(evaluate(expr)));
     if (text.includes('{{')) throw new Error(`unrendered action in ${text}`);
@@ -700,5 +712,109 @@ describe('Helm chart', () => {
     const bad = structuredClone(values);
     bad.services.risk!.replicas = 'one';
     expect(validate(bad)).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- a service's own Secret (execution's venue keys)
+
+describe("a service's own Secret (execution's venue keys: least privilege)", () => {
+  const VENUE_SECRET = 'cte-venue-keys';
+  const venueKeys = SERVICES.execution.ownSecret?.keys ?? [];
+  /** Deployments and Jobs of a set of objects, with the Secrets their containers take their environment from. */
+  const secretRefs = (objects: K8sObject[]) =>
+    objects
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
+      .flatMap((w) => [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])].map((c) => ({ w, c })))
+      .flatMap(({ w, c }) => ((c as unknown as { envFrom?: Array<{ secretRef?: { name: string; optional?: boolean } }> }).envFrom ?? []).flatMap((e) => (e.secretRef ? [{ workload: `${w.kind}/${w.metadata.name}`, ...e.secretRef }] : [])));
+
+  it('is declared for execution only, and holds exactly the variables execution reads for live trading', () => {
+    expect(ownSecrets()).toEqual([{ service: 'execution', name: VENUE_SECRET, keys: venueKeys }]);
+    const read = new Set<string>();
+    for (const rel of listFiles('services/execution/src')) {
+      if (rel.includes('__tests__') || !rel.endsWith('.ts')) continue;
+      const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+      for (const m of text.matchAll(/'((?:BINANCEUS|COINBASE|KUCOIN)_API_(?:KEY|SECRET|PASSPHRASE))'/g)) read.add(m[1]!);
+      for (const m of text.matchAll(/LIVE_ACK_ENV = '([A-Z_]+)'/g)) read.add(m[1]!);
+    }
+    expect(read.size).toBeGreaterThanOrEqual(8);
+    expect([...venueKeys].sort()).toEqual([...read].sort());
+  });
+
+  describeK8s('in kustomize', () => {
+    const rendered = new Map<string, K8sObject[]>();
+    beforeAll(() => {
+      for (const t of TARGETS) rendered.set(t, render(t));
+    });
+
+    it('only execution references it, optional (it starts in TRADING_MODE=mock without it); every workload keeps the shared Secret', () => {
+      for (const t of TARGETS) {
+        const refs = secretRefs(rendered.get(t)!);
+        expect({ t, venue: refs.filter((r) => r.name === VENUE_SECRET) }).toEqual({ t, venue: [{ workload: 'Deployment/execution', name: VENUE_SECRET, optional: true }] });
+        const workloads = rendered.get(t)!.filter((o) => o.kind === 'Deployment' || o.kind === 'Job').map((w) => `${w.kind}/${w.metadata.name}`);
+        expect({ t, shared: refs.filter((r) => r.name === 'cte-secrets').map((r) => r.workload).sort() }).toEqual({ t, shared: workloads.sort() });
+        // The shared Secret stays required: a missing cte-secrets must stop the pod, not run it keyless.
+        expect(refs.filter((r) => r.name === 'cte-secrets' && r.optional !== undefined)).toEqual([]);
+      }
+    });
+
+    it('ships a placeholder example in base (dev and sandbox apply it) and none in prod', () => {
+      const file = `k8s/base/${ownSecretExampleFile(VENUE_SECRET)}`;
+      expect(parse(generated['k8s/base/kustomization.yaml']!)).toMatchObject({ resources: expect.arrayContaining([ownSecretExampleFile(VENUE_SECRET)]) });
+      expect(generated[file]).toContain(`kubectl -n crypto-trading create secret generic ${VENUE_SECRET}`);
+      for (const t of ['k8s/base', 'k8s/overlays/dev', SANDBOX_OVERLAY, 'k8s']) {
+        const example = rendered.get(t)!.find((o) => o.kind === 'Secret' && o.metadata.name === VENUE_SECRET);
+        expect({ t, keys: Object.keys(example?.stringData ?? {}).sort() }).toEqual({ t, keys: [...venueKeys].sort() });
+        expect({ t, values: [...new Set(Object.values(example!.stringData!))] }).toEqual({ t, values: ['CHANGE_ME'] });
+      }
+      const prod = rendered.get('k8s/overlays/prod')!;
+      expect(prod.filter((o) => o.kind === 'Secret')).toEqual([]);
+      // prod still references it (optional), so the Deployment is the same apart from the patched requests.
+      expect(secretRefs(prod).filter((r) => r.name === VENUE_SECRET)).toEqual([{ workload: 'Deployment/execution', name: VENUE_SECRET, optional: true }]);
+    });
+
+    it('the example validates, and no variable of it reaches a ConfigMap', () => {
+      const example = rendered.get('k8s/base')!.find((o) => o.kind === 'Secret' && o.metadata.name === VENUE_SECRET)!;
+      expect(validateK8s([example])).toEqual([]);
+      for (const t of TARGETS) {
+        for (const cm of rendered.get(t)!.filter((o) => o.kind === 'ConfigMap')) {
+          expect({ t, cm: cm.metadata.name, leaked: Object.keys(cm.data ?? {}).filter((k) => venueKeys.includes(k)) }).toEqual({ t, cm: cm.metadata.name, leaked: [] });
+        }
+      }
+    });
+  });
+
+  it('Helm: values give only execution ownSecretName; the template renders the optional reference for it alone, and drops it when the value is removed', () => {
+    const template = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/deployment.yaml'), 'utf8');
+    const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8')) as HelmValuesView;
+    expect(Object.entries(values.services).filter(([, v]) => 'ownSecretName' in v).map(([n, v]) => [n, v['ownSecretName']])).toEqual([['execution', VENUE_SECRET]]);
+    const refsOf = (rendered: Map<string, K8sObject>) => secretRefs([...rendered.values()]).filter((r) => r.name !== 'cte-secrets');
+    expect(refsOf(renderHelmDeployment(template, values, 'cte'))).toEqual([{ workload: 'Deployment/execution', name: VENUE_SECRET, optional: true }]);
+    // Helm drops a key set to null (`--set services.execution.ownSecretName=null`).
+    const without = structuredClone(values);
+    delete without.services.execution!['ownSecretName'];
+    const rendered = renderHelmDeployment(template, without, 'cte');
+    expect(refsOf(rendered)).toEqual([]);
+    expect(rendered.get('execution')!.spec.template.spec.containers[0]).toMatchObject({ envFrom: [{ configMapRef: { name: 'cte-common' } }, { configMapRef: { name: 'execution' } }, { secretRef: { name: 'cte-secrets' } }] });
+    // The schema takes a name, not an empty string.
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(helmValuesSchema());
+    const empty = structuredClone(values);
+    empty.services.execution!['ownSecretName'] = '';
+    expect(validate(empty)).toBe(false);
+  });
+
+  it('compose: only execution reads the optional env file, which the image build context ignores; the file holds no key', () => {
+    const text = fs.readFileSync(path.join(ROOT, 'docker-compose.trading-complete.yml'), 'utf8');
+    const compose = parse(text) as { services: Record<string, ComposeService & { env_file?: unknown }> };
+    const withEnvFile = Object.entries(compose.services).filter(([, s]) => s.env_file !== undefined).map(([n, s]) => [n, s.env_file]);
+    const envFile = composeSecretEnvFile(VENUE_SECRET);
+    expect(withEnvFile).toEqual([['execution', [{ path: envFile, required: false }]]]);
+    // `COPY . .` in the build stage: the key file must be excluded by .dockerignore.
+    const globToRegExp = (g: string) => new RegExp(`^${g.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+    const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(ignored.some((g) => globToRegExp(g).test(path.posix.normalize(envFile)))).toBe(true);
+    for (const k of venueKeys) expect({ k, inCompose: text.includes(k) }).toEqual({ k, inCompose: false });
+    // Live trading is switched on from the shell: `environment` would win over the env file.
+    expect(compose.services.execution!.environment!['TRADING_MODE']).toBe(`\${TRADING_MODE:-${SERVICES.execution.env['TRADING_MODE']}}`);
+    expect(COMPOSE_SHELL_SWITCHES).toEqual(['TRADING_MODE']);
   });
 });

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { createLogger, RedisBus, TradableSymbols, type Logger } from '@cte/shared';
 import { createTestDatabase, type TestDatabase } from '@cte/testkit';
 import { CcxtVenue, createCcxtExchange, type ProExchange } from '../../adapters/ccxt-venue';
-import { createCcxtVenueMetrics } from '../../adapters/ccxt-venue-metrics';
+import { createCcxtVenueMetrics, createVenueUpdateMetrics } from '../../adapters/ccxt-venue-metrics';
 import { ExecutionService } from '../../adapters/execution-service';
 import { createExecutionMetrics } from '../../adapters/metrics';
 import { OutboxRelay } from '../../adapters/outbox-relay';
@@ -34,6 +34,7 @@ export interface LiveHarness {
   namespace: string;
   tdb: TestDatabase;
   repo: ExecutionRepository;
+  bus: RedisBus;
   venue: CcxtVenue;
   exchange: ProExchange;
   svc: ExecutionService;
@@ -52,6 +53,8 @@ export interface LiveHarnessOptions {
   maxLookups?: number;
   reconcileMs?: number;
   timeoutMs?: number;
+  /** false: as a venue without an order stream (statuses only from REST reconciliation). */
+  orderStream?: boolean;
 }
 
 export async function createLiveHarness(o: LiveHarnessOptions): Promise<LiveHarness> {
@@ -67,6 +70,7 @@ export async function createLiveHarness(o: LiveHarnessOptions): Promise<LiveHarn
     o.timeoutMs ?? 3000,
   );
   exchange.enableRateLimit = false;
+  if (o.orderStream === false) exchange.has['watchOrders'] = false;
   const venue = new CcxtVenue({
     id: 'binanceus',
     exchange,
@@ -101,6 +105,7 @@ export async function createLiveHarness(o: LiveHarnessOptions): Promise<LiveHarn
     traceTimes: new TraceTimes(),
     logger,
     haltCancelsOpeningOrders: true,
+    venueUpdates: createVenueUpdateMetrics(registry),
   });
   await venue.start();
   relay.start();
@@ -110,6 +115,7 @@ export async function createLiveHarness(o: LiveHarnessOptions): Promise<LiveHarn
     namespace,
     tdb,
     repo,
+    bus,
     venue,
     exchange,
     svc,

@@ -108,7 +108,8 @@ export class KucoinPrivateApi {
       orderId: (o) => this.orderId(o),
       tradeId: (f) => this.tradeId(f),
       counterOrderId: (f) => this.counterId(f),
-      marketId: (s) => (s.startsWith('#') ? this.accountId(s.slice(1)) : this.o.marketIdOf(s)),
+      marketId: (s) => this.o.marketIdOf(s),
+      accountId: (accountId, asset) => this.accountId(`${accountId}:${asset}`),
     };
   }
 
@@ -342,7 +343,7 @@ export function parseOrder(body: string): { symbolId: string; req: (symbol: stri
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return param('Invalid request body.');
   const b = v as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof b[k] === 'string' && b[k] !== '' ? (b[k] as string) : typeof b[k] === 'number' ? String(b[k]) : undefined);
+  const str = (k: string): string | undefined => (typeof b[k] === 'string' && b[k] !== '' ? (b[k]) : typeof b[k] === 'number' ? String(b[k]) : undefined);
   const clientOid = str('clientOid');
   if (clientOid === undefined || !CLIENT_OID_RE.test(clientOid)) return param('clientOid should not be empty and at most 40 characters.');
   const side = str('side');

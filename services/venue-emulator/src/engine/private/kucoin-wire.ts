@@ -4,7 +4,7 @@
  * them), the `/spotMarket/tradeOrders` and `/account/balance` messages, and the market rules read
  * back from the emulator's own symbols reply. Pure functions over the engine's types.
  */
-import { decAdd, decIsZero, decSub } from '../decimal';
+import { decAdd, decCmp, decIsZero, decSub } from '../decimal';
 import type { BalanceLine, Fill, MarketRules, Order, RejectReason, UserEvent } from './types';
 
 export interface KucoinError {
@@ -63,7 +63,7 @@ export function kucoinRejection(r: RejectReason, req: { qty?: string | undefined
 }
 
 function belowMin(q: string, min: string): boolean {
-  return Number(q) < Number(min);
+  return decCmp(q, min) < 0;
 }
 
 export interface KucoinIds {
@@ -71,6 +71,8 @@ export interface KucoinIds {
   tradeId(f: Fill): string;
   counterOrderId(f: Fill): string;
   marketId(symbol: string): string;
+  /** The account id KuCoin reports for one currency of the user. */
+  accountId(accountId: number, asset: string): string;
 }
 
 /** GET /api/v1/orders/{id} and list entries (every key of the real reply). */
@@ -152,7 +154,7 @@ export function encodeKucoinEvent(ids: KucoinIds, e: UserEvent): { topic: string
     return e.balances.map((b) => ({
       topic: '/account/balance',
       subject: 'account.balance',
-      data: { accountId: ids.marketId(`#${b.asset}`), available: b.free, availableChange: '0', currency: b.asset, hold: b.locked, holdChange: '0', relationContext: {}, relationEvent: 'trade.setted', relationEventId: '', time: String(e.ts), total: decAdd(b.free, b.locked) },
+      data: { accountId: ids.accountId(e.accountId, b.asset), available: b.free, availableChange: '0', currency: b.asset, hold: b.locked, holdChange: '0', relationContext: {}, relationEvent: 'trade.setted', relationEventId: '', time: String(e.ts), total: decAdd(b.free, b.locked) },
     }));
   }
   const o = e.order;
