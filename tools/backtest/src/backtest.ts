@@ -98,6 +98,8 @@ export type Counts = Record<string, number>;
 export interface BacktestCounters {
   ticks: number;
   barsClosed: Counts;
+  /** Agents put in `error` (and stopped) by a strategy that threw: `name: message`. */
+  agentErrors: Counts;
   signals: Counts;
   signalsRejected: Counts;
   lateSignals: number;
@@ -151,6 +153,7 @@ export class Backtest {
   readonly counters: BacktestCounters = {
     ticks: 0,
     barsClosed: {},
+    agentErrors: {},
     signals: {},
     signalsRejected: {},
     lateSignals: 0,
@@ -191,7 +194,16 @@ export class Backtest {
     this.models = o.models;
     this.market = new MarketDataEngine(cfg.priceStream.timeframes);
     // signal-generator: ids and clocks injected, so runs repeat exactly.
-    this.runtime = new AgentRuntime({ emitHold: cfg.signalGenerator.emitHold, now: () => this.now, newId: () => this.nextId('signal') });
+    this.runtime = new AgentRuntime({
+      emitHold: cfg.signalGenerator.emitHold,
+      now: () => this.now,
+      newId: () => this.nextId('signal'),
+      // AgentService.markError: a strategy that throws puts its agent in `error`, disarmed.
+      onError: (agent, err) => {
+        this.runtime.disarm(agent.id);
+        inc(this.counters.agentErrors, `${agent.name}: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    });
     const sg = cfg.signalGenerator;
     this.followed = new Set(sg.symbols.length > 0 ? sg.symbols : cfg.signalGenerator.tradableSymbols.list());
     this.signalTimeframes = new Set(sg.timeframes);

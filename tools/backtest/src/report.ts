@@ -126,6 +126,7 @@ export function formatReport(r: BacktestReport): string {
     `== backtest: ${r.input}`,
     `  window ${r.window.from ?? '-'} → ${r.window.to ?? '-'}; ticks ${r.window.ticks}; bars closed: ${counts(r.window.barsClosed)}`,
     `  signals: ${counts(p.signals)}; rejected: ${counts(p.signalsRejected)}; late ${p.lateSignals}`,
+    ...(Object.keys(p.agentErrors).length > 0 ? [`  agents stopped in error: ${counts(p.agentErrors)}`] : []),
     `  consensus: ${counts(p.consensus)}`,
     `  recommendations: ${counts(p.recommendations)}`,
     `  risk decisions: ${counts(p.riskDecisions)}; rejections by reason: ${counts(p.riskRejections)}`,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { describeNeeding, startService, type RunningService } from '@cte/testkit';
+import { createTestDatabase, describeNeeding, startService, type RunningService, type TestDatabase } from '@cte/testkit';
 import { PASSWORDS, startConsole, type ConsoleRig } from './harness';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && fs.existsSync(p));
@@ -17,24 +17,19 @@ describeNeeding('chromium', CHROMIUM !== undefined, 'make test installs it with 
   const apiKey = `browser-test-${randomBytes(12).toString('hex')}`;
   const busNamespace = `console-browser-${randomBytes(4).toString('hex')}:`;
   let risk: RunningService;
+  let riskDb: TestDatabase;
   let rig: ConsoleRig;
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    const riskDb = await import('@cte/testkit').then((t) => t.createTestDatabase());
+    riskDb = await createTestDatabase();
     risk = await startService('risk', {
       apiKey,
       env: { MYSQL_URL: riskDb.url, BUS_NAMESPACE: busNamespace, PORTFOLIO_GRPC_ADDR: '127.0.0.1:1', STATE_BROADCAST_MS: '0' },
       readyLog: 'risk ready',
     });
-    const riskClose = risk.stop;
-    risk.stop = async () => {
-      const code = await riskClose();
-      await riskDb.drop();
-      return code;
-    };
     rig = await startConsole({ BUS_NAMESPACE: busNamespace, RISK_GRPC_ADDR: risk.grpcAddress, RISK_HTTP_URL: risk.httpUrl }, apiKey);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
     page = await browser.newPage();
@@ -62,6 +57,7 @@ describeNeeding('chromium', CHROMIUM !== undefined, 'make test installs it with 
     await browser?.close();
     await rig?.close();
     await risk?.stop();
+    await riskDb?.drop();
   });
 
   it('signs in, shows the fleet, and halts trading after a confirmation with a reason', async () => {
@@ -113,6 +109,6 @@ describeNeeding('chromium', CHROMIUM !== undefined, 'make test installs it with 
     await page.getByRole('alert').filter({ hasText: 'price-stream is unavailable' }).waitFor();
 
     // The session cookie is out of the page's reach.
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
   }
 });

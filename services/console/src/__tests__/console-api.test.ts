@@ -245,7 +245,7 @@ describe('live stream', () => {
         return text.includes('event: trading_state') ? true : undefined;
       });
       const line = text.split('\n').find((l) => l.startsWith('data: {') && l.includes('bus test')) ?? '';
-      expect(JSON.parse(line.slice(6)).data).toEqual({ state: 'REDUCING', reason: 'bus test', updated_at: 1, updated_by: 'test' });
+      expect((JSON.parse(line.slice(6)) as { data: unknown }).data).toEqual({ state: 'REDUCING', reason: 'bus test', updated_at: 1, updated_by: 'test' });
       ac.abort();
       await pump;
     } finally {

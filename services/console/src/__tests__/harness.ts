@@ -117,7 +117,7 @@ export class ConsoleClient {
     return { status: res.status, headers: res.headers, body: body as T, text };
   }
 
-  async signIn(name: OperatorName | string, password: string = PASSWORDS[name as OperatorName] ?? ''): Promise<Reply<{ csrf_token: string; role: string; name: string }>> {
+  async signIn(name: string, password: string = PASSWORDS[name as OperatorName] ?? ''): Promise<Reply<{ csrf_token: string; role: string; name: string }>> {
     const r = await this.request<{ csrf_token: string; role: string; name: string }>('POST', '/dashboard/api/session', { body: { name, password } });
     if (r.status === 200) this.csrf = r.body.csrf_token;
     return r;

@@ -210,14 +210,14 @@ export class CcxtVenue implements Venue {
     }
     if (missing.length > 0) throw new InvalidArgumentError(`LIVE_SYMBOLS_${this.o.id.toUpperCase()}: ${this.o.id} lists no active market ${missing.slice(0, 10).join(', ')}`);
     const useTrades = Boolean(this.ex.has['watchMyTrades']);
-    this.streamLoops = [this.runStream(useTrades ? 'trades' : 'orders')];
-    // Order updates (cancels, expiries at the venue) come on the same user stream.
-    if (useTrades && this.ex.has['watchOrders']) this.streamLoops.push(this.runStream('orders'));
+    // Order updates (cancels, expiries at the venue) come on the same user stream as the trades.
+    const streams: Array<'trades' | 'orders'> = useTrades ? (this.ex.has['watchOrders'] ? ['trades', 'orders'] : ['trades']) : ['orders'];
+    this.streamLoops = streams.map((kind) => this.runStream(kind));
     if (this.o.reconcileMs > 0) {
       this.timer = setInterval(() => void this.reconcileOpen('periodic'), this.o.reconcileMs);
       this.timer.unref();
     }
-    this.o.logger.info({ venue: this.name, symbols: this.o.symbols, stream: this.ex.has['watchMyTrades'] ? 'watchMyTrades' : 'watchOrders' }, 'live venue ready');
+    this.o.logger.info({ venue: this.name, symbols: this.o.symbols, streams: streams.map((k) => (k === 'trades' ? 'watchMyTrades' : 'watchOrders')) }, 'live venue ready');
   }
 
   onFill(handler: FillHandler): void {

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import {
   describeValue,
   ConflictError,
@@ -66,7 +66,7 @@ export interface ExecutionServiceOptions {
   logger: Logger;
   /** On HALTED, cancel resting orders that would open or grow a position. */
   haltCancelsOpeningOrders: boolean;
-  /** cte_execution_venue_order_updates_total (createVenueUpdateMetrics); unregistered when absent. */
+  /** cte_execution_venue_order_updates_total (createVenueUpdateMetrics in ccxt-venue-metrics.ts); not counted when absent. */
   venueUpdates?: VenueUpdateCounter;
   clock?: () => number;
   newId?: () => string;
@@ -107,7 +107,6 @@ export class ExecutionService {
   private readonly publishes = new Set<Promise<void>>();
   private reconciled = false;
   private closing = false;
-  private readonly venueUpdates: VenueUpdateCounter;
 
   /** The fleet's tradable symbols, for every symbol a request names. */
   get symbols(): TradableSymbols {
@@ -122,11 +121,10 @@ export class ExecutionService {
         this.o.logger.error({ err: err.message, order_id: fill.orderId, venue_trade_id: fill.venueTradeId }, 'fill could not be recorded');
       });
     });
-    this.venueUpdates = o.venueUpdates ?? new Counter({ name: 'cte_execution_venue_order_updates_total', help: 'unregistered', labelNames: ['venue', 'status', 'outcome'], registers: [] });
     o.venue.onOrderUpdate((u) => {
       // Behind the order's fills and submission: a fill the venue sent first is applied first.
       void this.orderQueue.run(u.orderId, () => this.applyVenueUpdate(u)).catch((err: Error) => {
-        this.venueUpdates.inc({ venue: o.venue.name, status: u.status, outcome: 'failed' });
+        o.venueUpdates?.inc({ venue: o.venue.name, status: u.status, outcome: 'failed' });
         this.o.logger.error({ err: err.message, order_id: u.orderId, status: u.status }, 'venue order update could not be applied');
       });
     });
@@ -295,7 +293,7 @@ export class ExecutionService {
     const venue = this.o.venue.name;
     const known = await this.o.repo.findOrder(u.orderId);
     if (!known) {
-      this.venueUpdates.inc({ venue, status: u.status, outcome: 'unknown_order' });
+      this.o.venueUpdates?.inc({ venue, status: u.status, outcome: 'unknown_order' });
       this.o.logger.warn({ order_id: u.orderId, client_order_id: u.clientOrderId, status: u.status }, 'venue order update for an order execution does not know');
       return;
     }
@@ -311,7 +309,7 @@ export class ExecutionService {
       });
     }
     const outcome = r.outcome;
-    this.venueUpdates.inc({ venue, status: u.status, outcome });
+    this.o.venueUpdates?.inc({ venue, status: u.status, outcome });
     const log = { trace_id: after.traceId, order_id: after.id, venue_order_id: after.venueOrderId, status: after.status, venue_status: u.status, source: u.source, outcome };
     if (outcome === 'applied') this.o.logger.info({ ...log, from: before.status, from_venue_order_id: before.venueOrderId, reason: after.reason }, 'order updated from the venue');
     else if (u.status === 'filled' && !after.filledQty.eq(after.qty)) this.o.logger.info({ ...log, venue_filled_qty: u.filledQty.toFixed(), filled_qty: after.filledQty.toFixed() }, 'venue reports the order filled; waiting for its fills');
