@@ -40,6 +40,7 @@ lint: build ## ESLint: typescript-eslint's type-checked rules and no floating pr
 test: build datastores python-xgboost typecheck lint ## type-check, lint, then run every test against real MariaDB and Redis
 	@bash scripts/ensure-debian-tool.sh prometheus promtool >/dev/null
 	@bash scripts/ensure-debian-tool.sh prometheus-alertmanager amtool >/dev/null
+	@bash scripts/ensure-chromium.sh >/dev/null
 	npx jest --ci --testPathIgnorePatterns /node_modules/ /dist/ '<rootDir>/tests/'
 	@# Fleet-wide suites start all seven services each; one at a time, so they never compete for the CPU.
 	npx jest --ci --runInBand tests/

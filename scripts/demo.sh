@@ -35,6 +35,15 @@ export BUS_NAMESPACE="demo-$(date +%s):"
 node scripts/reset-demo-db.js
 node shared/dist/bin/migrate.js >/dev/null
 export TRADING_API_KEY=${TRADING_API_KEY:-$(node -e "process.stdout.write(require('crypto').randomBytes(24).toString('hex'))")}
+# The operator console (services/console, when built): an admin with a password made up for this run.
+console_svc=
+if [ -f services/console/dist/main.js ]; then
+  console_svc=console
+  export CONSOLE_DEMO_PASSWORD=${CONSOLE_DEMO_PASSWORD:-$(node -e "process.stdout.write(require('crypto').randomBytes(12).toString('base64url'))")}
+  export CONSOLE_OPERATORS="[{\"name\":\"admin\",\"role\":\"admin\",\"password_hash\":\"$(printf '%s' "$CONSOLE_DEMO_PASSWORD" | node services/console/dist/bin/hash-password.js)\"}]"
+  export CONSOLE_SESSION_SECRET=${CONSOLE_SESSION_SECRET:-$(node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64'))")}
+  export CONSOLE_COOKIE_SECURE=false
+fi
 export REPLAY_FILES=${REPLAY_FILES:-services/price-stream/data/replay/coinbase_btcusd_1h.csv}
 export REPLAY_START=${DEMO_START:-2019-08-20T00:00:00Z}
 if [ "$mode" = fleet ]; then
@@ -96,6 +105,8 @@ explore() {
   echo "   $k ${pf_url}/pnl"
   [ "$mode" = sandbox ] && echo "   $k ${EMULATOR_URL}/admin/venues     (the venue emulator; Coinbase API on ${VENUE_URL_COINBASE})"
   echo "   curl -s ${pf_url}/metrics     (/health, /ready and /metrics need no key)"
+  [ -n "$console_svc" ] && echo "== operator console: http://127.0.0.1:${CONSOLE_PORT:-8029}/dashboard/  (sign in as admin, password ${CONSOLE_DEMO_PASSWORD})"
+  return 0
 }
 delete_bus_keys() {
   node -e "
@@ -111,7 +122,7 @@ if [ "$mode" = fleet ]; then
   # Job control puts cte-fleet (and its services) in a process group of its own, so Ctrl-C reaches
   # only this script, which hands cte-fleet one SIGTERM: it stops the services in reverse order.
   set -m
-  node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
+  node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations $console_svc price-stream &
   fleet_pid=$!
   DEMO_REPORT_INTERVAL_MS=${FLEET_REPORT_INTERVAL_MS:-10000} node tools/fleet/dist/demo-report.js --live &
   live_pid=$!
@@ -140,7 +151,7 @@ watch_pid=$!
 live_pid=
 replay_pid=
 # price-stream last: everyone else listens before the replay starts.
-node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations price-stream &
+node tools/fleet/dist/fleet.js portfolio risk execution signals-aggregator signal-generator recommendations $console_svc price-stream &
 fleet_pid=$!
 monitor_id="demo-$(date +%s)"
 cleanup() {

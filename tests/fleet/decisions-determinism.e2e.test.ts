@@ -82,6 +82,8 @@ it('the same week of bars at two replay speeds gives the same decision on every 
   expect(fast.decisions.length).toBeGreaterThanOrEqual(DAYS * 24 - 1);
   // One decision per bar.
   expect(new Set(fast.decisions.map((d) => `${d.timeframe}|${d.bar_time}`)).size).toBe(fast.decisions.length);
+  // Decisions with contributing sources, not only empty bars.
+  expect(fast.decisions.some((d) => Number(d.sources) > 0)).toBe(true);
   expect(fast.late + slow.late).toBe(0);
   expect(fast.stale + slow.stale).toBe(0);
   expect(slow.decisions).toEqual(fast.decisions);

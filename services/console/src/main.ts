@@ -36,6 +36,7 @@ async function main(cfg: ConsoleConfig): Promise<void> {
     probe: new FleetProbe(cfg.probeTargets, cfg.probeTimeoutMs),
     live,
     logger,
+    registry,
     symbols: cfg.tradableSymbols,
     version: cfg.version,
     allowedOrigins: cfg.allowedOrigins,

@@ -92,6 +92,19 @@ export interface EquityPoint {
   equity: string;
 }
 
+/** One consensus decision (a `consensus_signals` row's decision fields). */
+export interface DecisionRecord {
+  symbol: string;
+  side: string;
+  confidence: number;
+  agreement: number;
+  sources: number;
+  price: string;
+  /** Data time the decision is as of (the bar's close). */
+  ts: number;
+  reason: string;
+}
+
 /** Counts by label, like the fleet's Prometheus counters. */
 export type Counts = Record<string, number>;
 
@@ -150,6 +163,8 @@ export class Backtest {
 
   readonly fills: FillRecord[] = [];
   readonly equityCurve: EquityPoint[] = [];
+  /** Every consensus decision, in the order made. */
+  readonly decisions: DecisionRecord[] = [];
   readonly counters: BacktestCounters = {
     ticks: 0,
     barsClosed: {},
@@ -382,6 +397,8 @@ export class Backtest {
 
   private publishConsensus(record: ConsensusRecord): void {
     inc(this.counters.consensus, record.side);
+    const { symbol, side, confidence, agreement, sources, price, ts, reason } = record;
+    this.decisions.push({ symbol, side, confidence, agreement, sources, price, ts, reason });
     this.onConsensus(toConsensusMessage(record));
   }
 

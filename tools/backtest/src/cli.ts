@@ -4,7 +4,7 @@
  *
  *   cte-backtest [--files a.csv,b.zip] [--start ISO] [--end ISO] [--symbols BTC/USD,ETH/USD]
  *                [--mysql --bar-timeframe 1h] [--agents agents.json] [--json file|-]
- *                [--expect-fingerprint FP]
+ *                [--expect-fingerprint FP] [--compare-trades MYSQL_URL]
  *
  * Everything else comes from the environment the services read (TIMEFRAMES, SIGNAL_TIMEFRAMES,
  * MODEL_DIR, CONSENSUS_*, KELLY_*, ALLOW_SHORT, RISK_*, MOCK_*, INITIAL_CAPITAL, ...); the flags
@@ -16,6 +16,7 @@ import { parseSymbol, parseTimeframe, type Timeframe } from '@cte/shared';
 import { parseAgentType } from '@cte/signal-generator/engine';
 import type { AgentSpec } from './backtest';
 import { readFleetConfig } from './config';
+import { compareDecisions, compareFills, formatComparison, formatDecisionComparison, readFleetDecisions, readFleetTrades } from './compare';
 import { formatReport } from './report';
 import { configuredMysqlInput, runBacktest } from './run';
 
@@ -29,6 +30,8 @@ const USAGE = `usage: cte-backtest [options]
   --agents FILE         JSON list of agents {name, type, symbol, timeframe, config}; default: signal-generator's seeded agents
   --json FILE           also write the report as JSON to FILE ('-': to stdout, instead of the text)
   --expect-fingerprint FP  exit 1 unless the fills' fingerprint is FP (e.g. the one make demo printed)
+  --compare-trades URL  compare the fills, one by one, with a fleet run's trades table (MySQL URL, e.g.
+                        make demo's mysql://cte:cte@127.0.0.1:3306/crypto_trading_demo); exit 1 when they differ
   -h, --help`;
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -65,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       agents: { type: 'string' },
       json: { type: 'string' },
       'expect-fingerprint': { type: 'string' },
+      'compare-trades': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -82,13 +86,22 @@ async function main(argv: readonly string[]): Promise<number> {
   const agents = values.agents === undefined ? undefined : parseAgents(JSON.parse(readFileSync(values.agents, 'utf8')) as unknown);
   const barTimeframe: Timeframe = parseTimeframe(values['bar-timeframe'] ?? '1h');
   const input = values.mysql ? configuredMysqlInput(config, barTimeframe) : undefined;
-  const { report } = await runBacktest({ config, input, agents });
+  const { report, backtest } = await runBacktest({ config, input, agents });
   const json = values.json;
   if (json !== '-') console.log(formatReport(report));
   if (json !== undefined) {
     const text = JSON.stringify(report, null, 2) + '\n';
     if (json === '-') process.stdout.write(text);
     else writeFileSync(json, text);
+  }
+  const fleetUrl = values['compare-trades'];
+  if (fleetUrl !== undefined) {
+    const out = json === '-' ? process.stderr : process.stdout;
+    const decisions = compareDecisions(backtest.decisions, await readFleetDecisions(fleetUrl));
+    out.write(formatDecisionComparison(decisions) + '\n');
+    const comparison = compareFills(report.fills, await readFleetTrades(fleetUrl));
+    out.write(formatComparison(comparison) + '\n');
+    if (!comparison.equal) return 1;
   }
   const expected = values['expect-fingerprint'];
   if (expected !== undefined && expected !== report.fingerprint) {

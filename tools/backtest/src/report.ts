@@ -6,7 +6,7 @@
 import { tradesFingerprint, winRate } from '@cte/fleet';
 import { Dec } from '@cte/shared';
 import { fmt } from '@cte/portfolio/engine';
-import type { Backtest, BacktestCounters, EquityPoint, FillRecord } from './backtest';
+import type { Backtest, BacktestCounters, DecisionRecord, EquityPoint, FillRecord } from './backtest';
 
 export interface SymbolRow {
   symbol: string;
@@ -35,6 +35,8 @@ export interface BacktestReport {
   /** Orders accepted by the paper venue that no price had filled when the data ended. */
   openOrders: number;
   fills: FillRecord[];
+  /** The BUY and SELL consensus decisions (HOLDs are only counted). */
+  decisions: DecisionRecord[];
   equityCurve: EquityPoint[];
 }
 
@@ -102,6 +104,7 @@ export function buildReport(bt: Backtest, input: string): BacktestReport {
     pipeline: bt.counters,
     openOrders: bt.openOrders(),
     fills,
+    decisions: bt.decisions.filter((d) => d.side !== 'HOLD'),
     equityCurve: bt.equityCurve,
   };
 }

@@ -217,6 +217,10 @@ describe('the page', () => {
     expect((await c.request('GET', '/health')).status).toBe(200);
     expect((await c.request('GET', '/metrics')).status).toBe(200);
     expect((await c.request('GET', '/anything')).status).toBe(401);
+    // Console requests count in the kit's histogram by route pattern, never by raw path.
+    const metrics = (await c.request('GET', '/metrics')).text;
+    expect(metrics).toMatch(/cte_http_request_duration_seconds_count\{[^}]*route="\/dashboard\/api\/orders\/:id\/cancel"[^}]*\} [1-9]/);
+    expect(metrics).not.toContain('ord-1');
   });
 });
 

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { DomainError, isTimeframe, parseSymbol, type Logger, type TradableSymbols } from '@cte/shared';
+import type { Registry } from 'prom-client';
+import { DomainError, httpRequestDuration, isTimeframe, parseSymbol, type Logger, type TradableSymbols } from '@cte/shared';
 import { allowedActions, may, type Action } from '../engine/roles';
 import { LoginThrottle } from '../engine/login-throttle';
 import { InputError, LIMIT_NAMES, parseCancel, parseLimitsUpdate, parseOrderId, parseSignIn, parseTradingStateChange } from '../engine/validate';
@@ -46,6 +47,8 @@ export interface ConsoleDeps {
   allowedOrigins: readonly string[];
   /** The browser app (index.html, app/*.js, *.css). */
   publicDir: string;
+  /** The kit's registry: console requests count in the fleet's request-duration histogram. */
+  registry: Registry;
   /** Browser libraries served from node_modules as they are (no bundler): URL file name → absolute path. */
   vendorFiles: Readonly<Record<string, string>>;
 }
@@ -118,6 +121,23 @@ export function createConsoleApp(d: ConsoleDeps): express.Application {
   app.set('query parser', 'simple');
   app.set('trust proxy', false);
   const throttle = new LoginThrottle(5, 15 * 60_000);
+  const duration = httpRequestDuration(d.registry);
+  app.use((req, res, next) => {
+    // Other paths fall through to the kit's app, which counts them itself.
+    if (!req.originalUrl.startsWith(BASE)) {
+      next();
+      return;
+    }
+    const started = process.hrtime.bigint();
+    res.once('close', () => {
+      const route = req.route as { path?: unknown } | undefined;
+      // The matched pattern only (never raw URL segments), as the kit labels its routes.
+      const label = typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : req.originalUrl.startsWith(`${BASE}/app/`) ? `${BASE}/app` : 'unmatched';
+      const status = res.writableFinished ? String(res.statusCode) : '499';
+      duration.observe({ method: req.method, route: label, status }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
 
   const router = express.Router();
   router.use(securityHeaders);

@@ -37,11 +37,13 @@ beforeAll(async () => {
   emu.emu.advanceBy('binanceus', 60_000);
   const priv = emu.emu.privateSides.get('binanceus');
   if (!priv) throw new Error('the emulator has no Binance.US private side');
-  account = priv.createAccount({ balances: { USDT: '1000000', COMP: '50' } });
+  const created = priv.createAccount({ balances: { USDT: '1000000', COMP: '50' } });
+  account = created.account;
+  const { apiKey, secret } = created.credentials;
   // A short periodic reconciliation: the unconfirmed orders below are resolved by it, not by a restart.
-  h = await createLiveHarness({ port: emu.ports.binanceus, apiKey: account.apiKey, secret: account.secret, symbols: [SYMBOL], settleMs: 50, timeoutMs: 1500, maxLookups: 3, reconcileMs: 200 });
+  h = await createLiveHarness({ port: emu.ports.binanceus, apiKey, secret, symbols: [SYMBOL], settleMs: 50, timeoutMs: 1500, maxLookups: 3, reconcileMs: 200 });
   await h.bus.subscribe<OrderEventMessage>(TRADING_CHANNELS.orders, (e: Envelope<OrderEventMessage>) => void events.push(e.data));
-  other = await createCcxtExchange({ id: 'binanceus', symbols: [SYMBOL], baseUrl: `http://127.0.0.1:${emu.ports.binanceus}`, credentials: { apiKey: new Secret(account.apiKey), secret: new Secret(account.secret) } }, 3000);
+  other = await createCcxtExchange({ id: 'binanceus', symbols: [SYMBOL], baseUrl: `http://127.0.0.1:${emu.ports.binanceus}`, credentials: { apiKey: new Secret(apiKey), secret: new Secret(secret) } }, 3000);
   other.enableRateLimit = false;
   await other.loadMarkets();
   const rules = h.venue.marketRules(SYMBOL)!;
@@ -179,8 +181,9 @@ describe('an ambiguous submission (reply lost, every lookup failed) is resolved 
     let account2: Account;
 
     beforeAll(async () => {
-      account2 = emu.emu.privateSides.get('binanceus')!.createAccount({ balances: { USDT: '100000', COMP: '50' } });
-      h2 = await createLiveHarness({ port: emu.ports.binanceus, apiKey: account2.apiKey, secret: account2.secret, symbols: [SYMBOL], settleMs: 50, timeoutMs: 1500, maxLookups: 3, reconcileMs: 200, orderStream: false });
+      const created = emu.emu.privateSides.get('binanceus')!.createAccount({ balances: { USDT: '100000', COMP: '50' } });
+      account2 = created.account;
+      h2 = await createLiveHarness({ port: emu.ports.binanceus, apiKey: created.credentials.apiKey, secret: created.credentials.secret, symbols: [SYMBOL], settleMs: 50, timeoutMs: 1500, maxLookups: 3, reconcileMs: 200, orderStream: false });
       await h2.bus.subscribe<OrderEventMessage>(TRADING_CHANNELS.orders, (e: Envelope<OrderEventMessage>) => void events.push(e.data));
     });
 

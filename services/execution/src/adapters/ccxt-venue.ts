@@ -5,9 +5,9 @@
  * - Before sending, an order is checked against the venue's market rules from loadMarkets (lot
  *   step, min/max quantity, price tick, min notional: engine/venue-rules.ts); one the venue would
  *   refuse is rejected here with the reason.
- * - The order's client order id (stored before the send) goes out in the venue's own field through
- *   ccxt's `clientOrderId` param (Binance newClientOrderId, Coinbase client_order_id, KuCoin
- *   clientOid), mapped deterministically when the venue's format is narrower than ours.
+ * - The order's client order id (stored before the send) goes out in the venue's own field
+ *   (Binance newClientOrderId, Coinbase client_order_id, KuCoin clientOid), mapped
+ *   deterministically when the venue's format is narrower than ours.
  * - An ambiguous outcome (timeout, reset, 5xx) is never retried blind: the order is looked up by
  *   client order id first, and only an order the venue provably does not have is sent again
  *   (engine/venue-outcome.ts). Rejections are final with the venue's reason.
@@ -50,6 +50,16 @@ const CCXT_OPTIONS: Record<LiveVenueId, Record<string, unknown>> = {
   binanceus: { warnOnFetchOpenOrdersWithoutSymbol: false },
   coinbase: {},
   kucoin: { fetchMarkets: { types: ['spot'] } },
+};
+
+/**
+ * The createOrder param that carries our client order id, in each venue's own field: ccxt's
+ * coinbase createOrder ignores the unified `clientOrderId` (it sends `ccxt-<uuid>` instead).
+ */
+const CLIENT_ID_PARAM: Record<LiveVenueId, string> = {
+  binanceus: 'newClientOrderId',
+  coinbase: 'client_order_id',
+  kucoin: 'clientOid',
 };
 
 /** A ccxt.pro client with the venue's credentials, pointed at `baseUrl` when given. */
@@ -288,9 +298,14 @@ export class CcxtVenue implements Venue {
   }
 
   private async send(t: Tracked, order: VenueOrderRequest, qty: Dec, limitPrice: Dec | null): Promise<SendOutcome> {
-    // Coinbase sizes a market buy in quote currency: ccxt computes it from a price (else it refuses).
-    const price = this.o.id === 'coinbase' && order.type === 'market' && order.side === 'buy' ? (this.o.referencePrice?.(order.symbol) ?? null) : limitPrice;
-    return this.sendOrder(order, qty, price, { clientOrderId: t.venueClientId });
+    const params: Record<string, unknown> = { [CLIENT_ID_PARAM[this.o.id]]: t.venueClientId };
+    if (this.o.id === 'coinbase' && order.type === 'market' && order.side === 'buy') {
+      // ccxt sizes a Coinbase market buy in quote (qty × a price), which fills a different base
+      // quantity than ordered. Coinbase also takes base_size on market buys: sent as ordered.
+      params['createMarketBuyOrderRequiresPrice'] = false;
+      params['order_configuration'] = { market_market_ioc: { base_size: qty.toFixed() } };
+    }
+    return this.sendOrder(order, qty, limitPrice, params);
   }
 
   private async sendOrder(order: VenueOrderRequest, qty: Dec, price: Dec | null, params: Record<string, unknown>): Promise<SendOutcome> {

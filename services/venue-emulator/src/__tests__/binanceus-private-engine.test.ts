@@ -276,7 +276,8 @@ describe('account configuration (VENUE_EMULATOR_ACCOUNTS and the admin body)', (
       { venue: 'binanceus', apiKey: key, secret: 'S'.repeat(64), balances: { USDT: '1000', BTC: '0.5' }, makerRate: '0.0005' },
     ]);
     expect(() => parseAccountsEnv('{')).toThrow('must be a JSON array of accounts');
-    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'kucoin', balances: {} }]))).toThrow('account 0: kucoin has no private side yet');
+    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'kucoin', api_key: key, balances: {} }]))).toThrow('account 0: api_key must be 24 lowercase hex digits');
+    expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'kraken', balances: {} }]))).toThrow('account 0: venue must be one of');
     expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'binanceus', balances: { usdt: '1' } }]))).toThrow('balances keys must be asset codes');
     expect(() => parseAccountsEnv(JSON.stringify([{ venue: 'binanceus', secret: 'short!', balances: {} }]))).toThrow(/^account 0: secret must be 16 to 128 letters or digits$/);
     const twice = { venue: 'binanceus', api_key: key, balances: {} };

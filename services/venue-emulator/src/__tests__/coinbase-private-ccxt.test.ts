@@ -18,8 +18,8 @@ let ex: CcxtExchange;
 let creds: { apiKey: string; secret: string };
 
 function newCreds(balances: Record<string, string> = { EUR: '100000', NMR: '100' }): { apiKey: string; secret: string } {
-  const a = side.createAccount({ balances });
-  return { apiKey: a.apiKey, secret: a.secret };
+  const { credentials } = side.createAccount({ balances });
+  return { apiKey: credentials.apiKey, secret: credentials.secret };
 }
 
 async function connect(c: { apiKey: string; secret: string }): Promise<CcxtExchange> {

@@ -52,8 +52,8 @@ beforeAll(async () => {
   run = await startEmulator({ venues: ['coinbase'] });
   run.emu.step('coinbase', 3000);
   side = run.emu.coinbasePrivate as CoinbasePrivate;
-  const a = side.createAccount({ balances: { EUR: '100000', NMR: '100' } });
-  ex = client('coinbase', run.ports.coinbase, { apiKey: a.apiKey, secret: a.secret, enableLastJsonResponse: true });
+  const { credentials } = side.createAccount({ balances: { EUR: '100000', NMR: '100' } });
+  ex = client('coinbase', run.ports.coinbase, { ...credentials, enableLastJsonResponse: true });
   await ex.loadHttpProxyAgent();
   await ex.loadMarkets();
   await ex.createOrder(SYMBOL, 'market', 'buy', 50, undefined, { createMarketBuyOrderRequiresPrice: false });

@@ -19,8 +19,8 @@ let ex: CcxtExchange;
 let creds: { apiKey: string; secret: string; password: string };
 
 function newCreds(balances: Record<string, string> = { USDT: '100000', BCHSV: '100' }): { apiKey: string; secret: string; password: string } {
-  const { account, passphrase } = side.createAccount({ balances });
-  return { apiKey: account.apiKey, secret: account.secret, password: passphrase };
+  const { credentials } = side.createAccount({ balances });
+  return { apiKey: credentials.apiKey, secret: credentials.secret, password: credentials.password ?? '' };
 }
 
 async function connect(c: { apiKey: string; secret: string; password: string }, options: Record<string, unknown> = {}): Promise<CcxtExchange> {

@@ -51,8 +51,8 @@ beforeAll(async () => {
   run = await startEmulator({ venues: ['kucoin'] });
   run.emu.step('kucoin', 3000);
   side = run.emu.kucoinPrivate as KucoinPrivate;
-  const { account, passphrase } = side.createAccount({ balances: { USDT: '100000', BCHSV: '100' } });
-  ex = client('kucoin', run.ports.kucoin, { apiKey: account.apiKey, secret: account.secret, password: passphrase, enableLastJsonResponse: true });
+  const { credentials } = side.createAccount({ balances: { USDT: '100000', BCHSV: '100' } });
+  ex = client('kucoin', run.ports.kucoin, { ...credentials, enableLastJsonResponse: true });
   await ex.loadHttpProxyAgent();
   await ex.loadMarkets();
   marketOrder = String((await ex.createOrder(SYMBOL, 'market', 'buy', 0.5)).id);

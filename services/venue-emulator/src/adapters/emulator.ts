@@ -18,6 +18,7 @@ import { BinanceUsPrivate } from './private/binanceus';
 import { CoinbasePrivate } from './private/coinbase';
 import { KucoinPrivate } from './private/kucoin';
 import type { AccountConfig } from './private/accounts';
+import type { PrivateVenue } from './private/types';
 import { ReplayDriver, type ReplayVenue } from './replay-driver';
 import { VenueServer } from './venue-server';
 
@@ -89,9 +90,10 @@ const SYNTHETIC_HISTORY = 1_000;
 
 export class Emulator {
   readonly faults = new FaultBook();
-  /** Private sides (orders, user-data streams) of the venues that have one. */
-  readonly privateSides = new Map<VenueId, BinanceUsPrivate>();
-  /** Coinbase's private side (the private admin routes and VENUE_EMULATOR_ACCOUNTS serve Binance.US only so far). */
+  /** Private sides (orders, user-data streams) of the enabled venues: what the admin API serves. */
+  readonly privateSides = new Map<VenueId, PrivateVenue>();
+  /** The same sides with their venue-specific parts (tests reach into them). */
+  binanceusPrivate: BinanceUsPrivate | undefined;
   coinbasePrivate: CoinbasePrivate | undefined;
   kucoinPrivate: KucoinPrivate | undefined;
   private readonly venues: ReplayVenue[] = [];
@@ -115,16 +117,15 @@ export class Emulator {
     this.start = firsts.length > 0 ? Math.min(...firsts) : at;
     built.forEach((b, i) => {
       const state = new VenueState(b.venue, b.defs.sort((x, y) => x.symbol.localeCompare(y.symbol)), 1_000_000, b.history);
-      const privateSide = b.venue === 'binanceus' ? new BinanceUsPrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
-      if (privateSide) {
-        this.privateSides.set(b.venue, privateSide);
-        for (const acc of this.o.accounts ?? []) if (acc.venue === b.venue) privateSide.createAccount(acc);
-      }
-      const cb = b.venue === 'coinbase' ? new CoinbasePrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
-      if (cb) this.coinbasePrivate = cb;
-      const kc = b.venue === 'kucoin' ? new KucoinPrivate({ state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now }) : undefined;
-      if (kc) this.kucoinPrivate = kc;
-      const server = new VenueServer({ codec: CODECS[b.venue], state, faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now, restDelayMs: this.o.restDelayMs, privateSide: privateSide ?? cb ?? kc, privateWs: cb });
+      const common = { state, codec: CODECS[b.venue], faults: this.faults, metrics: this.o.metrics, logger: this.o.logger, now: this.now };
+      let privateSide: PrivateVenue;
+      let cb: CoinbasePrivate | undefined;
+      if (b.venue === 'binanceus') privateSide = this.binanceusPrivate = new BinanceUsPrivate(common);
+      else if (b.venue === 'coinbase') privateSide = this.coinbasePrivate = cb = new CoinbasePrivate(common);
+      else privateSide = this.kucoinPrivate = new KucoinPrivate(common);
+      this.privateSides.set(b.venue, privateSide);
+      for (const acc of this.o.accounts ?? []) if (acc.venue === b.venue) privateSide.createAccount(acc);
+      const server = new VenueServer({ ...common, restDelayMs: this.o.restDelayMs, privateSide, privateWs: cb });
       this.venues.push({ venue: b.venue, state, server, replayer: replayers[i] as Replayer });
       this.extras.set(b.venue, { barMarkets: b.barMarkets, synthetic: b.synthetic });
     });

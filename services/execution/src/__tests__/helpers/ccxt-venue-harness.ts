@@ -13,7 +13,7 @@ import { createExecutionMetrics } from '../../adapters/metrics';
 import { OutboxRelay } from '../../adapters/outbox-relay';
 import { ExecutionRepository } from '../../adapters/repository';
 import { TradingStateGuard } from '../../adapters/trading-state';
-import { Secret } from '../../config';
+import { Secret, type LiveVenueId } from '../../config';
 import { PrecisionTable } from '../../engine/precision';
 import { TraceTimes } from '@cte/shared';
 import { newNamespace, REDIS_URL } from './harness';
@@ -44,9 +44,13 @@ export interface LiveHarness {
 }
 
 export interface LiveHarnessOptions {
+  /** binanceus unless given. */
+  venue?: LiveVenueId;
   port: number;
   apiKey: string;
   secret: string;
+  /** KuCoin's passphrase. */
+  password?: string;
   symbols: string[];
   settleMs?: number;
   maxSends?: number;
@@ -65,23 +69,25 @@ export async function createLiveHarness(o: LiveHarnessOptions): Promise<LiveHarn
   const bus = new RedisBus({ url: REDIS_URL, logger, namespace });
   const repo = new ExecutionRepository(tdb.db);
   const registry = new Registry();
+  const id = o.venue ?? 'binanceus';
+  const credentials = { apiKey: new Secret(o.apiKey), secret: new Secret(o.secret), ...(o.password !== undefined ? { password: new Secret(o.password) } : {}) };
   const exchange = await createCcxtExchange(
-    { id: 'binanceus', symbols: o.symbols, baseUrl: `http://127.0.0.1:${o.port}`, credentials: { apiKey: new Secret(o.apiKey), secret: new Secret(o.secret) } },
+    { id, symbols: o.symbols, baseUrl: `http://127.0.0.1:${o.port}`, credentials },
     o.timeoutMs ?? 3000,
   );
   exchange.enableRateLimit = false;
   if (o.orderStream === false) exchange.has['watchOrders'] = false;
   const venue = new CcxtVenue({
-    id: 'binanceus',
+    id,
     exchange,
     symbols: o.symbols,
-    secrets: [o.apiKey, o.secret],
+    secrets: [o.apiKey, o.secret, ...(o.password !== undefined ? [o.password] : [])],
     policy: { maxSends: o.maxSends ?? 2, maxLookups: o.maxLookups ?? 3, settleMs: o.settleMs ?? 50, lookupBackoffMs: 50 },
     reconcileMs: o.reconcileMs ?? 0,
     reconnectBaseMs: 20,
     reconnectMaxMs: 200,
     logger,
-    metrics: createCcxtVenueMetrics(registry, ['binanceus']),
+    metrics: createCcxtVenueMetrics(registry, [id]),
   });
   const relay: OutboxRelay = new OutboxRelay({ repo, bus, logger, pollMs: 50, batchSize: 10, retainMs: 0 });
   const metrics = createExecutionMetrics(registry, { outboxLagSeconds: () => relay.lagSeconds() });

@@ -14,14 +14,14 @@ export interface Creds {
 }
 
 export function privateSide(run: RunningEmulator): BinanceUsPrivate {
-  const side = run.emu.privateSides.get('binanceus');
+  const side = run.emu.binanceusPrivate;
   if (!side) throw new Error('binanceus has no private side');
   return side;
 }
 
 export function newAccount(run: RunningEmulator, balances: Record<string, string> = { USDT: '100000', COMP: '100', CRV: '10000' }): Creds {
-  const a = privateSide(run).createAccount({ balances });
-  return { apiKey: a.apiKey, secret: a.secret };
+  const { credentials } = privateSide(run).createAccount({ balances });
+  return { apiKey: credentials.apiKey, secret: credentials.secret };
 }
 
 export async function privateClient(run: RunningEmulator, creds: Creds, options: Record<string, unknown> = {}): Promise<CcxtExchange> {

@@ -1,9 +1,11 @@
 /**
- * Admin routes of the private side (kit port, behind X-TRADING-API-KEY):
+ * Admin routes of the private sides (kit port, behind X-TRADING-API-KEY), the same for every venue:
  * - POST /admin/venues/{venue}/accounts: create a trading account; the reply is the only place
- *   its secret is ever shown.
- * - GET /admin/venues/{venue}/accounts/{api_key}: balances and open orders (no secret).
- * - PUT /admin/venues/{venue}/rate-limits: change the published limits (and forget counts and bans).
+ *   its secret (and KuCoin passphrase) is ever shown, with the credentials ccxt takes.
+ * - GET /admin/venues/{venue}/accounts/{api_key}: balances and open orders (no secret). A Coinbase
+ *   key name has slashes: URL-encode it.
+ * - GET and PUT /admin/venues/{venue}/rate-limits: the published limits (each venue has its own
+ *   fields); a change forgets counts and bans.
  * Plus arming the private fault kinds for POST /admin/venues/{venue}/faults.
  */
 import type { Request, Response, Router } from 'express';
@@ -11,7 +13,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '@cte/shared'
 import type { PrivateFaultKind } from '../../engine/faults';
 import { VENUE_IDS, type VenueId } from '../../engine/types';
 import type { Emulator } from '../emulator';
-import type { BinanceUsPrivate } from './binanceus';
+import type { PrivateVenue } from './types';
 import { parseAccount } from './accounts';
 
 type Body = Record<string, unknown>;
@@ -23,7 +25,7 @@ function bodyOf(req: Request): Body {
   return b as Body;
 }
 
-function privateSide(emu: Emulator, v: unknown): { venue: VenueId; side: BinanceUsPrivate } {
+function privateSide(emu: Emulator, v: unknown): { venue: VenueId; side: PrivateVenue } {
   if (!VENUE_IDS.includes(v as VenueId)) throw new NotFoundError(`venue must be one of ${VENUE_IDS.join(', ')}`);
   const side = emu.privateSides.get(v as VenueId);
   if (!side) throw new NotFoundError(`${String(v)} has no private side (not enabled, or not built yet)`);
@@ -54,8 +56,16 @@ export function mountPrivateAdminRoutes(router: Router, emu: Emulator): void {
       throw new InvalidArgumentError(e instanceof Error ? e.message : 'invalid account');
     }
     if (cfg.apiKey !== undefined && side.exchange.account(cfg.apiKey)) throw new ConflictError('an account with this api_key exists');
-    const a = side.createAccount(cfg);
-    res.status(201).json({ venue, api_key: a.apiKey, secret: a.secret, maker_fee: a.makerRate, taker_fee: a.takerRate, balances: side.exchange.balances(a) });
+    let created;
+    try {
+      created = side.createAccount(cfg);
+    } catch (e) {
+      throw new InvalidArgumentError(e instanceof Error ? e.message : 'invalid account');
+    }
+    const { account: a, credentials: c } = created;
+    const reply: Record<string, unknown> = { venue, api_key: c.apiKey, secret: c.secret };
+    if (c.password !== undefined) reply['passphrase'] = c.password;
+    res.status(201).json({ ...reply, ccxt: c, maker_fee: a.makerRate, taker_fee: a.takerRate, balances: side.exchange.balances(a) });
   });
 
   router.get('/admin/venues/:venue/accounts/:key', (req: Request, res: Response) => {
@@ -66,17 +76,20 @@ export function mountPrivateAdminRoutes(router: Router, emu: Emulator): void {
     res.json({ venue, api_key: a.apiKey, maker_fee: a.makerRate, taker_fee: a.takerRate, balances: side.exchange.balances(a), open_orders: open });
   });
 
+  router.get('/admin/venues/:venue/rate-limits', (req: Request, res: Response) => {
+    const { venue, side } = privateSide(emu, req.params['venue']);
+    res.json({ venue, ...side.limits() });
+  });
+
   router.put('/admin/venues/:venue/rate-limits', (req: Request, res: Response) => {
     const { venue, side } = privateSide(emu, req.params['venue']);
     const b = bodyOf(req);
-    const cur = side.limiter.options;
-    const next = side.setRateLimits({
-      weightPerMinute: optInt(b, 'weight_per_minute', cur.weightPerMinute, 1, 1_000_000),
-      ordersPer10s: optInt(b, 'orders_per_10s', cur.ordersPer10s, 1, 1_000_000),
-      ordersPerDay: optInt(b, 'orders_per_day', cur.ordersPerDay, 1, 100_000_000),
-      banAfter429s: optInt(b, 'ban_after_429s', cur.banAfter429s, 0, 1_000_000),
-      banMs: optInt(b, 'ban_ms', cur.banMs, 1, 3 * 86_400_000),
-    });
-    res.json({ venue, weight_per_minute: next.weightPerMinute, orders_per_10s: next.ordersPer10s, orders_per_day: next.ordersPerDay, ban_after_429s: next.banAfter429s, ban_ms: next.banMs });
+    const names = side.limitFields.map((f) => f.name);
+    const extra = Object.keys(b).find((k) => !names.includes(k));
+    if (extra !== undefined) throw new InvalidArgumentError(`unknown field ${extra.slice(0, 40)} (${venue} takes ${names.join(', ')})`);
+    const cur = side.limits();
+    const patch: Record<string, number> = {};
+    for (const f of side.limitFields) patch[f.name] = optInt(b, f.name, cur[f.name] ?? f.min, f.min, f.max);
+    res.json({ venue, ...side.setLimits(patch) });
   });
 }

@@ -15,11 +15,11 @@ import type { FaultBook } from '../../engine/faults';
 import type { VenueState, VenueUpdate } from '../../engine/market-state';
 import { BinanceUsPrivateApi } from '../../engine/private/binanceus-api';
 import { encodeUserEvent, ERRORS, rulesFromExchangeInfo } from '../../engine/private/binanceus-wire';
-import { PrivateExchange, type Account, type AccountSpec } from '../../engine/private/exchange';
+import { PrivateExchange } from '../../engine/private/exchange';
 import { RateLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from '../../engine/private/rate-limit';
 import type { UserEvent } from '../../engine/private/types';
 import type { EmulatorMetrics } from '../metrics';
-import type { PrivateRestContext, PrivateRestResult, PrivateSide } from './types';
+import type { AccountRequest, CreatedAccount, LimitField, PrivateRestContext, PrivateRestResult, PrivateVenue } from './types';
 
 const VENUE = 'binanceus';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -50,7 +50,18 @@ export interface BinanceUsPrivateOptions {
   rateLimits?: Partial<RateLimitOptions>;
 }
 
-export class BinanceUsPrivate implements PrivateSide {
+/** Limit fields of the admin API (snake_case) and the limiter option each one sets. */
+const LIMITS: readonly (LimitField & { key: keyof RateLimitOptions })[] = [
+  { name: 'weight_per_minute', key: 'weightPerMinute', min: 1, max: 1_000_000 },
+  { name: 'orders_per_10s', key: 'ordersPer10s', min: 1, max: 1_000_000 },
+  { name: 'orders_per_day', key: 'ordersPerDay', min: 1, max: 100_000_000 },
+  { name: 'ban_after_429s', key: 'banAfter429s', min: 0, max: 1_000_000 },
+  { name: 'ban_ms', key: 'banMs', min: 1, max: 3 * 86_400_000 },
+];
+
+export class BinanceUsPrivate implements PrivateVenue {
+  readonly venue = VENUE;
+  readonly limitFields: readonly LimitField[] = LIMITS;
   readonly exchange: PrivateExchange;
   readonly api: BinanceUsPrivateApi;
   readonly limiter: RateLimiter;
@@ -92,8 +103,25 @@ export class BinanceUsPrivate implements PrivateSide {
     return n;
   }
 
-  createAccount(spec: Partial<AccountSpec> & Pick<AccountSpec, 'balances'>): Account {
-    return this.exchange.createAccount({ ...spec, apiKey: spec.apiKey ?? randomAlnum(64), secret: spec.secret ?? randomAlnum(64) }, this.o.now());
+  /** An API key (64 letters or digits) and its HMAC secret. */
+  createAccount(spec: AccountRequest): CreatedAccount {
+    if (spec.passphrase !== undefined) throw new Error('passphrase is not used by binanceus');
+    const account = this.exchange.createAccount({ ...spec, apiKey: spec.apiKey ?? randomAlnum(64), secret: spec.secret ?? randomAlnum(64) }, this.o.now());
+    return { account, credentials: { apiKey: account.apiKey, secret: account.secret } };
+  }
+
+  limits(): Record<string, number> {
+    return Object.fromEntries(LIMITS.map((l) => [l.name, this.limiter.options[l.key]]));
+  }
+
+  setLimits(patch: Readonly<Record<string, number>>): Record<string, number> {
+    const next: Partial<RateLimitOptions> = {};
+    for (const l of LIMITS) {
+      const v = patch[l.name];
+      if (v !== undefined) next[l.key] = v;
+    }
+    this.setRateLimits(next);
+    return this.limits();
   }
 
   setRateLimits(patch: Partial<RateLimitOptions>): RateLimitOptions {

@@ -16,7 +16,7 @@ import type { UserEvent } from '../../engine/private/types';
 import type { EmulatorMetrics } from '../metrics';
 import type { PrivateWsConn, PrivateWsHook } from '../venue-server';
 import { deliverWithFaults, HeldReplies } from './coinbase-delivery';
-import type { PrivateRestContext, PrivateRestResult, PrivateSide } from './types';
+import type { AccountRequest, CreatedAccount, LimitField, PrivateRestContext, PrivateRestResult, PrivateVenue } from './types';
 
 const VENUE = 'coinbase';
 /** Coinbase publishes 30 private REST requests per second per key. */
@@ -36,16 +36,6 @@ export interface CoinbasePrivateOptions {
   requestsPerSecond?: number;
 }
 
-export interface CoinbaseAccountSpec {
-  balances: Readonly<Record<string, string>>;
-  /** Key name `organizations/{org}/apiKeys/{key}` (generated when absent). */
-  apiKey?: string;
-  /** EC P-256 private key PEM (generated when absent). */
-  secret?: string;
-  makerRate?: string;
-  takerRate?: string;
-}
-
 interface UserSub {
   conn: PrivateWsConn;
   accountId: number;
@@ -53,7 +43,11 @@ interface UserSub {
   symbols: Set<string>;
 }
 
-export class CoinbasePrivate implements PrivateSide, PrivateWsHook {
+const LIMITS: readonly LimitField[] = [{ name: 'requests_per_second', min: 1, max: 1_000_000 }];
+
+export class CoinbasePrivate implements PrivateVenue, PrivateWsHook {
+  readonly venue = VENUE;
+  readonly limitFields = LIMITS;
   readonly exchange: PrivateExchange;
   readonly api: CoinbasePrivateApi;
   private readonly keys = new Map<string, CoinbaseKey>();
@@ -64,7 +58,7 @@ export class CoinbasePrivate implements PrivateSide, PrivateWsHook {
   constructor(private readonly o: CoinbasePrivateOptions) {
     for (const m of o.state.markets.values()) this.marketIds.set(o.codec.marketId(m.def), m.def.symbol);
     const products = o.codec.rest({ method: 'GET', path: '/api/v3/brokerage/market/products', query: new URLSearchParams(), body: '', headers: {} }, o.state, o.now());
-    this.exchange = new PrivateExchange(o.state, rulesFromProducts(products.body, (id) => this.marketIds.get(id)));
+    this.exchange = new PrivateExchange(o.state, rulesFromProducts(products.body, (id) => this.marketIds.get(id)), { feeInQuote: true, uniqueClientOrderIds: 'all' });
     this.api = new CoinbasePrivateApi({
       exchange: this.exchange,
       keyOf: (k) => this.keys.get(k),
@@ -90,8 +84,9 @@ export class CoinbasePrivate implements PrivateSide, PrivateWsHook {
     return this.subs.size;
   }
 
-  /** A CDP API key: key name and EC private key (PEM, the `secret` a client signs with). */
-  createAccount(spec: CoinbaseAccountSpec): Account {
+  /** A CDP API key: key name `organizations/{uuid}/apiKeys/{uuid}` and EC P-256 private key (PEM, the `secret` a client signs with). */
+  createAccount(spec: AccountRequest): CreatedAccount {
+    if (spec.passphrase !== undefined) throw new Error('passphrase is not used by coinbase');
     const apiKey = spec.apiKey ?? `organizations/${randomUUID()}/apiKeys/${randomUUID()}`;
     if (!isKeyName(apiKey)) throw new Error('api_key must be a CDP key name: organizations/{uuid}/apiKeys/{uuid}');
     let secret = spec.secret;
@@ -113,7 +108,18 @@ export class CoinbasePrivate implements PrivateSide, PrivateWsHook {
     if (spec.takerRate !== undefined) full.takerRate = spec.takerRate;
     const a = this.exchange.createAccount(full, this.o.now());
     this.keys.set(apiKey, { publicKey, userId: randomUUID() });
-    return a;
+    return { account: a, credentials: { apiKey, secret } };
+  }
+
+  limits(): Record<string, number> {
+    return { requests_per_second: this.api.limiter.limit };
+  }
+
+  setLimits(patch: Readonly<Record<string, number>>): Record<string, number> {
+    const v = patch['requests_per_second'];
+    if (v !== undefined) this.api.limiter.limit = v;
+    this.api.limiter.reset();
+    return this.limits();
   }
 
   async rest(ctx: PrivateRestContext): Promise<PrivateRestResult> {

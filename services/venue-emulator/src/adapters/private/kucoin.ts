@@ -13,13 +13,13 @@ import type { Logger } from '@cte/shared';
 import type { VenueCodec } from '../../engine/encoders';
 import type { FaultBook } from '../../engine/faults';
 import type { VenueState, VenueUpdate } from '../../engine/market-state';
-import { PrivateExchange, type Account, type AccountSpec } from '../../engine/private/exchange';
+import { PrivateExchange, type AccountSpec } from '../../engine/private/exchange';
 import { KucoinPrivateApi } from '../../engine/private/kucoin-api';
 import { encodeKucoinEvent, rulesFromSymbols } from '../../engine/private/kucoin-wire';
 import type { UserEvent } from '../../engine/private/types';
 import type { EmulatorMetrics } from '../metrics';
 import { deliverWithFaults, HeldReplies } from './coinbase-delivery';
-import type { PrivateRestContext, PrivateRestResult, PrivateSide } from './types';
+import type { AccountRequest, CreatedAccount, LimitField, PrivateRestContext, PrivateRestResult, PrivateVenue } from './types';
 
 const VENUE = 'kucoin';
 /** KuCoin VIP0 spot resource pool: 4000 per 30 s. */
@@ -43,22 +43,17 @@ export interface KucoinPrivateOptions {
   poolPer30s?: number;
 }
 
-export interface KucoinAccountSpec {
-  balances: Readonly<Record<string, string>>;
-  apiKey?: string;
-  secret?: string;
-  passphrase?: string;
-  makerRate?: string;
-  takerRate?: string;
-}
-
 interface Stream {
   ws: WebSocket;
   accountId: number;
   topics: Set<string>;
 }
 
-export class KucoinPrivate implements PrivateSide {
+const LIMITS: readonly LimitField[] = [{ name: 'pool_per_30s', min: 1, max: 100_000_000 }];
+
+export class KucoinPrivate implements PrivateVenue {
+  readonly venue = VENUE;
+  readonly limitFields = LIMITS;
   readonly exchange: PrivateExchange;
   readonly api: KucoinPrivateApi;
   private readonly passphrases = new Map<string, string>();
@@ -71,7 +66,7 @@ export class KucoinPrivate implements PrivateSide {
   constructor(private readonly o: KucoinPrivateOptions) {
     for (const m of o.state.markets.values()) this.marketIds.set(o.codec.marketId(m.def), m.def.symbol);
     const symbols = o.codec.rest({ method: 'GET', path: '/api/v2/symbols', query: new URLSearchParams(), body: '', headers: {} }, o.state, o.now());
-    this.exchange = new PrivateExchange(o.state, rulesFromSymbols(symbols.body, (id) => this.marketIds.get(id)));
+    this.exchange = new PrivateExchange(o.state, rulesFromSymbols(symbols.body, (id) => this.marketIds.get(id)), { uniqueClientOrderIds: 'all' });
     this.api = new KucoinPrivateApi({
       exchange: this.exchange,
       passphraseOf: (k) => this.passphrases.get(k),
@@ -99,14 +94,25 @@ export class KucoinPrivate implements PrivateSide {
   }
 
   /** An API key (24 hex), its secret (a UUID) and passphrase, as KuCoin issues them. */
-  createAccount(spec: KucoinAccountSpec): { account: Account; passphrase: string } {
+  createAccount(spec: AccountRequest): CreatedAccount {
     const full: AccountSpec = { apiKey: spec.apiKey ?? randomHex(24), secret: spec.secret ?? randomUUID(), balances: spec.balances };
     if (spec.makerRate !== undefined) full.makerRate = spec.makerRate;
     if (spec.takerRate !== undefined) full.takerRate = spec.takerRate;
     const passphrase = spec.passphrase ?? randomHex(16);
     const a = this.exchange.createAccount(full, this.o.now());
     this.passphrases.set(a.apiKey, passphrase);
-    return { account: a, passphrase };
+    return { account: a, credentials: { apiKey: a.apiKey, secret: a.secret, password: passphrase } };
+  }
+
+  limits(): Record<string, number> {
+    return { pool_per_30s: this.api.limiter.limit };
+  }
+
+  setLimits(patch: Readonly<Record<string, number>>): Record<string, number> {
+    const v = patch['pool_per_30s'];
+    if (v !== undefined) this.api.limiter.limit = v;
+    this.api.limiter.reset();
+    return this.limits();
   }
 
   async rest(ctx: PrivateRestContext): Promise<PrivateRestResult> {

@@ -6,10 +6,10 @@
  * check: time and ids are passed in.
  */
 import type { KeyObject } from 'node:crypto';
-import { decAdd as addDec, decMul as mulDec } from '../decimal';
+import { decAdd as addDec } from '../decimal';
 import { DECIMAL_RE } from './dec';
 import type { Account, PrivateExchange } from './exchange';
-import { WindowLimiter } from './coinbase-rate-limit';
+import { WindowLimiter } from './rate-limit';
 import type { Fill, Order, OrderRequest, UserEvent } from './types';
 import {
   apiError,
@@ -88,8 +88,6 @@ export class CoinbasePrivateApi {
   private readonly orderIds = new Map<string, number>();
   private readonly tradeUuids = new WeakMap<Fill, string>();
   private readonly assetUuids = new Map<string, string>();
-  /** Client order id → order id, per account: a repeated id answers the existing order. */
-  private readonly clientIds = new Map<number, Map<string, number>>();
 
   constructor(private readonly o: CoinbasePrivateApiOptions) {
     this.limiter = new WindowLimiter(o.requestsPerSecond, 1000);
@@ -176,7 +174,7 @@ export class CoinbasePrivateApi {
   extras(a: Account, o: Order): OrderExtras {
     const fills = a.trades.filter((t) => t.orderId === o.id);
     let fees = '0';
-    for (const f of fills) fees = addDec(fees, f.side === 'BUY' ? mulDec(f.commission, f.price) : f.commission);
+    for (const f of fills) fees = addDec(fees, f.commission);
     return { quoteSized: o.origQuoteQty !== '0', fees, fills: fills.length, lastFillTime: fills[fills.length - 1]?.time };
   }
 
@@ -222,12 +220,13 @@ export class CoinbasePrivateApi {
     const configuration = parsed.configuration;
     if (!symbol) return this.ok(createFailure(failureOf({ kind: 'unknown_symbol' }, parsed.req('?'), undefined), configuration));
     const req = parsed.req(symbol);
-    const known = this.clientIdsOf(a).get(req.clientOrderId);
-    const existing = known === undefined ? undefined : a.orders.get(known);
-    if (existing) return this.ok(this.success(existing, configuration));
     const r = this.o.exchange.submit(a, req, now);
-    if (!r.ok) return this.ok(createFailure(failureOf(r.reason, req, this.o.exchange.market(symbol)), configuration));
-    this.clientIdsOf(a).set(req.clientOrderId, r.order.id);
+    if (!r.ok) {
+      // A repeated client_order_id answers with the order it created (the engine refuses it as a duplicate).
+      const existing = r.reason.kind === 'duplicate_order' ? this.o.exchange.byClientOrderId(a, req.clientOrderId) : undefined;
+      if (existing) return this.ok(this.success(existing, configuration));
+      return this.ok(createFailure(failureOf(r.reason, req, this.o.exchange.market(symbol)), configuration));
+    }
     return { status: 200, body: this.success(r.order, configuration), headers: {}, events: r.events, accepted: true };
   }
 
@@ -307,15 +306,6 @@ export class CoinbasePrivateApi {
     const ids = this.ids(a);
     const fills = page.items.map((f, i) => ({ ...fillEntry(ids, f, a.orders.get(f.orderId) ?? orderStub(f)), cursor: String(page.start + i + 1) }));
     return this.ok({ fills, cursor: page.next });
-  }
-
-  private clientIdsOf(a: Account): Map<string, number> {
-    let m = this.clientIds.get(a.id);
-    if (!m) {
-      m = new Map();
-      this.clientIds.set(a.id, m);
-    }
-    return m;
   }
 
   private ok(body: unknown): CoinbaseReply {

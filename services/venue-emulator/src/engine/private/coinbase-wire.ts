@@ -102,12 +102,9 @@ export function historicalOrder(ids: CoinbaseIds, o: Order, x: OrderExtras): Rec
   };
 }
 
-/**
- * Coinbase charges its fee in the quote currency on both sides; the engine charges a buyer in base,
- * so a buyer's fee is shown at the fill price in quote (the base it actually cost is in the balance).
- */
+/** Coinbase charges its fee in the quote currency on both sides (the engine runs with `feeInQuote`). */
 export function quoteFee(f: Fill): string {
-  return f.side === 'BUY' ? decMul(f.commission, f.price) : f.commission;
+  return f.commission;
 }
 
 /** GET orders/historical/fills entry. */

@@ -14,7 +14,10 @@
  * - IOC and market remainders expire; a FOK order that cannot fill completely expires unfilled;
  *   a LIMIT_MAKER order that would take is rejected.
  * - Funds are reserved on acceptance (quote for a buy, base for a sell) and released as fills
- *   consume them or when the order ends. The buyer pays the fee in base, the seller in quote.
+ *   consume them or when the order ends. The buyer pays the fee in base, the seller in quote;
+ *   with `feeInQuote` (Coinbase) both pay it in quote, and a buy reserves its fee too.
+ * - A client order id may not repeat among the account's open orders (Binance.US), or with
+ *   `uniqueClientOrderIds: 'all'` among all its remembered orders (Coinbase, KuCoin).
  */
 import { decAdd, decCmp, decDiv, decMul, decNorm, decSub } from '../decimal';
 import type { VenueState, VenueUpdate } from '../market-state';
@@ -41,12 +44,22 @@ export interface Account {
   readonly balances: Map<string, { free: string; locked: string }>;
   updateTime: number;
   readonly orders: Map<number, Order>;
+  /** Client order id → the latest remembered order with it. */
+  readonly clientIds: Map<string, number>;
   readonly trades: Fill[];
 }
 
 export type SubmitResult = { ok: true; order: Order; fills: Fill[]; events: UserEvent[] } | { ok: false; reason: RejectReason };
 export type CancelResult = { ok: true; orders: Order[]; events: UserEvent[] } | { ok: false; reason: RejectReason };
 export type OrderRef = { orderId: number } | { clientOrderId: string };
+
+/** How a venue's engine differs. */
+export interface ExchangeOptions {
+  /** Charge both sides' fees in quote (Coinbase); default: the buyer pays in base. */
+  feeInQuote?: boolean;
+  /** Where a client order id must be new: among open orders (default) or all remembered orders. */
+  uniqueClientOrderIds?: 'open' | 'all';
+}
 
 /** Orders and trades remembered per account (oldest forgotten first). */
 const HISTORY = 10_000;
@@ -72,6 +85,7 @@ export class PrivateExchange {
   constructor(
     private readonly state: VenueState,
     private readonly rules: ReadonlyMap<string, MarketRules>,
+    private readonly options: ExchangeOptions = {},
   ) {}
 
   market(symbol: string): MarketRules | undefined {
@@ -91,6 +105,7 @@ export class PrivateExchange {
       balances,
       updateTime: now,
       orders: new Map(),
+      clientIds: new Map(),
       trades: [],
     };
     this.accounts.set(spec.apiKey, a);
@@ -118,6 +133,7 @@ export class PrivateExchange {
   submit(a: Account, req: OrderRequest, now: number): SubmitResult {
     const r = this.rules.get(req.symbol);
     if (!r) return { ok: false, reason: { kind: 'unknown_symbol' } };
+    if (this.options.uniqueClientOrderIds === 'all' && a.clientIds.has(req.clientOrderId)) return { ok: false, reason: { kind: 'duplicate_order' } };
     const open = this.resting.get(req.symbol) ?? [];
     const problem = checkOrder(r, req, this.referencePrice(req.symbol, req.side), open.filter((o) => o.accountId === a.id).length);
     if (problem) return { ok: false, reason: problem };
@@ -133,8 +149,8 @@ export class PrivateExchange {
     const buy = req.side === 'BUY';
     const asset = buy ? r.quote : r.base;
     let reserve: string;
-    if (req.type === 'MARKET') reserve = buy ? (req.quoteQty ?? planCost) : (req.qty ?? planQty);
-    else reserve = buy ? decMul(req.price ?? '0', req.qty ?? '0') : (req.qty ?? '0');
+    if (req.type === 'MARKET') reserve = buy ? this.withFee(a, req.quoteQty ?? planCost) : (req.qty ?? planQty);
+    else reserve = buy ? this.withFee(a, decMul(req.price ?? '0', req.qty ?? '0')) : (req.qty ?? '0');
     const bal = this.balance(a, asset);
     if (decCmp(reserve, bal.free) > 0) return { ok: false, reason: { kind: 'insufficient_balance' } };
 
@@ -199,6 +215,12 @@ export class PrivateExchange {
     const r = this.rules.get(symbol) as MarketRules;
     events.push(this.balanceEvent(a, [r.base, r.quote], now));
     return { ok: true, orders: mine.map((o) => ({ ...o })), events };
+  }
+
+  /** The latest remembered order with this client id, on any symbol. */
+  byClientOrderId(a: Account, clientOrderId: string): Order | undefined {
+    const id = a.clientIds.get(clientOrderId);
+    return id === undefined ? undefined : a.orders.get(id);
   }
 
   /** The order by venue id or (most recent with that) client id, on `symbol`. */
@@ -319,21 +341,25 @@ export class PrivateExchange {
     const quoteQty = decMul(price, qty);
     const buy = o.side === 'BUY';
     const rate = maker ? a.makerRate : a.takerRate;
-    const commission = ceilPlaces(decMul(buy ? qty : quoteQty, rate), FEE_PLACES);
-    const commissionAsset = buy ? r.base : r.quote;
-    const spent = buy ? quoteQty : qty;
+    const quoteFee = !buy || this.options.feeInQuote === true;
+    let commission = ceilPlaces(decMul(quoteFee ? quoteQty : qty, rate), FEE_PLACES);
+    // Fees rounded up fill by fill may pass the reservation by a few 1e-8: never charge beyond it.
+    if (buy && quoteFee && decCmp(decAdd(quoteQty, commission), o.locked) > 0) commission = decMax0(decSub(o.locked, quoteQty));
+    const commissionAsset = quoteFee ? r.quote : r.base;
+    // A buyer paying in quote pays the fee out of its reservation; a seller's comes off the proceeds.
+    const spent = buy ? (quoteFee ? decAdd(quoteQty, commission) : quoteQty) : qty;
     const spendBal = this.balance(a, buy ? r.quote : r.base);
     spendBal.locked = decSub(spendBal.locked, spent);
     o.locked = decSub(o.locked, spent);
     const gotBal = this.balance(a, buy ? r.base : r.quote);
-    gotBal.free = decAdd(gotBal.free, decSub(buy ? qty : quoteQty, commission));
+    gotBal.free = decAdd(gotBal.free, buy ? (quoteFee ? qty : decSub(qty, commission)) : decSub(quoteQty, commission));
     o.executedQty = decAdd(o.executedQty, qty);
     o.cumQuote = decAdd(o.cumQuote, quoteQty);
     const done = decCmp(o.executedQty, o.origQty) >= 0 && !this.shortQuote.has(o.id);
     o.status = done ? 'FILLED' : 'PARTIALLY_FILLED';
     o.updateTime = now;
     // A limit buy that filled below its price frees what it reserved beyond price × remaining.
-    if (buy && o.type !== 'MARKET') this.release(spendBal, o, decMul(o.price, decSub(o.origQty, o.executedQty)));
+    if (buy && o.type !== 'MARKET') this.release(spendBal, o, this.withFee(a, decMul(o.price, decSub(o.origQty, o.executedQty))));
     if (done) {
       this.release(spendBal, o, '0');
       this.unrest(o);
@@ -395,12 +421,23 @@ export class PrivateExchange {
     return b;
   }
 
+  /** What a buy costing `cost` in quote reserves: with fees in quote, also the fee at the higher rate. */
+  private withFee(a: Account, cost: string): string {
+    if (this.options.feeInQuote !== true) return cost;
+    const rate = decCmp(a.makerRate, a.takerRate) >= 0 ? a.makerRate : a.takerRate;
+    return decAdd(cost, ceilPlaces(decMul(cost, rate), FEE_PLACES));
+  }
+
   private remember(a: Account, o: Order): void {
     a.orders.set(o.id, o);
+    a.clientIds.set(o.clientOrderId, o.id);
     if (a.orders.size <= HISTORY) return;
     for (const [id, old] of a.orders) {
       if (a.orders.size <= HISTORY) break;
-      if (old.status !== 'NEW' && old.status !== 'PARTIALLY_FILLED') a.orders.delete(id);
+      if (old.status !== 'NEW' && old.status !== 'PARTIALLY_FILLED') {
+        a.orders.delete(id);
+        if (a.clientIds.get(old.clientOrderId) === id) a.clientIds.delete(old.clientOrderId);
+      }
     }
   }
 
@@ -432,4 +469,8 @@ export class PrivateExchange {
     this.tradeIds.set(symbol, n);
     return n;
   }
+}
+
+function decMax0(v: string): string {
+  return decCmp(v, '0') < 0 ? '0' : v;
 }

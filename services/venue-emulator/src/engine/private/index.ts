@@ -4,7 +4,6 @@ export * from './exchange';
 export * from './rules';
 export * from './dec';
 export * from './rate-limit';
-export * from './coinbase-rate-limit';
 export * from './binanceus-api';
 export * from './binanceus-wire';
 export * from './coinbase-api';

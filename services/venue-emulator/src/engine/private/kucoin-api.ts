@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decAdd as addDec } from '../decimal';
 import { DECIMAL_RE } from './dec';
 import type { Account, PrivateExchange } from './exchange';
-import { WindowLimiter } from './coinbase-rate-limit';
+import { WindowLimiter } from './rate-limit';
 import type { Fill, Order, OrderRequest, TimeInForce, UserEvent } from './types';
 import { accountsReply, fillObject, KC_ERRORS, kucoinRejection, orderObject, page, param, type KucoinError, type KucoinIds } from './kucoin-wire';
 
@@ -233,7 +233,6 @@ export class KucoinPrivateApi {
     const symbol = this.o.symbolOf(p.symbolId);
     if (!symbol) return this.fail(param('Unsupported trading pair.'));
     const req = p.req(symbol);
-    if ([...a.orders.values()].some((o) => o.clientOrderId === req.clientOrderId)) return this.fail(kucoinRejection({ kind: 'duplicate_order' }, req, undefined));
     const r = this.o.exchange.submit(a, req, now);
     if (!r.ok) return this.fail(kucoinRejection(r.reason, req, this.o.exchange.market(symbol)));
     return { status: 200, body: { code: '200000', data: { orderId: this.orderId(r.order) } }, headers: {}, events: r.events, accepted: true };

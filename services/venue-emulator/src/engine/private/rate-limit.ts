@@ -1,9 +1,10 @@
 /**
- * Published request limits, kept the way Binance keeps them: request weight per IP in fixed
- * one-minute windows, order counts per account in 10-second and one-day windows. Going over the
- * weight limit answers 429; a client that keeps sending after `banAfter429s` of those is banned
- * (418) for `banMs`, doubled for every further ban of the same IP (capped at three days).
- * Pure: time is passed in.
+ * Published request limits. Pure: time is passed in.
+ * - RateLimiter (Binance.US): request weight per IP in fixed one-minute windows, order counts per
+ *   account in 10-second and one-day windows. Going over the weight limit answers 429; a client
+ *   that keeps sending after `banAfter429s` of those is banned (418) for `banMs`, doubled for every
+ *   further ban of the same IP (capped at three days).
+ * - WindowLimiter (Coinbase, KuCoin): a weighted count per key in fixed windows.
  */
 
 export interface RateLimitOptions {
@@ -121,5 +122,38 @@ export class RateLimiter {
       s.nDay = 0;
     }
     return s;
+  }
+}
+
+/**
+ * Request limits counted in fixed windows per key (Coinbase: requests per second per API key;
+ * KuCoin: a weighted resource pool per 30 s).
+ */
+export type WindowVerdict = { ok: true; used: number; remaining: number; resetMs: number } | { ok: false; used: number; remaining: 0; resetMs: number; retryAfterS: number };
+
+export class WindowLimiter {
+  private readonly windows = new Map<string, { start: number; used: number }>();
+
+  constructor(
+    public limit: number,
+    public windowMs: number,
+  ) {}
+
+  /** Counts `weight` for `key`; refused (and not counted) when it would exceed the limit. */
+  take(key: string, now: number, weight = 1): WindowVerdict {
+    const start = Math.floor(now / this.windowMs) * this.windowMs;
+    let w = this.windows.get(key);
+    if (!w || w.start !== start) {
+      w = { start, used: 0 };
+      this.windows.set(key, w);
+    }
+    const resetMs = start + this.windowMs - now;
+    if (w.used + weight > this.limit) return { ok: false, used: w.used, remaining: 0, resetMs, retryAfterS: Math.max(1, Math.ceil(resetMs / 1000)) };
+    w.used += weight;
+    return { ok: true, used: w.used, remaining: this.limit - w.used, resetMs };
+  }
+
+  reset(): void {
+    this.windows.clear();
   }
 }

@@ -1,0 +1,24 @@
+/**
+ * TRADING_MODE=live against the venue emulator's KuCoin private side (API key v2 with a signed
+ * passphrase; in this process, on 127.0.0.1), with the real MariaDB and Redis: the checks of
+ * helpers/live-venue-suite.ts. Fills come from the private socket's trade orders topic, and an
+ * order is looked up by its clientOid.
+ */
+import { liveVenueSuite } from './helpers/live-venue-suite';
+
+liveVenueSuite({
+  venue: 'kucoin',
+  // ccxt calls KuCoin's BCHSV by its common code BSV.
+  symbol: 'BSV/USDT',
+  venueBase: 'BCHSV',
+  balances: { USDT: '100000', BCHSV: '100' },
+  overdraw: '1000',
+  createAccount: (emu, balances) => {
+    const side = emu.emu.kucoinPrivate;
+    if (!side) throw new Error('the emulator has no KuCoin private side');
+    const { account, credentials } = side.createAccount({ balances });
+    return { account, ...credentials };
+  },
+  lookupCall: 'fetchOrder',
+  insufficientReason: /^venue: Balance insufficient/,
+});
