@@ -13,3 +13,4 @@ export * from './cache';
 export * from './service-runtime';
 export * from './quarantine';
 export * from './venue-urls';
+export * from './sleeper';

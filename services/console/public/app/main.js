@@ -7,8 +7,9 @@ import { ordersView } from './views/orders.js';
 import { portfolioView } from './views/portfolio.js';
 import { riskView } from './views/risk.js';
 import { auditView } from './views/audit.js';
+import { systemView } from './views/system.js';
 
-const VIEWS = { fleet: fleetView, market: marketView, orders: ordersView, portfolio: portfolioView, risk: riskView, audit: auditView };
+const VIEWS = { fleet: fleetView, market: marketView, orders: ordersView, portfolio: portfolioView, risk: riskView, system: systemView, audit: auditView };
 const main = document.getElementById('main');
 let session = null;
 let dispose = null;

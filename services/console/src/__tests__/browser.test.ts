@@ -108,6 +108,11 @@ describeNeeding('chromium', CHROMIUM !== undefined, 'make test installs it with 
     await page.locator('#chart canvas').first().waitFor();
     await page.getByRole('alert').filter({ hasText: 'price-stream is unavailable' }).waitFor();
 
+    // System: the console's own process is sampled; the absent services are marked.
+    await page.getByRole('link', { name: 'System' }).click();
+    await page.getByRole('cell', { name: 'console', exact: true }).waitFor();
+    expect(await page.getByRole('cell', { name: 'unreachable' }).count()).toBe(6);
+
     // The session cookie is out of the page's reach.
     expect(await page.evaluate('document.cookie')).toBe('');
   }

@@ -1,6 +1,6 @@
 import { ConfigError } from '@cte/shared';
 import { readConfig } from '../config';
-import { allowedActions, formatScryptHash, LoginThrottle, may, parseLimitsUpdate, parseOperators, parseTradingStateChange } from '../engine';
+import { allowedActions, formatScryptHash, LoginThrottle, may, parseLimitsUpdate, parseOperators, parseTradingStateChange, processSample, sampleValue } from '../engine';
 import { hashPassword, verifyPassword } from '../adapters/passwords';
 
 const cheap = { n: 16384, r: 8, p: 1 };
@@ -132,5 +132,23 @@ describe('peer hosts', () => {
     const cfg = readConfig(await env({ CONSOLE_PEER_HOSTS: 'service-name' }));
     expect(cfg.probeTargets.find((t) => t.service === 'signals-aggregator')?.url).toBe('http://signals-aggregator:8028');
     expect(cfg.peers.portfolio).toBe('portfolio:9026');
+  });
+});
+
+describe('prometheus text', () => {
+  const text = [
+    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+    '# TYPE process_cpu_seconds_total counter',
+    'process_cpu_seconds_total_extra{service="x"} 9',
+    'process_cpu_seconds_total{service="risk"} 1.25',
+    'process_resident_memory_bytes{service="risk"} 52428800',
+    'nodejs_eventloop_lag_p99_seconds 0.012',
+    'nodejs_heap_size_used_bytes{service="risk"} NaN',
+  ].join('\n');
+
+  it('reads the samples by exact name, and null for absent or non-numeric ones', () => {
+    expect(sampleValue(text, 'process_cpu_seconds_total')).toBe(1.25);
+    expect(processSample(text)).toEqual({ cpu_seconds: 1.25, rss_bytes: 52428800, heap_used_bytes: null, eventloop_lag_p99_s: 0.012 });
+    expect(sampleValue('', 'process_cpu_seconds_total')).toBeNull();
   });
 });

@@ -180,6 +180,19 @@ describe('reads with the fleet absent', () => {
     expect((await c.request('GET', '/dashboard/api/bars?symbol=BTC-USD&timeframe=1h')).status).toBe(503);
     expect((await c.request('GET', '/dashboard/api/bars?symbol=DOGE-USD&timeframe=1h')).status).toBe(400);
   });
+
+  it('samples its own process for the System view and marks the absent ones unreachable', async () => {
+    const c = new ConsoleClient(rig);
+    await c.signIn('alice');
+    const r = await c.request<{ services: Array<{ service: string; reachable: boolean; rss_bytes: number | null; cpu_seconds: number | null }> }>('GET', '/dashboard/api/system');
+    expect(r.status).toBe(200);
+    const [own, ...others] = r.body.services;
+    expect(own).toMatchObject({ service: 'console', reachable: true });
+    expect(own?.rss_bytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(own?.cpu_seconds).toBeGreaterThan(0);
+    expect(others).toHaveLength(7);
+    for (const s of others) expect(s).toMatchObject({ reachable: false, rss_bytes: null });
+  });
 });
 
 describe('the page', () => {

@@ -3,6 +3,7 @@
  * in parallel with a timeout. An absent or hung service is reported unreachable, never an error.
  */
 import type { ServiceName } from '@cte/shared';
+import { processSample, type ProcessSample } from '../engine/prom-text';
 
 export interface ServiceStatus {
   service: ServiceName;
@@ -29,6 +30,14 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
   return { status: res.status, body };
 }
 
+/** Largest /metrics body read (a service with many symbols exposes a lot). */
+const MAX_METRICS_BYTES = 8 * 1024 * 1024;
+
+export interface SystemSample extends ProcessSample {
+  service: ServiceName;
+  reachable: boolean;
+}
+
 const str = (v: unknown, max = 200): string => (typeof v === 'string' ? v.slice(0, max) : '');
 
 export class FleetProbe {
@@ -39,6 +48,23 @@ export class FleetProbe {
 
   probeAll(): Promise<ServiceStatus[]> {
     return Promise.all(this.targets.map((t) => this.probe(t.service, t.url)));
+  }
+
+  /** CPU seconds, memory and event-loop lag of every service, from its /metrics. */
+  sampleAll(): Promise<SystemSample[]> {
+    return Promise.all(
+      this.targets.map(async ({ service, url }) => {
+        try {
+          const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'error' });
+          const length = Number(res.headers.get('content-length') ?? 0);
+          if (!res.ok || length > MAX_METRICS_BYTES) throw new Error('no metrics');
+          const text = await res.text();
+          return { service, reachable: true, ...processSample(text.slice(0, MAX_METRICS_BYTES)) };
+        } catch {
+          return { service, reachable: false, cpu_seconds: null, rss_bytes: null, heap_used_bytes: null, eventloop_lag_p99_s: null };
+        }
+      }),
+    );
   }
 
   private async probe(service: ServiceName, url: string): Promise<ServiceStatus> {

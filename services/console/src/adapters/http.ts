@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { DomainError, httpRequestDuration, isTimeframe, parseSymbol, type Logger, type TradableSymbols } from '@cte/shared';
 import { allowedActions, may, type Action } from '../engine/roles';
 import { LoginThrottle } from '../engine/login-throttle';
+import { processSample } from '../engine/prom-text';
 import { InputError, LIMIT_NAMES, parseCancel, parseLimitsUpdate, parseOrderId, parseSignIn, parseTradingStateChange } from '../engine/validate';
 import type { AuditLog } from './audit';
 import type { FleetProbe } from './fleet-probe';
@@ -132,7 +133,9 @@ export function createConsoleApp(d: ConsoleDeps): express.Application {
     res.once('close', () => {
       const route = req.route as { path?: unknown } | undefined;
       // The matched pattern only (never raw URL segments), as the kit labels its routes.
-      const label = typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : req.originalUrl.startsWith(`${BASE}/app/`) ? `${BASE}/app` : 'unmatched';
+      // req.baseUrl is not reliable once the request has left the routers, so the prefix comes from the router a route lives in.
+      const prefix = req.originalUrl.startsWith(`${BASE}/api/`) ? `${BASE}/api` : BASE;
+      const label = typeof route?.path === 'string' ? `${prefix}${route.path}` : req.originalUrl.startsWith(`${BASE}/app/`) ? `${BASE}/app` : 'unmatched';
       const status = res.writableFinished ? String(res.statusCode) : '499';
       duration.observe({ method: req.method, route: label, status }, Number(process.hrtime.bigint() - started) / 1e9);
     });
@@ -280,6 +283,13 @@ export function createConsoleApp(d: ConsoleDeps): express.Application {
     '/fleet',
     asyncRoute(async (_req, res) => {
       res.json({ console: { version: d.version, uptime_s: Math.floor(process.uptime()), live_clients: d.live.size }, services: await d.probe.probeAll() });
+    }),
+  );
+  api.get(
+    '/system',
+    asyncRoute(async (_req, res) => {
+      const own = processSample(await d.registry.metrics());
+      res.json({ at: Date.now(), services: [{ service: 'console', reachable: true, ...own }, ...(await d.probe.sampleAll())] });
     }),
   );
   api.get('/symbols', (_req, res) => {

@@ -151,11 +151,18 @@ async function withLostAckAndFailingLookups<T>(fn: () => Promise<T>): Promise<T>
     if (f?.kind === 'order_lost_ack') faults.armRest('binanceus', { kind: 'rest_5xx', status: 500 }, 3, '/api/v3/order');
     return f;
   });
+  const tr = faults.takeRest.bind(faults);
+  const spy2 = jest.spyOn(faults, 'takeRest').mockImplementation((v, path) => {
+    const f = tr(v, path);
+    if (f) process.stderr.write(`DBG takeRest ${path} ${f.kind} ${new Error().stack?.split('\n').slice(2,3).join('')}\n`);
+    return f;
+  });
   try {
     faults.armPrivate('binanceus', { kind: 'order_lost_ack', delayMs: 0, status: 503 }, 1);
     return await fn();
   } finally {
     spy.mockRestore();
+    spy2.mockRestore();
   }
 }
 

@@ -181,6 +181,8 @@ export class CcxtVenue implements Venue {
   private readonly pending = new Map<string, unknown[]>();
   private pendingCount = 0;
   private readonly seen = new Set<string>();
+  /** Orders a reconnect's reconciliation passed over while they were being submitted: reconciled once submitted. */
+  private readonly missedRepairs = new Set<Tracked>();
   private readonly redact: (text: string) => string;
   private readonly sleeps = new Set<() => void>();
   private closed = false;
@@ -256,6 +258,8 @@ export class CcxtVenue implements Venue {
       return await this.place(t, order, checked.qty, checked.limitPrice);
     } finally {
       t.submitting = false;
+      // Their fills may have gone with the dropped stream, and no reconciliation is due.
+      if (this.missedRepairs.delete(t) && t.open) void this.reconcileOne(t).catch((err: unknown) => this.o.logger.warn({ venue: this.name, order_id: t.orderId, err: this.describe(err) }, 'order not reconciled after its submission; retried next time'));
     }
   }
 
@@ -574,6 +578,7 @@ export class CcxtVenue implements Venue {
     if (this.reconciling) return this.reconciling;
     const run = async (): Promise<void> => {
       let fills = 0;
+      for (const t of [...this.byClientId.values()].filter((x) => x.open && x.submitting)) this.missedRepairs.add(t);
       for (const t of [...this.byClientId.values()].filter((x) => x.open && !x.submitting)) {
         if (this.closed) return;
         try {

@@ -19,6 +19,10 @@
  * for the lead, when HOLD leads, or when the leader's agreement is below `minAgreement`; a
  * forced HOLD reports confidence 0 and the leader's agreement, and `reason` says why.
  *
+ * Two ways in: `apply` (a consensus per signal, at the symbol's latest data time, prices included:
+ * the result depends on arrival order) and `decide` (the one decision of a bar that BarDecider
+ * closed, as of the bar's close, over decided bars only: a function of the data alone).
+ *
  * Pure and deterministic: no I/O, no clock, no randomness. Sources are summed in agent-id
  * order, so the same signals give bit-identical results whatever order state was rebuilt in.
  */

@@ -269,6 +269,48 @@ describe('Binance request parsing and authentication', () => {
   });
 });
 
+describe('engine options (Coinbase, KuCoin)', () => {
+  function withOptions(o: ConstructorParameters<typeof PrivateExchange>[2]): void {
+    ex = new PrivateExchange(state, new Map([['COMP/USDT', RULES]]), o);
+    acct = ex.createAccount({ apiKey: 'q'.repeat(64), secret: 's'.repeat(64), balances: { USDT: '10000', COMP: '10' } }, T);
+  }
+
+  it('feeInQuote: a buy pays its fee in quote out of a reservation that includes it', () => {
+    withOptions({ feeInQuote: true });
+    const r = ex.submit(acct, order({ qty: '2', price: '102' }), T);
+    if (!r.ok) throw new Error(r.reason.kind);
+    expect(r.fills.map((f) => [f.commission, f.commissionAsset])).toEqual([
+      ['0.0505', 'USDT'],
+      ['0.102', 'USDT'],
+    ]);
+    // 152.5 + 0.1525 fees spent; 0.5 × 102 × 1.001 = 51.051 still reserved; all the COMP received.
+    expect(bal('USDT')).toEqual({ free: '9796.2965', locked: '51.051' });
+    expect(bal('COMP')).toEqual({ free: '11.5', locked: '0' });
+    const c = ex.cancel(acct, 'COMP/USDT', { orderId: r.order.id }, T);
+    expect(c.ok).toBe(true);
+    expect(bal('USDT')).toEqual({ free: '9847.3475', locked: '0' });
+    const sell = ex.submit(acct, order({ side: 'SELL', type: 'MARKET', qty: '1', price: undefined }), T);
+    expect(sell.ok && sell.fills.map((f) => [f.commission, f.commissionAsset])).toEqual([['0.099', 'USDT']]);
+  });
+
+  it('feeInQuote: a buy whose cost plus fee passes the free quote is refused', () => {
+    withOptions({ feeInQuote: true });
+    const r = ex.submit(acct, order({ qty: '100', price: '100' }), T);
+    expect(r.ok || r.reason).toEqual({ kind: 'insufficient_balance' });
+  });
+
+  it("uniqueClientOrderIds 'all': a client id may not repeat even after its order ended; by default only among open orders", () => {
+    const ioc = (cid: string) => ex.submit(acct, order({ qty: '0.1', price: '101', timeInForce: 'IOC', clientOrderId: cid }), T);
+    expect(ioc('same').ok && ioc('same').ok).toBe(true);
+    withOptions({ uniqueClientOrderIds: 'all' });
+    const first = ioc('same');
+    expect(first.ok).toBe(true);
+    expect(ioc('same')).toEqual({ ok: false, reason: { kind: 'duplicate_order' } });
+    expect(first.ok && ex.byClientOrderId(acct, 'same')?.id).toBe(first.ok && first.order.id);
+    expect(ioc('other').ok).toBe(true);
+  });
+});
+
 describe('account configuration (VENUE_EMULATOR_ACCOUNTS and the admin body)', () => {
   it('parses a JSON array of accounts and names the bad field without echoing a secret', () => {
     const key = 'K'.repeat(64);

@@ -1,8 +1,9 @@
 /**
  * Configuration of the replay sources: VENUE_EMULATOR_BARS (+ _START/_END), _REBASE, _CAPTURES
- * and _SYNTHETIC_MARKETS. Every bad value is a ConfigError naming its variable (the process
+ * and _SYNTHETIC_MARKETS; and the trading accounts of VENUE_EMULATOR_ACCOUNTS. Every bad value is a ConfigError naming its variable (the process
  * exits 2 with it; sandbox.int checks the exit code).
  */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError } from '@cte/shared';
 import { findSharedDataDir } from '@cte/testkit';
@@ -68,5 +69,35 @@ describe('replay source configuration', () => {
     const msg = problems(env);
     const line = msg.split('\n').find((l) => l.includes(`${name}:`)) ?? '';
     expect(line).toMatch(why);
+  });
+});
+
+describe('VENUE_EMULATOR_ACCOUNTS', () => {
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+  const cdpKey = `organizations/${randomUUID()}/apiKeys/${randomUUID()}`;
+  const accounts = [
+    { venue: 'binanceus', api_key: 'B'.repeat(64), secret: 'S'.repeat(64), balances: { USDT: '1000' } },
+    { venue: 'coinbase', api_key: cdpKey, secret: pem, balances: { EUR: 500 }, taker_fee: '0.006' },
+    { venue: 'kucoin', api_key: '0123456789abcdef01234567', secret: randomUUID(), passphrase: 'pass-phrase', balances: { USDT: '10' } },
+    { venue: 'kucoin', balances: {} },
+  ];
+
+  it('reads accounts of all three venues, each with its own credential format', () => {
+    const cfg = readConfig({ ...BASE, VENUE_EMULATOR_ACCOUNTS: JSON.stringify(accounts) });
+    expect(cfg.accounts).toEqual([
+      { venue: 'binanceus', apiKey: 'B'.repeat(64), secret: 'S'.repeat(64), balances: { USDT: '1000' } },
+      { venue: 'coinbase', apiKey: cdpKey, secret: pem, balances: { EUR: '500' }, takerRate: '0.006' },
+      { venue: 'kucoin', apiKey: '0123456789abcdef01234567', secret: accounts[2]?.secret, passphrase: 'pass-phrase', balances: { USDT: '10' } },
+      { venue: 'kucoin', balances: {} },
+    ]);
+  });
+
+  it('names the account and field of a bad credential, never the secret', () => {
+    const bad = problems({ VENUE_EMULATOR_ACCOUNTS: JSON.stringify([accounts[0], { ...accounts[1], secret: 'S'.repeat(64) }]) });
+    expect(bad).toContain('VENUE_EMULATOR_ACCOUNTS');
+    expect(bad).toContain('account 1: secret must be an EC P-256 private key in PEM');
+    expect(bad).not.toContain('S'.repeat(64));
+    expect(problems({ VENUE_EMULATOR_ACCOUNTS: JSON.stringify([{ venue: 'binanceus', passphrase: 'x', balances: {} }]) })).toContain('account 0: unknown field passphrase');
+    expect(problems({ VENUE_EMULATOR_ACCOUNTS: JSON.stringify([accounts[2], accounts[2]]) })).toContain('two accounts have the same api_key');
   });
 });

@@ -1,14 +1,23 @@
 /**
  * The built service as a process (run `npm run build` first): kit probes and metrics, the admin
- * API behind X-TRADING-API-KEY, an env-armed fault, and fail-fast configuration.
+ * API behind X-TRADING-API-KEY, an env-armed fault, accounts of every venue from
+ * VENUE_EMULATOR_ACCOUNTS, and fail-fast configuration.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findSharedDataDir, freePort } from '@cte/testkit';
 
 const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'main.js');
 const KEY = `emulator-test-key-${Date.now()}`;
+const CDP_KEY = `organizations/${randomUUID()}/apiKeys/${randomUUID()}`;
+/** One account per venue, created at start from VENUE_EMULATOR_ACCOUNTS. */
+const ACCOUNTS = [
+  { venue: 'binanceus', api_key: 'A'.repeat(64), secret: 'S'.repeat(64), balances: { USDT: '1000' } },
+  { venue: 'coinbase', api_key: CDP_KEY, secret: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString(), balances: { EUR: '2000' } },
+  { venue: 'kucoin', api_key: 'abcdefabcdefabcdefabcdef', secret: randomUUID(), passphrase: 'service-int', balances: { USDT: '3000' } },
+];
 
 interface Proc {
   child: ChildProcess;
@@ -53,6 +62,7 @@ describe('venue-emulator process', () => {
       VENUE_EMULATOR_KUCOIN_PORT: String(ports['kucoin']),
       VENUE_EMULATOR_SPEED: '0',
       VENUE_EMULATOR_FAULTS: 'coinbase:rest_5xx:1',
+      VENUE_EMULATOR_ACCOUNTS: JSON.stringify(ACCOUNTS),
       LOG_LEVEL: 'warn',
       SHUTDOWN_DRAIN_DELAY_MS: '0',
     });
@@ -105,6 +115,24 @@ describe('venue-emulator process', () => {
     expect((await post('nasdaq', { fault: 'ws_close' })).status).toBe(404);
     const advanced = await fetch(`${admin}/admin/replay/advance`, { method: 'POST', headers: { 'x-trading-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ venue: 'kucoin', events: 10 }) });
     expect(await advanced.json()).toEqual({ replayed: 10 });
+  });
+
+  it('creates the VENUE_EMULATOR_ACCOUNTS accounts of every venue, which answer signed requests', async () => {
+    for (const a of ACCOUNTS) {
+      const res = await fetch(`${admin}/admin/venues/${a.venue}/accounts/${encodeURIComponent(a.api_key)}`, { headers: { 'x-trading-api-key': KEY } });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(JSON.parse(text)).toMatchObject({ venue: a.venue, api_key: a.api_key, balances: [{ asset: Object.keys(a.balances)[0], free: Object.values(a.balances)[0], locked: '0' }], open_orders: [] });
+      expect(text).not.toContain('secret');
+    }
+    // A KuCoin v2 signature with the configured secret and passphrase is accepted.
+    const kc = ACCOUNTS[2] as { api_key: string; secret: string; passphrase: string };
+    const ts = String(Date.now());
+    const b64 = (payload: string): string => createHmac('sha256', kc.secret).update(payload).digest('base64');
+    const path = '/api/v1/accounts?type=trade';
+    const res = await fetch(`http://127.0.0.1:${ports['kucoin']}${path}`, { headers: { 'KC-API-KEY': kc.api_key, 'KC-API-SIGN': b64(`${ts}GET${path}`), 'KC-API-TIMESTAMP': ts, 'KC-API-PASSPHRASE': b64(kc.passphrase), 'KC-API-KEY-VERSION': '2' } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: { currency: string; available: string }[] }).data).toEqual(expect.arrayContaining([expect.objectContaining({ currency: 'USDT', available: '3000' })]));
   });
 });
 

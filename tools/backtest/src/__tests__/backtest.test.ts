@@ -13,7 +13,7 @@ import { AtrBook, KellySizer } from '@cte/recommendations/engine';
 import { RiskEngine } from '@cte/risk/engine';
 import { OrderManager, PaperExchange } from '@cte/execution/engine';
 import { Portfolio } from '@cte/portfolio/engine';
-import { fileInput, mysqlInput, readFleetConfig, runBacktest, type BacktestReport } from '../index';
+import { compareDecisions, compareFills, fileInput, mysqlInput, readFleetConfig, runBacktest, type BacktestReport } from '../index';
 import { parseAgents } from '../cli';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
@@ -139,6 +139,23 @@ describe('cte-backtest', () => {
     expect(report.pipeline.signals.BUY ?? 0).toBeLessThanOrEqual(first.pipeline.signals.BUY ?? 0);
     expect(() => parseAgents([{ name: 'x', type: 'nope', symbol: 'BTC/USD', timeframe: '1h' }])).toThrow();
     expect(() => parseAgents({})).toThrow('expected a JSON list');
+  });
+
+  it('compares its fills and decisions with a fleet run and points at the first difference', () => {
+    const rows = first.fills.map((f) => ({ symbol: f.symbol, side: f.side, qty: `${f.qty}000`, price: f.price, fee: f.fee, ts: String(f.ts) }));
+    const same = compareFills(first.fills, rows);
+    expect(same).toMatchObject({ equal: true, backtestFingerprint: first.fingerprint, fleetFingerprint: first.fingerprint });
+    const moved = rows.map((r, i) => (i === 1 ? { ...r, price: '1' } : r));
+    const diff = compareFills(first.fills, moved);
+    expect(diff.equal).toBe(false);
+    expect(diff.firstDifference?.index).toBe(1);
+    expect(diff.firstDifference?.fleet?.price).toBe('1');
+    expect(compareFills(first.fills, rows.slice(0, -1)).firstDifference?.index).toBe(rows.length - 1);
+    const decisions = first.decisions;
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(compareDecisions(decisions, [...decisions].reverse()).equal).toBe(true);
+    const other = compareDecisions(decisions, decisions.map((d, i) => (i === 0 ? { ...d, side: d.side === 'BUY' ? 'SELL' : 'BUY' } : d)));
+    expect(other).toMatchObject({ equal: false, firstDifference: { index: 0 } });
   });
 
   it('holds no strategy or sizing logic: it imports only the kit, service engines and listed service glue', () => {

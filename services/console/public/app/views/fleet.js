@@ -12,11 +12,13 @@ export function fleetView(root, ctx) {
       if (stopped) return;
       const ready = f.services.filter((s) => s.ready).length;
       summary.textContent = `${ready} of ${f.services.length} services ready · console ${f.console.version}, up ${fmtDuration(f.console.uptime_s)}, ${f.console.live_clients} live page(s)`;
-      holder.replaceChildren(table('Services: health and readiness', ['Service', 'State', 'Version', 'Uptime', 'Reason'],
+      holder.replaceChildren(table('Services: health and readiness', ['Service', 'State', 'Version', 'Uptime', 'Reason / checks'],
         f.services.map((s) => [
           h('span', { text: s.service }),
           h('span', { class: `state ${s.ready ? 'ok' : s.reachable ? 'warn' : 'bad'}`, 'data-service': s.service, text: s.ready ? 'ready' : s.reachable ? 'not ready' : 'unreachable' }),
-          s.version, fmtDuration(s.uptime_s), s.reason,
+          s.version, fmtDuration(s.uptime_s),
+          // Not ready: why. Ready: what the checks report (e.g. a feed's staleness).
+          s.reason || Object.entries(s.checks).filter(([, c]) => c.reason).map(([n, c]) => `${n}: ${c.reason}`).join('; '),
         ])));
     } catch (e) {
       if (e.status === 401) ctx.onAuthLost('Session expired: sign in again');

@@ -71,6 +71,12 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
     return all.filter((t) => t.order === venueOrderId).map((t) => `${SYMBOL}:${t.id}`).sort();
   }
 
+  /** A price on the venue's tick and in cents (what the fleet's precision table allows). */
+  function priced(p: Dec): Dec {
+    const tick = h.venue.marketRules(SYMBOL)!.priceStep!;
+    return toStep(p, tick.gt('0.01') ? tick : new Dec('0.01'));
+  }
+
   async function calls(call: string, outcome: string): Promise<number> {
     const m = await h.registry.getSingleMetric('cte_venue_calls_total')!.get();
     return m.values.find((v) => v.labels['call'] === call && v.labels['outcome'] === outcome)?.value ?? 0;
@@ -153,16 +159,17 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
       // Our id reached the venue in its own field (ccxt would otherwise make one up).
       const atEmu = [...account.orders.values()].find((o) => o.clientOrderId === id);
       expect(atEmu).toBeDefined();
-      const fetched = (await h.exchange.fetchOrders(SYMBOL, undefined, 1000)).find((o) => o.id === done.venueOrderId);
-      expect(fetched?.clientOrderId).toBe(id);
+      const fetched = await h.exchange.fetchOrder(done.venueOrderId!, SYMBOL);
+      expect(fetched.clientOrderId).toBe(id);
     });
 
-    it('an order off the venue’s lot step is rejected locally with the reason; nothing reaches the venue', async () => {
+    it('an order below the venue’s minimum size is rejected locally with the reason; nothing reaches the venue', async () => {
       const rules = h.venue.marketRules(SYMBOL)!;
+      expect(rules.minQty !== undefined || rules.minNotional !== undefined).toBe(true);
       const id = cid();
-      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'market', qty: qty.plus(rules.qtyStep!.div(2)).toFixed() }, `${spec.venue}trace02`);
+      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: rules.qtyStep!.toFixed(), limit_price: priced(bestAsk.times('0.9')).toFixed() }, `${spec.venue}trace02`);
       expect(r.order.status).toBe('REJECTED');
-      expect(r.order.reason).toMatch(/^lot_size: qty not a multiple of /);
+      expect(r.order.reason).toMatch(/^(min_qty|min_notional): /);
       expect(ordersAtVenue(id)).toBe(0);
     });
 
@@ -170,7 +177,7 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
       const rejectedBefore = await calls('createOrder', 'rejected');
       const id = cid();
       const rules = h.venue.marketRules(SYMBOL)!;
-      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'sell', type: 'limit', qty: spec.overdraw, limit_price: toStep(bestAsk.times(2), rules.priceStep!).toFixed() }, `${spec.venue}trace03`);
+      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'sell', type: 'limit', qty: spec.overdraw, limit_price: priced(bestAsk.times('1.5')).toFixed() }, `${spec.venue}trace03`);
       expect(r.order.status).toBe('REJECTED');
       expect(r.order.reason).toMatch(spec.insufficientReason);
       expect(await calls('createOrder', 'rejected')).toBe(rejectedBefore + 1);
@@ -182,7 +189,7 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
     it('a resting limit order is canceled at the venue; canceling again is refused', async () => {
       const id = cid();
       const rules = h.venue.marketRules(SYMBOL)!;
-      const price = toStep(bestAsk.times('0.8'), rules.priceStep!);
+      const price = priced(bestAsk.times('0.8'));
       const q = toStep((rules.minNotional ?? new Dec(1)).times(3).div(price), rules.qtyStep!, true);
       const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: (q.gt(qty) ? q : qty).toFixed(), limit_price: price.toFixed() }, `${spec.venue}trace05`);
       expect(r.order.status).toBe('SUBMITTED');

@@ -1,5 +1,5 @@
 import * as ccxt from 'ccxt';
-import { describeValue, truncateText, type BookTopMessage, type Logger, type Symbol } from '@cte/shared';
+import { describeValue, Sleeper, truncateText, type BookTopMessage, type Logger, type Symbol } from '@cte/shared';
 import type { LiveConfig, LiveExchangeId } from '../../config';
 import { BookSequenceTracker, bookBehindStream } from '../../engine/book-sequence';
 import { bookTopOf, sameTop, toBookTopMessage, type BookTop, type BookTopRejection } from '../../engine/book-top';
@@ -92,7 +92,7 @@ export class CcxtBookFeed {
   private stopped = false;
   private readonly feeds: BookFeed[] = [];
   private readonly trackers = new Map<LiveExchangeId, BookSequenceTracker>();
-  private readonly sleeps = new Set<() => void>();
+  private readonly sleeper = new Sleeper();
   private readonly clock: () => number;
   private readonly random: () => number;
 
@@ -130,7 +130,7 @@ export class CcxtBookFeed {
 
   stop(): void {
     this.stopped = true;
-    for (const wake of this.sleeps) wake();
+    this.sleeper.wakeAll();
   }
 
   private async runBook(feed: BookFeed): Promise<void> {
@@ -229,15 +229,7 @@ export class CcxtBookFeed {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleeps.add(wake);
-    });
+    return this.sleeper.sleep(ms);
   }
 }
 

@@ -1,5 +1,5 @@
 import * as ccxt from 'ccxt';
-import { describeValue, InvalidArgumentError, rebaseUrls, truncateText, type Logger, type Tick } from '@cte/shared';
+import { describeValue, InvalidArgumentError, rebaseUrls, Sleeper, truncateText, type Logger, type Tick } from '@cte/shared';
 import type { LiveConfig, LiveExchangeConfig, LiveExchangeId } from '../../config';
 import { checkVenueTrade, describeStaleFeeds, FeedHealth, reconnectDelayMs, TradeIdWindow } from '../../engine/live-feed';
 import { candleTicks, MINUTE_MS, minutesBetween, MinuteTally, pageConnects, parseMinuteCandle, planGap, withDedupId, type KeyedTrade, type MinuteCandle } from '../../engine/backfill';
@@ -116,7 +116,7 @@ export class CcxtSource implements MarketSource {
   private newestTradeWall = 0;
   private readonly exchanges = new Map<LiveExchangeId, ProExchange>();
   private readonly feeds: Feed[] = [];
-  private readonly sleeps = new Set<() => void>();
+  private readonly sleeper = new Sleeper();
   private readonly taps: FrameTap[] = [];
   private readonly clock: () => number;
   private readonly random: () => number;
@@ -193,7 +193,7 @@ export class CcxtSource implements MarketSource {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const wake of this.sleeps) wake();
+    this.sleeper.wakeAll();
     for (const ex of this.exchanges.values()) void ex.close().catch(() => undefined);
   }
 
@@ -474,15 +474,7 @@ export class CcxtSource implements MarketSource {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleeps.add(wake);
-    });
+    return this.sleeper.sleep(ms);
   }
 
   /** The ccxt client of one exchange (the order-book feed shares it; tests and the bench too). */
