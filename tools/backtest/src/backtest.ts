@@ -14,8 +14,8 @@
  *        recommendations' ATR (REC_TIMEFRAME bars),
  *        signal-generator (SIGNAL_TIMEFRAMES bars) → signals → consensus → recommendation →
  *        risk check → order (its data time is the consensus' bar close) → paper venue;
- *   2. the tick's price to the paper venue (fills), risk's PriceBook, the portfolio's marks,
- *      recommendations' latest price and (PRICE_TICKS) the aggregator.
+ *   2. the tick's price to the paper venue (fills), risk's PriceBook, the portfolio's marks and
+ *      (PRICE_TICKS) the aggregator.
  * Bars are published by price-stream the moment a tick closes them, while ticks are conflated and
  * published later, so decisions on a bar come before the tick that closed it reaches the venue;
  * an order then fills at the first price at or after its data time (PaperExchange).
@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import {
   Dec,
+  InvalidArgumentError,
   numberToDecimalString,
   type Bar,
   type ConsensusMessage,
@@ -192,7 +193,8 @@ export class Backtest {
   private readonly followed: ReadonlySet<string>;
   private readonly signalTimeframes: ReadonlySet<string>;
   private readonly equityTimeframe: Timeframe;
-  private readonly recPrices = new Map<string, { price: Dec; ts: number }>();
+  /** symbol|side|consensus ts of recommendations risk let through (not `rejected`). */
+  private readonly tradedAt = new Set<string>();
   private readonly seenConsensus = new Set<string>();
   private readonly openRecs = new Map<string, number>();
   private readonly lastApproved = new Map<string, number>();
@@ -293,10 +295,6 @@ export class Backtest {
     if (this.cfg.execution.tradableSymbols.has(symbol) && price.gt(0)) this.onFills(this.venue.onPrice(symbol, price, tick.ts, 0));
     this.riskPrices.update(symbol, price, tick.ts, 0);
     if (price.gt(0)) this.portfolio.onPrice(symbol, new Exact(priceStr), tick.ts);
-    if (this.cfg.recommendations.priceTicks) {
-      const prev = this.recPrices.get(symbol);
-      if (!prev || tick.ts >= prev.ts) this.recPrices.set(symbol, { price, ts: tick.ts });
-    }
     if (this.cfg.aggregator.priceTicks) this.aggregatorPrice(symbol, priceStr, tick.ts);
   }
 
@@ -415,11 +413,13 @@ export class Backtest {
     const side = c.side === 'BUY' ? 'buy' : 'sell';
     const recKey = `${c.symbol}|${side}`;
     if ((this.openRecs.get(recKey) ?? 0) > 0) return inc(this.counters.recommendations, 'open');
+    // One bar never buys and sells: the other side already trades at this consensus data time.
+    if (this.tradedAt.has(`${c.symbol}|${side === 'buy' ? 'sell' : 'buy'}|${c.ts}`)) return inc(this.counters.recommendations, 'opposite_same_bar');
     const last = this.lastApproved.get(recKey);
     if (rc.cooldownMs > 0 && last !== undefined && c.ts - last < rc.cooldownMs) return inc(this.counters.recommendations, 'cooldown');
 
-    const latest = this.recPrices.get(c.symbol);
-    const price = latest && latest.ts >= c.ts ? latest.price : new Dec(c.price);
+    // The consensus' own price (the decided bar's close, at its data time).
+    const price = new Dec(c.price);
     const exposure = this.portfolio.exposure();
     const equity = new Dec(fmt(exposure.equity));
     const position = exposure.symbols.find((s) => s.symbol === c.symbol);
@@ -439,7 +439,8 @@ export class Backtest {
     const approved = this.riskCheck(recId, c.symbol, side, sizing.qty, price);
     if (approved === undefined) return inc(this.counters.recommendations, 'rejected');
     inc(this.counters.recommendations, approved.lt(sizing.qty) ? 'resized' : 'approved');
-    this.lastApproved.set(recKey, c.ts);
+    this.lastApproved.set(recKey, Math.max(c.ts, this.lastApproved.get(recKey) ?? c.ts));
+    this.tradedAt.add(`${recKey}|${c.ts}`);
     this.submit(recId, recKey, c.symbol, side, approved, c.trace_id, c.ts);
   }
 
@@ -500,10 +501,19 @@ export class Backtest {
   // --- execution (ExecutionService, MockVenue) ----------------------------------------------
 
   private submit(recId: string, recKey: string, symbol: Symbol, side: 'buy' | 'sell', qty: Dec, traceId: string, dataTime: number): void {
-    const req = validateOrderRequest(
-      { client_order_id: clientOrderIdFor(recId), symbol, side, type: 'market', qty: qty.toFixed(), recommendation_id: recId, trace_id: traceId },
-      { symbols: this.cfg.execution.tradableSymbols, precision: this.precision },
-    );
+    let req;
+    try {
+      req = validateOrderRequest(
+        { client_order_id: clientOrderIdFor(recId), symbol, side, type: 'market', qty: qty.toFixed(), recommendation_id: recId, trace_id: traceId },
+        { symbols: this.cfg.execution.tradableSymbols, precision: this.precision },
+      );
+    } catch (err) {
+      // Execution refuses it (e.g. more decimals than the market takes): the recommendation fails.
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      inc(this.counters.orders, 'refused');
+      this.riskPending.release(recId);
+      return;
+    }
     let order = this.orderManager.create(req, this.nextId('order'), traceId, this.now);
     if (this.tradingState !== 'ACTIVE') {
       const positions = netPositions(this.fills.map((f) => ({ symbol: f.symbol, side: f.side, qty: new Dec(f.qty) })));

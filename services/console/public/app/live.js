@@ -14,7 +14,7 @@ export function connect(badge) {
   const show = (text, cls) => { badge.hidden = false; badge.textContent = text; badge.className = `badge ${cls}`; };
   source.onopen = () => show('live', 'ok');
   source.onerror = () => show('reconnecting', 'warn');
-  for (const name of ['tick', 'bar', 'consensus', 'alert', 'order', 'trading_state']) {
+  for (const name of ['tick', 'bar', 'consensus', 'alert', 'order', 'trading_state', 'feed_status']) {
     source.addEventListener(name, (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }

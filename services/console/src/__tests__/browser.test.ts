@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestDatabase, describeNeeding, startService, type RunningService, type TestDatabase } from '@cte/testkit';
+import { createLogger, FEED_CHANNELS, FEED_STATUS_TYPE, RedisBus } from '@cte/shared';
+import { createTestDatabase, describeNeeding, startService, waitFor, type RunningService, type TestDatabase } from '@cte/testkit';
 import { PASSWORDS, startConsole, type ConsoleRig } from './harness';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && fs.existsSync(p));
@@ -81,6 +82,17 @@ describeNeeding('chromium', CHROMIUM !== undefined, 'make test installs it with 
     await page.locator('[data-service="execution"]', { hasText: 'unreachable' }).waitFor();
     expect(await page.locator('.state.bad', { hasText: 'unreachable' }).count()).toBe(6);
     await page.locator('#live', { hasText: 'live' }).waitFor();
+    // A feed's staleness arrives live from the bus.
+    const bus = new RedisBus({ url: 'redis://127.0.0.1:6379', logger: createLogger({ service: 'test', level: 'silent' }), namespace: busNamespace });
+    try {
+      const status = { exchange: 'coinbase', symbol: 'BTC/USD', stale: true, last_message_ms: 1_700_000_000_000, age_ms: 95_000, threshold_ms: 60_000, interval_ms: 5_000, ts: 1_700_000_095_000 };
+      await waitFor('the feed status row', async () => {
+        await bus.publish(FEED_CHANNELS.status, { type: FEED_STATUS_TYPE, data: status });
+        return (await page.getByRole('cell', { name: 'stale', exact: true }).count()) > 0 || undefined;
+      });
+    } finally {
+      await bus.close();
+    }
 
     // Risk: the kill switch asks for confirmation and a reason.
     await page.getByRole('link', { name: 'Risk' }).click();

@@ -4,7 +4,7 @@
  * bound) is disconnected rather than buffered without end; the page reconnects and reloads.
  */
 import type { Response } from 'express';
-import { CHANNELS, TRADING_CHANNELS, type Bus, type Logger, type Subscription } from '@cte/shared';
+import { CHANNELS, FEED_CHANNELS, TRADING_CHANNELS, type Bus, type Logger, type Subscription } from '@cte/shared';
 
 /** Bus channel (pattern) → SSE event name. */
 export const LIVE_CHANNELS: ReadonlyArray<{ channel: string; event: string }> = [
@@ -14,6 +14,7 @@ export const LIVE_CHANNELS: ReadonlyArray<{ channel: string; event: string }> = 
   { channel: CHANNELS.alerts, event: 'alert' },
   { channel: TRADING_CHANNELS.orders, event: 'order' },
   { channel: TRADING_CHANNELS.tradingState, event: 'trading_state' },
+  { channel: FEED_CHANNELS.status, event: 'feed_status' },
 ];
 
 const MAX_EVENT_BYTES = 16 * 1024;

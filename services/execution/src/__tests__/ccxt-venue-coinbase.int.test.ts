@@ -10,15 +10,9 @@ import { liveVenueSuite } from './helpers/live-venue-suite';
 liveVenueSuite({
   venue: 'coinbase',
   symbol: 'NMR/EUR',
-  venueBase: 'NMR',
   balances: { EUR: '100000', NMR: '100' },
   overdraw: '1000',
-  createAccount: (emu, balances) => {
-    const side = emu.emu.coinbasePrivate;
-    if (!side) throw new Error('the emulator has no Coinbase private side');
-    const { account, credentials } = side.createAccount({ balances });
-    return { account, ...credentials };
-  },
+  clientIdParam: 'client_order_id',
   lookupCall: 'fetchOrders',
   insufficientReason: /^venue: .*insufficient/i,
 });

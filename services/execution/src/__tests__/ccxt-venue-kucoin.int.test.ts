@@ -8,17 +8,11 @@ import { liveVenueSuite } from './helpers/live-venue-suite';
 
 liveVenueSuite({
   venue: 'kucoin',
-  // ccxt calls KuCoin's BCHSV by its common code BSV.
+  // ccxt calls KuCoin's BCHSV by its common code BSV (the account holds BCHSV).
   symbol: 'BSV/USDT',
-  venueBase: 'BCHSV',
   balances: { USDT: '100000', BCHSV: '100' },
   overdraw: '1000',
-  createAccount: (emu, balances) => {
-    const side = emu.emu.kucoinPrivate;
-    if (!side) throw new Error('the emulator has no KuCoin private side');
-    const { account, credentials } = side.createAccount({ balances });
-    return { account, ...credentials };
-  },
+  clientIdParam: 'clientOid',
   lookupCall: 'fetchOrder',
   insufficientReason: /^venue: Balance insufficient/,
 });

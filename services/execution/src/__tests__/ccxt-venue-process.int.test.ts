@@ -30,7 +30,7 @@ beforeAll(async () => {
   redis = new Redis(REDIS_URL);
   emu = await startEmulator({ venues: ['binanceus'] });
   emu.emu.advanceBy('binanceus', 60_000);
-  account = emu.emu.privateSides.get('binanceus')!.createAccount({ balances: { USDT: '100000' } });
+  account = emu.emu.privateSides.get('binanceus')!.createAccount({ balances: { USDT: '100000' } }).account;
   risk = createGrpcServer({ service: 'risk', apiKey: API_KEY, logger, registry: createMetrics('risk-double') });
   const proto = loadProto<RiskProtoGrpcType>('cte/risk/v1/risk.proto');
   const handlers: Pick<RiskHandlers, 'GetTradingState'> = {

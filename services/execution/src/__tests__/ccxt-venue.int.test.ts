@@ -71,7 +71,7 @@ beforeAll(async () => {
   emu.emu.advanceBy('binanceus', 60_000);
   const priv = emu.emu.privateSides.get('binanceus');
   if (!priv) throw new Error('the emulator has no Binance.US private side');
-  account = priv.createAccount({ balances: { USDT: '100000', COMP: '50' } });
+  account = priv.createAccount({ balances: { USDT: '100000', COMP: '50' } }).account;
   h = await createLiveHarness({ port: emu.ports.binanceus, apiKey: account.apiKey, secret: account.secret, symbols: [SYMBOL], settleMs: 50, timeoutMs: 1500 });
   const rules = h.venue.marketRules(SYMBOL)!;
   const book = await h.exchange.fetchOrderBook(SYMBOL);

@@ -355,7 +355,14 @@ export class CcxtVenue implements Venue {
 
   async cancel(ref: VenueOrderRef): Promise<boolean> {
     const t = this.track(ref.orderId, ref.clientOrderId, ref.symbol, ref.venueOrderId);
-    const known = t.venueOrderId !== undefined && !t.venueOrderId.startsWith(UNCONFIRMED_PREFIX);
+    let known = t.venueOrderId !== undefined && !t.venueOrderId.startsWith(UNCONFIRMED_PREFIX);
+    if (!known && this.o.id === 'coinbase') {
+      // Coinbase cancels by its own order id only: the order is looked up by client order id first.
+      const v = await this.safely('cancelOrder', () => this.fetchByClientId(t));
+      if (!v) return false;
+      this.acknowledged(t, v.venueOrderId);
+      known = true;
+    }
     const params = known ? {} : this.o.id === 'binanceus' ? { origClientOrderId: t.venueClientId } : { clientOid: t.venueClientId };
     try {
       await this.call('cancelOrder', () => this.ex.cancelOrder(known ? (t.venueOrderId as string) : '', t.symbol, params));
@@ -365,6 +372,12 @@ export class CcxtVenue implements Venue {
         // Filled or gone: its fills (if any) come in through the reconciliation.
         void this.reconcileOne(t).catch(() => undefined);
         return false;
+      }
+      if (this.o.id === 'coinbase' && known && ccxtErrorChain(err)[0] === 'BadRequest') {
+        // Coinbase refuses to cancel an order it no longer has open with success:false, which
+        // ccxt raises as a bare BadRequest (the reason dropped): the order's state says which.
+        await this.reconcileOne(t).catch(() => undefined);
+        if (!t.open) return false;
       }
       throw new Error(`${this.name} cancelOrder failed: ${this.describe(err)}`);
     }
@@ -578,7 +591,8 @@ export class CcxtVenue implements Venue {
     if (this.reconciling) return this.reconciling;
     const run = async (): Promise<void> => {
       let fills = 0;
-      for (const t of [...this.byClientId.values()].filter((x) => x.open && x.submitting)) this.missedRepairs.add(t);
+      // A periodic pass comes again; a reconnect's does not.
+      if (why === 'reconnect') for (const t of [...this.byClientId.values()].filter((x) => x.open && x.submitting)) this.missedRepairs.add(t);
       for (const t of [...this.byClientId.values()].filter((x) => x.open && !x.submitting)) {
         if (this.closed) return;
         try {

@@ -326,12 +326,12 @@ export async function benchLiveRss(runs: number): Promise<{ rows: Row[]; notes: 
       rows.push(row(`price-stream peak RSS, MARKET_SOURCE=ccxt, ${feeds.toLocaleString('en-US')} live feeds on 3 venues (${declared})`, 'MB', live.map((r) => r.rssMb), 'same binary, replay source, idle', idleRss, '<= 256 MB (pod limit)', false));
       rows.push(row(`price-stream used heap, same (highest sample)`, 'MB', live.map((r) => r.heapMaxMb), 'same binary, replay source, idle', idle.map((r) => r.heapMaxMb), `< 96 MB (${declared})`, false));
     }
-    rows.push(row('price-stream peak RSS, same, without the heap cap', 'MB', uncapped.map((r) => r.rssMb), 'same binary, replay source, idle', idleRss, 'n/a (why the cap)', false));
+    rows.push(row(`price-stream peak RSS, MARKET_SOURCE=ccxt, ${feeds.toLocaleString('en-US')} live feeds, without the heap cap`, 'MB', uncapped.map((r) => r.rssMb), 'same binary, replay source, idle', idleRss, 'n/a (why the cap)', false));
     const cap = await feedCapacity();
     const perFeed = cap.tradeCacheBytes + cap.idWindowBytes;
     const notes = [
       `full per-feed buffers (not reached in a short run): ccxt trade cache ${(cap.tradeCacheBytes / 1024).toFixed(0)} KB (${cap.tradesLimit} trades) + TradeIdWindow ${(cap.idWindowBytes / 1024).toFixed(0)} KB (${cap.idWindow} ids) = ${(perFeed / 1024).toFixed(0)} KB; x ${feeds} feeds = ${((perFeed * feeds) / MB).toFixed(0)} MB of heap once every feed has seen ${cap.idWindow.toLocaleString('en-US')} trades`,
-      `with ${declared}: ${live.length} of ${runs} runs measured${died.length > 0 ? `; the others ${died.join('; ')}` : ''}; peak RSS MB ${mb(live.map((r) => r.rssMb))}, used heap MB ${live.map((r) => `${r.heapMb.toFixed(1)}-${r.heapMaxMb.toFixed(1)}`).join(', ')}`,
+      `with ${declared}: ${live.length} of ${runs} runs measured${died.length > 0 ? `; ${died.length} ${died.join('; ')}` : ''}${live.length > 0 ? `; peak RSS MB ${mb(live.map((r) => r.rssMb))}, used heap MB ${live.map((r) => `${r.heapMb.toFixed(1)}-${r.heapMaxMb.toFixed(1)}`).join(', ')}` : ''}`,
       `without the cap: peak RSS MB ${mb(uncapped.map((r) => r.rssMb))}, used heap MB ${uncapped.map((r) => `${r.heapMb.toFixed(1)}-${r.heapMaxMb.toFixed(1)}`).join(', ')}; idle replay: RSS MB ${mb(idleRss)}`,
       `${feeds} feeds (${emu.venues.map((v) => `${v.venue} ${v.markets.length}`).join(', ')}), one fleet symbol each, over ${uncapped[0]!.sockets} venue sockets; every feed had a trade ${[...live, ...uncapped].map((r) => r.liveAfterS.toFixed(1)).join(', ')} s after the real-time replay started`,
     ];

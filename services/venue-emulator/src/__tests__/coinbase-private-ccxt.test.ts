@@ -79,7 +79,8 @@ test('a resting limit order: create, fetchOrder, fetchOpenOrders, cancel, fetchO
   const open = await ex.fetchOpenOrders(SYMBOL);
   expect(open.map((x) => x.id)).toContain(o.id);
   const bal = await ex.fetchBalance({ v3: true });
-  expect(bal['EUR']?.used).toBe(price);
+  // The hold includes the fee (charged in quote) at the account's rate, 0.1 %.
+  expect(bal['EUR']?.used).toBeCloseTo(price * 1.001, 8);
   await ex.cancelOrder(String(o.id), SYMBOL);
   expect((await ex.fetchOrder(String(o.id), SYMBOL)).status).toBe('canceled');
   expect((await ex.fetchOpenOrders(SYMBOL)).map((x) => x.id)).not.toContain(o.id);

@@ -1,10 +1,21 @@
 import { api } from '../api.js';
-import { fmtDuration, h, table, toast } from '../dom.js';
+import { fmtDuration, fmtTime, h, table, toast } from '../dom.js';
+import * as live from '../live.js';
 
 export function fleetView(root, ctx) {
   const summary = h('p', { class: 'muted', id: 'fleet-summary', text: 'probing…' });
   const holder = h('div');
-  root.append(h('h2', { text: 'Fleet' }), summary, holder);
+  const feedsHolder = h('div', {}, h('p', { class: 'muted', text: 'waiting for feed status from price-stream…' }));
+  root.append(h('h2', { text: 'Fleet' }), summary, holder, h('h3', { text: 'Market data feeds' }), feedsHolder);
+  // Latest status per feed, from the bus (price-stream re-sends every feed's status periodically).
+  const feeds = new Map();
+  const offFeeds = live.on('feed_status', (m) => {
+    const f = m.data;
+    feeds.set(`${f.exchange} ${f.symbol}`, f);
+    feedsHolder.replaceChildren(table('Feeds: age of the last accepted trade', ['Exchange', 'Symbol', 'State', 'Age', 'Threshold', 'Last trade'],
+      [...feeds.values()].map((x) => [x.exchange, x.symbol, h('span', { class: `state ${x.stale ? 'bad' : 'ok'}`, text: x.stale ? 'stale' : 'fresh' }),
+        fmtDuration(x.age_ms / 1000), fmtDuration(x.threshold_ms / 1000), fmtTime(x.last_message_ms)])));
+  });
   let stopped = false;
   async function load() {
     try {
@@ -27,5 +38,5 @@ export function fleetView(root, ctx) {
   }
   void load();
   const timer = setInterval(load, 5000);
-  return () => { stopped = true; clearInterval(timer); };
+  return () => { stopped = true; clearInterval(timer); offFeeds(); };
 }

@@ -6,36 +6,29 @@
  * duplicated fill event stored once, and a user-stream drop repaired by REST reconciliation.
  * What differs per venue (account, symbol, lookup call) comes in as a LiveVenueSpec.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Dec } from '@cte/shared';
 import { waitFor } from '@cte/testkit';
 import { startEmulator, type RunningEmulator } from '../../../../venue-emulator/src/__tests__/helpers/emulator';
 import type { Account } from '../../../../venue-emulator/src/engine/private/exchange';
 import type { PrivateFault } from '../../../../venue-emulator/src/engine/faults';
+import type { Credentials } from '../../../../venue-emulator/src/adapters/private/types';
+import { CcxtVenue } from '../../adapters/ccxt-venue';
 import type { LiveVenueId } from '../../config';
 import { toStep } from '../../engine/venue-rules';
 import type { Order } from '../../engine/types';
 import { createLiveHarness, type LiveHarness } from './ccxt-venue-harness';
 
-export interface LiveVenueAccount {
-  account: Account;
-  apiKey: string;
-  secret: string;
-  password?: string;
-}
-
 export interface LiveVenueSpec {
   venue: LiveVenueId & ('coinbase' | 'kucoin');
   /** The ccxt symbol traded. */
   symbol: string;
-  /** Its base currency as the emulator's account holds it (KuCoin's BSV is BCHSV there). */
-  venueBase: string;
-  /** An account funded with `balances` on the running emulator. */
-  createAccount(emu: RunningEmulator, balances: Record<string, string>): LiveVenueAccount;
-  /** The quote currency and the balances given to the account (base: less than `overdraw`). */
+  /** The account's balances, as the emulator names the currencies (KuCoin's BSV is BCHSV there); base below `overdraw`. */
   balances: Record<string, string>;
   /** A sell quantity on the lot step above the base balance, within the venue's size limits. */
   overdraw: string;
+  /** The createOrder param of ccxt that carries a client order id to this venue. */
+  clientIdParam: string;
   /** The ccxt call that looks an order up by client order id. */
   lookupCall: 'fetchOrder' | 'fetchOrders';
   /** The venue's refusal of an order over the balance, as stored. */
@@ -50,11 +43,14 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
 
   let emu: RunningEmulator;
   let account: Account;
-  let creds: LiveVenueAccount;
+  let creds: Credentials;
   let h: LiveHarness;
   /** A quantity on the lot step, worth about 3× the minimum notional (or the minimum quantity) at the best ask. */
   let qty: Dec;
   let bestAsk: Dec;
+  /** A limit buy that rests: below the market, above the venue's minimums. */
+  let restingPrice: Dec;
+  let restingQty: Dec;
 
   function arm(kind: PrivateFault['kind'], extra: Partial<PrivateFault> = {}): void {
     emu.emu.faults.armPrivate(spec.venue, { kind, delayMs: 0, status: 503, ...extra }, 1);
@@ -126,8 +122,9 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
     emu = await startEmulator({ venues: [spec.venue] });
     // Replay enough of the capture that the book has levels to take.
     emu.emu.step(spec.venue, 3000);
-    creds = spec.createAccount(emu, spec.balances);
-    account = creds.account;
+    const side = emu.emu.privateSides.get(spec.venue);
+    if (!side) throw new Error(`the emulator has no ${spec.venue} private side`);
+    ({ account, credentials: creds } = side.createAccount({ balances: spec.balances }));
     h = await createLiveHarness({
       venue: spec.venue,
       port: emu.ports[spec.venue],
@@ -143,6 +140,9 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
     bestAsk = new Dec(String(book.asks[0]![0]));
     qty = toStep((rules.minNotional ?? new Dec(1)).times(3).div(bestAsk), rules.qtyStep!, true);
     if (rules.minQty && qty.lt(rules.minQty.times(3))) qty = toStep(rules.minQty.times(3), rules.qtyStep!, true);
+    restingPrice = priced(bestAsk.times('0.8'));
+    const q = toStep((rules.minNotional ?? new Dec(1)).times(3).div(restingPrice), rules.qtyStep!, true);
+    restingQty = q.gt(qty) ? q : qty;
   });
 
   afterAll(async () => {
@@ -176,7 +176,6 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
     it('a venue rejection (insufficient funds) is final, with the venue’s reason', async () => {
       const rejectedBefore = await calls('createOrder', 'rejected');
       const id = cid();
-      const rules = h.venue.marketRules(SYMBOL)!;
       const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'sell', type: 'limit', qty: spec.overdraw, limit_price: priced(bestAsk.times('1.5')).toFixed() }, `${spec.venue}trace03`);
       expect(r.order.status).toBe('REJECTED');
       expect(r.order.reason).toMatch(spec.insufficientReason);
@@ -188,10 +187,7 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
   describe('cancel', () => {
     it('a resting limit order is canceled at the venue; canceling again is refused', async () => {
       const id = cid();
-      const rules = h.venue.marketRules(SYMBOL)!;
-      const price = priced(bestAsk.times('0.8'));
-      const q = toStep((rules.minNotional ?? new Dec(1)).times(3).div(price), rules.qtyStep!, true);
-      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: (q.gt(qty) ? q : qty).toFixed(), limit_price: price.toFixed() }, `${spec.venue}trace05`);
+      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: restingQty.toFixed(), limit_price: restingPrice.toFixed() }, `${spec.venue}trace05`);
       expect(r.order.status).toBe('SUBMITTED');
       expect((await h.venue.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toContain(id);
       const canceled = await h.svc.cancel({ id: r.order.id });
@@ -199,6 +195,43 @@ export function liveVenueSuite(spec: LiveVenueSpec): void {
       const atEmu = [...account.orders.values()].find((o) => o.clientOrderId === id);
       expect(atEmu?.status).toBe('CANCELED');
       await expect(h.svc.cancel({ id: r.order.id })).rejects.toThrow(/is CANCELED and cannot be canceled/);
+    });
+  });
+
+  describe('cancel of an order the venue no longer has open', () => {
+    it('canceled at the venue by another client: our cancel answers "no longer open" and the order ends CANCELED', async () => {
+      const id = cid();
+      const r = await h.svc.submit({ client_order_id: id, symbol: SYMBOL, side: 'buy', type: 'limit', qty: restingQty.toFixed(), limit_price: restingPrice.toFixed() }, `${spec.venue}trace06`);
+      expect(r.order.status).toBe('SUBMITTED');
+      const venueOrderId = r.order.venueOrderId!;
+      await h.exchange.cancelOrder(venueOrderId, SYMBOL);
+      expect([...account.orders.values()].find((o) => o.clientOrderId === id)?.status).toBe('CANCELED');
+      await expect(h.venue.cancel({ orderId: r.order.id, clientOrderId: id, venueOrderId, symbol: SYMBOL })).resolves.toBe(false);
+      await waitFor(`order ${r.order.id} canceled`, async () => (await h.repo.findOrder(r.order.id))?.status === 'CANCELED');
+    });
+  });
+
+  describe('cancel by client order id', () => {
+    it('an order this process never saw acknowledged (venue order id unknown) is canceled by its client order id', async () => {
+      const id = cid();
+      // Placed by an earlier process (or its acknowledgement lost): this venue instance knows only the client order id.
+      await h.exchange.createOrder(SYMBOL, 'limit', 'buy', Number(restingQty.toFixed()), Number(restingPrice.toFixed()), { [spec.clientIdParam]: id });
+      const fresh = new CcxtVenue({
+        id: spec.venue,
+        exchange: h.exchange,
+        symbols: [SYMBOL],
+        secrets: [],
+        policy: { maxSends: 2, maxLookups: 3, settleMs: 50, lookupBackoffMs: 50 },
+        reconcileMs: 0,
+        reconnectBaseMs: 20,
+        reconnectMaxMs: 200,
+        logger: h.log.logger,
+      });
+      const ref = { orderId: randomUUID(), clientOrderId: id, venueOrderId: null, symbol: SYMBOL };
+      expect(await fresh.cancel(ref)).toBe(true);
+      expect([...account.orders.values()].find((o) => o.clientOrderId === id)?.status).toBe('CANCELED');
+      // Again: no longer open at the venue.
+      expect(await fresh.cancel(ref)).toBe(false);
     });
   });
 

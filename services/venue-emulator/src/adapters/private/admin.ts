@@ -28,7 +28,7 @@ function bodyOf(req: Request): Body {
 function privateSide(emu: Emulator, v: unknown): { venue: VenueId; side: PrivateVenue } {
   if (!VENUE_IDS.includes(v as VenueId)) throw new NotFoundError(`venue must be one of ${VENUE_IDS.join(', ')}`);
   const side = emu.privateSides.get(v as VenueId);
-  if (!side) throw new NotFoundError(`${String(v)} has no private side (not enabled, or not built yet)`);
+  if (!side) throw new NotFoundError(`${String(v)} is not enabled (VENUE_EMULATOR_VENUES)`);
   return { venue: v as VenueId, side };
 }
 
