@@ -33,7 +33,7 @@ import { TraceTimes } from '@cte/shared';
 import { SymbolDirectory } from './adapters/symbol-directory';
 import { TradingStateGuard } from './adapters/trading-state';
 import { CcxtVenue, createCcxtExchange } from './adapters/ccxt-venue';
-import { createCcxtVenueMetrics } from './adapters/ccxt-venue-metrics';
+import { createCcxtVenueMetrics, createVenueUpdateMetrics } from './adapters/ccxt-venue-metrics';
 import { VenueRouter } from './adapters/ccxt-venue-router';
 import type { Venue } from './adapters/venue';
 
@@ -152,6 +152,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     traceTimes,
     logger,
     haltCancelsOpeningOrders: cfg.haltCancelsOpeningOrders,
+    venueUpdates: createVenueUpdateMetrics(registry),
   });
   const prices = new PriceFeed({
     bus,

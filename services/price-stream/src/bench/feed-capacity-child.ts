@@ -8,7 +8,7 @@
  */
 import { createLogger } from '@cte/shared';
 import type { Market } from 'ccxt';
-import { CcxtSource } from '../adapters/sources/ccxt-source';
+import { CcxtSource, TRADE_ID_WINDOW } from '../adapters/sources/ccxt-source';
 import { TradeIdWindow } from '../engine/live-feed';
 
 const SAMPLE = 20;
@@ -45,7 +45,7 @@ function main(): void {
   const windows: TradeIdWindow[] = [];
   let capacity = 0;
   for (let f = 0; f < SAMPLE; f++) {
-    const w = new TradeIdWindow();
+    const w = new TradeIdWindow(TRADE_ID_WINDOW);
     for (let i = 0; w.size === i; i++) w.offer(String(1_000_000_000 + f * 1_000_000 + i));
     capacity = w.size;
     windows.push(w);

@@ -13,11 +13,20 @@ const CLASSES: Record<LiveExchangeId, new (opts: Record<string, unknown>) => Pro
   kucoin: ccxt.pro.kucoin as unknown as new (opts: Record<string, unknown>) => ProExchange,
 };
 
+/**
+ * ccxt's per-market trade cache only has to hold what arrives between two reads of one feed; its
+ * default of 1,000 parsed trades is ~740 KB a market once full, which 1,000 live symbols cannot
+ * afford (make bench: price-stream-live). 250 still covers any burst seen in one read.
+ */
+export const CCXT_TRADES_LIMIT = 250;
+/** Trade ids remembered per feed for dedupe: covers a full REST page (1,000) overlapping the stream. */
+export const TRADE_ID_WINDOW = 1_000;
+
 /** Per-exchange ccxt options: spot markets only, and trade ids that match between the stream and REST. */
 const CCXT_OPTIONS: Record<LiveExchangeId, Record<string, unknown>> = {
-  binanceus: {},
-  coinbase: {},
-  kucoin: { fetchMarkets: { types: ['spot'] } },
+  binanceus: { tradesLimit: CCXT_TRADES_LIMIT },
+  coinbase: { tradesLimit: CCXT_TRADES_LIMIT },
+  kucoin: { tradesLimit: CCXT_TRADES_LIMIT, fetchMarkets: { types: ['spot'] } },
 };
 /** Binance's REST trades are aggregate trades, so the stream is too: a backfill then dedups by the same ids. */
 const WATCH_PARAMS: Record<LiveExchangeId, Record<string, unknown>> = { binanceus: { name: 'aggTrade' }, coinbase: {}, kucoin: {} };
@@ -132,7 +141,7 @@ export class CcxtSource implements MarketSource {
       this.guardFrames(ex, cfg.id);
       this.exchanges.set(cfg.id, ex);
       for (const s of cfg.symbols) {
-        this.feeds.push({ ex, cfg, health: new FeedHealth(cfg.id, s.symbol, s.venue, started), ids: new TradeIdWindow(), lastTradeTs: undefined, tally: new MinuteTally(), claimedUntil: Number.NEGATIVE_INFINITY, pendingMinute: undefined });
+        this.feeds.push({ ex, cfg, health: new FeedHealth(cfg.id, s.symbol, s.venue, started), ids: new TradeIdWindow(TRADE_ID_WINDOW), lastTradeTs: undefined, tally: new MinuteTally(), claimedUntil: Number.NEGATIVE_INFINITY, pendingMinute: undefined });
       }
     }
   }
