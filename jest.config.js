@@ -14,6 +14,7 @@ module.exports = {
   moduleNameMapper: {
     '^@cte/shared$': '<rootDir>/shared/src/index.ts',
     '^@cte/shared/core$': '<rootDir>/shared/src/core.ts',
+    '^@cte/shared/ccxt$': '<rootDir>/shared/src/ccxt.ts',
     '^@cte/(testkit|fleet|bench)$': '<rootDir>/tools/$1/src/index.ts',
     // A service's modules by path (package.json "exports" ./dist/*), e.g. price-stream's readers.
     '^@cte/([a-z-]+)/dist/(.*)$': '<rootDir>/services/$1/src/$2',

@@ -25,7 +25,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as ccxt from 'ccxt';
-import { Dec, InvalidArgumentError, rebaseUrls, truncateText, type Logger, type Symbol } from '@cte/shared';
+import { newProExchange, type ProExchange } from '@cte/shared/ccxt';
+import { Dec, InvalidArgumentError, rebaseUrls, Sleeper, truncateText, type Logger, type Symbol } from '@cte/shared';
 import type { LiveVenueConfig, LiveVenueId } from '../config';
 import { quoteOf } from '../engine/precision';
 import { secretRedactor } from '../engine/redact';
@@ -37,13 +38,7 @@ import type { Fill } from '../engine/types';
 import { REASON_NO_SUCH_ORDER, UNCONFIRMED_PREFIX, type VenueOrderStatus } from '../engine/venue-update';
 import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
 
-export type ProExchange = InstanceType<(typeof ccxt.pro)['binanceus']>;
-
-const CLASSES: Record<LiveVenueId, new (opts: Record<string, unknown>) => ProExchange> = {
-  binanceus: ccxt.pro.binanceus,
-  coinbase: ccxt.pro.coinbase as unknown as new (opts: Record<string, unknown>) => ProExchange,
-  kucoin: ccxt.pro.kucoin as unknown as new (opts: Record<string, unknown>) => ProExchange,
-};
+export type { ProExchange };
 
 /** Spot markets only; Binance may list open orders without a symbol (we always pass one anyway). */
 const CCXT_OPTIONS: Record<LiveVenueId, Record<string, unknown>> = {
@@ -65,7 +60,7 @@ const CLIENT_ID_PARAM: Record<LiveVenueId, string> = {
 /** A ccxt.pro client with the venue's credentials, pointed at `baseUrl` when given. */
 export async function createCcxtExchange(cfg: LiveVenueConfig, timeoutMs: number): Promise<ProExchange> {
   const c = cfg.credentials;
-  const ex = new CLASSES[cfg.id]({
+  const ex = newProExchange(cfg.id, {
     apiKey: c.apiKey.reveal(),
     secret: c.secret.reveal(),
     ...(c.password ? { password: c.password.reveal() } : {}),
@@ -184,7 +179,7 @@ export class CcxtVenue implements Venue {
   /** Orders a reconnect's reconciliation passed over while they were being submitted: reconciled once submitted. */
   private readonly missedRepairs = new Set<Tracked>();
   private readonly redact: (text: string) => string;
-  private readonly sleeps = new Set<() => void>();
+  private readonly sleeper = new Sleeper();
   private closed = false;
   private streamLoops: Promise<void>[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -709,15 +704,7 @@ export class CcxtVenue implements Venue {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleeps.add(wake);
-    });
+    return this.sleeper.sleep(ms);
   }
 
   async close(): Promise<void> {
@@ -725,7 +712,7 @@ export class CcxtVenue implements Venue {
     this.handler = undefined;
     this.updates = undefined;
     if (this.timer) clearInterval(this.timer);
-    for (const wake of [...this.sleeps]) wake();
+    this.sleeper.wakeAll();
     await this.ex.close().catch(() => undefined);
     await Promise.all(this.streamLoops.map((l) => l.catch(() => undefined)));
   }

@@ -1,17 +1,12 @@
 import * as ccxt from 'ccxt';
+import { newProExchange, type ProExchange } from '@cte/shared/ccxt';
 import { describeValue, InvalidArgumentError, rebaseUrls, Sleeper, truncateText, type Logger, type Tick } from '@cte/shared';
 import type { LiveConfig, LiveExchangeConfig, LiveExchangeId } from '../../config';
 import { checkVenueTrade, describeStaleFeeds, FeedHealth, reconnectDelayMs, TradeIdWindow } from '../../engine/live-feed';
 import { candleTicks, MINUTE_MS, minutesBetween, MinuteTally, pageConnects, parseMinuteCandle, planGap, withDedupId, type KeyedTrade, type MinuteCandle } from '../../engine/backfill';
 import type { MarketSource, TickSink } from './market-source';
 
-export type ProExchange = InstanceType<(typeof ccxt.pro)['binanceus']>;
-
-const CLASSES: Record<LiveExchangeId, new (opts: Record<string, unknown>) => ProExchange> = {
-  binanceus: ccxt.pro.binanceus,
-  coinbase: ccxt.pro.coinbase as unknown as new (opts: Record<string, unknown>) => ProExchange,
-  kucoin: ccxt.pro.kucoin as unknown as new (opts: Record<string, unknown>) => ProExchange,
-};
+export type { ProExchange };
 
 /**
  * ccxt's per-market trade cache only has to hold what arrives between two reads of one feed; its
@@ -135,7 +130,7 @@ export class CcxtSource implements MarketSource {
     this.random = o.random ?? Math.random;
     const started = this.clock();
     for (const cfg of o.live.exchanges) {
-      const ex = new CLASSES[cfg.id]({ enableRateLimit: true, timeout: 10_000, options: CCXT_OPTIONS[cfg.id] });
+      const ex = newProExchange(cfg.id, { enableRateLimit: true, timeout: 10_000, options: CCXT_OPTIONS[cfg.id] });
       ex.log = (...args: unknown[]): void => o.logger.debug({ exchange: cfg.id, ccxt: args.map(String).join(' ').slice(0, 300) }, 'ccxt log');
       if (cfg.baseUrl !== undefined) ex.urls['api'] = rebaseUrls(ex.urls['api'], new URL(cfg.baseUrl)) as (typeof ex.urls)['api'];
       this.guardFrames(ex, cfg.id);
