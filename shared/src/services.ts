@@ -27,6 +27,11 @@ export interface ServiceDeclaration {
    * the peer's service DNS name, and a NetworkPolicy flow from this service to the peer's gRPC port.
    */
   calls: readonly ServiceName[];
+  /**
+   * Services whose HTTP port (/health, /ready, /metrics) this one reads: a NetworkPolicy flow from
+   * this service to each one's HTTP port. `'fleet'`: every other declared service.
+   */
+  readsHttp?: 'fleet' | readonly ServiceName[];
   /** Non-secret environment defaults for deployments (compose, Kubernetes, Helm). */
   env: Readonly<Record<string, string>>;
   /** Container resources. The memory limit leaves room above the heap cap in nodeOptions. */
@@ -37,7 +42,8 @@ export interface ServiceDeclaration {
   startupSeconds: number;
   /**
    * A Secret only this service mounts, besides the fleet's shared one (least privilege: no other
-   * workload references it). Optional at run time: without it the service runs without those variables.
+   * workload references it). Referenced as optional: without it the service runs without those
+   * variables (a service that requires them, such as the console, then exits at start saying which).
    */
   ownSecret?: OwnSecret;
 }
@@ -215,12 +221,15 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     nodeOptions: '',
     // It calls these on the operator's behalf (the browser never holds the API key).
     calls: ['price-stream', 'risk', 'execution', 'portfolio'],
-    // Its Fleet view probes every service's /health and /ready by service name.
+    // Its Fleet and System views read every service's /health, /ready and /metrics, by service name.
+    readsHttp: 'fleet',
     env: { CONSOLE_PEER_HOSTS: 'service-name' },
     resources: SMALL,
     // Stateless apart from each replica's SSE connections; sessions are signed tokens.
     replicas: 1,
     startupSeconds: 30,
+    // Required: it exits at start without its operators and session key (services/console/README.md).
+    ownSecret: { name: 'cte-console-operators', keys: ['CONSOLE_OPERATORS', 'CONSOLE_SESSION_SECRET'] },
   },
 };
 

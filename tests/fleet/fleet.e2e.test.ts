@@ -31,14 +31,19 @@ beforeAll(async () => {
   // A short replay (≈150 ms a bar, ≈20 s) that is still running while the SIGTERM test runs. Execution's
   // mock venue prices orders from price-stream's ticks, so a restarted execution needs them flowing.
   await fleet.start('price-stream', { REPLAY_START: String(HISTORY_END), REPLAY_END: String(HISTORY_END + 6 * 86_400_000 - 1), REPLAY_SPEED: '24000' });
+  await fleet.start('console');
 }, 180_000);
 
 afterAll(async () => {
   await fleet.shutdown();
 }, 60_000);
 
+/** Services whose API takes the fleet's API key. The console's takes an operator session instead (tested below). */
+type KeyedService = Exclude<ServiceName, 'console'>;
+const KEYED_SERVICES = ALL_SERVICES.filter((n): n is KeyedService => n !== 'console');
+
 describe('API key: open probes, everything else closed', () => {
-  const ROUTE: Record<ServiceName, string> = {
+  const ROUTE: Record<KeyedService, string> = {
     'price-stream': '/prices',
     'signal-generator': '/agents',
     'signals-aggregator': '/consensus',
@@ -48,14 +53,15 @@ describe('API key: open probes, everything else closed', () => {
     portfolio: '/positions',
   };
 
-  it.each(ALL_SERVICES)('%s answers /health, /ready and /metrics without a key and 401s its API', async (name) => {
+  it.each(KEYED_SERVICES)('%s answers /health, /ready and /metrics without a key and 401s its API', async (name) => {
     for (const p of ['/health', '/ready', '/metrics']) expect([p, (await fetch(fleet.url(name, p))).status]).toEqual([p, 200]);
     expect((await fetch(fleet.url(name, ROUTE[name]))).status).toBe(401);
     expect((await fetch(fleet.url(name, ROUTE[name]), { headers: { 'X-TRADING-API-KEY': 'wrong' } })).status).toBe(401);
     expect((await fleet.api(name, ROUTE[name])).status).toBe(200);
   });
 
-  const GRPC: Record<ServiceName, { proto: string; service: string; method: string }> = {
+  // The console's gRPC port serves only the health service: it has no keyed method to call.
+  const GRPC: Record<KeyedService, { proto: string; service: string; method: string }> = {
     'price-stream': { proto: 'cte/market/v1/market.proto', service: 'cte.market.v1.PriceStream', method: 'GetPrices' },
     'signal-generator': { proto: 'cte/signals/v1/signal_generator.proto', service: 'cte.signals.v1.SignalGenerator', method: 'ListAgents' },
     'signals-aggregator': { proto: 'cte/consensus/v1/consensus.proto', service: 'cte.consensus.v1.SignalsAggregator', method: 'ListSources' },
@@ -66,7 +72,7 @@ describe('API key: open probes, everything else closed', () => {
   };
 
   /** One unary call with a raw grpc-js client; resolves with the status code (OK = 0). */
-  function rawCall(name: ServiceName, key: string | undefined): Promise<number> {
+  function rawCall(name: KeyedService, key: string | undefined): Promise<number> {
     const g = GRPC[name];
     let ctor: unknown = loadProto(g.proto);
     for (const part of g.service.split('.')) ctor = (ctor as Record<string, unknown>)[part];
@@ -84,10 +90,37 @@ describe('API key: open probes, everything else closed', () => {
     });
   }
 
-  it.each(ALL_SERVICES)('%s refuses gRPC calls without the right key (UNAUTHENTICATED)', async (name) => {
+  it.each(KEYED_SERVICES)('%s refuses gRPC calls without the right key (UNAUTHENTICATED)', async (name) => {
     expect(grpc.status[await rawCall(name, undefined)]).toBe('UNAUTHENTICATED');
     expect(grpc.status[await rawCall(name, 'wrong-key')]).toBe('UNAUTHENTICATED');
     expect(grpc.status[await rawCall(name, fleet.apiKey)]).not.toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('console: operator sessions, not the API key', () => {
+  const api = (p: string) => fleet.url('console', `/dashboard/api${p}`);
+
+  it('answers /health, /ready and /metrics without a session and 401s its API, API key or not', async () => {
+    for (const p of ['/health', '/ready', '/metrics']) expect([p, (await fetch(fleet.url('console', p))).status]).toEqual([p, 200]);
+    expect((await fetch(api('/fleet'))).status).toBe(401);
+    expect((await fetch(api('/fleet'), { headers: { 'X-TRADING-API-KEY': fleet.apiKey } })).status).toBe(401);
+  });
+
+  it("signs in with this run's operator and sees every other service reachable and ready", async () => {
+    const origin = fleet.url('console', '').replace(/\/$/, '');
+    const { operator, password } = fleet.consoleCredentials;
+    const wrong = await fetch(api('/session'), { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ name: operator, password: `${password}x` }) });
+    expect(wrong.status).toBe(401);
+    const signIn = await fetch(api('/session'), { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ name: operator, password }) });
+    expect(signIn.status).toBe(200);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/=./);
+    const res = await fetch(api('/fleet'), { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { services: Array<Record<string, unknown>> };
+    expect(body.services.map((s) => s.service).sort()).toEqual(KEYED_SERVICES.slice().sort());
+    // Probed on the ports this fleet runs on (<NAME>_HTTP_URL), which are not the declared ones.
+    expect(body.services.filter((s) => s.reachable !== true || s.ready !== true).map((s) => `${String(s.service)}: ${String(s.reason)}`)).toEqual([]);
   });
 });
 

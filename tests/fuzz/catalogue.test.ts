@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
-import type { ServiceName } from '@cte/shared';
 import { mountExecutionRoutes } from '../../services/execution/src/adapters/http';
 import { mountPortfolioRoutes } from '../../services/portfolio/src/adapters/http';
 import { mountPriceStreamRoutes } from '../../services/price-stream/src/adapters/http';
@@ -19,7 +18,7 @@ import { signalRoutes } from '../../services/signal-generator/src/adapters/signa
 import { mountAggregatorRoutes } from '../../services/signals-aggregator/src/adapters/http';
 import { PROTO_FILES, rpcTargets } from './grpc-catalogue';
 import { REST_ROUTES } from './rest-catalogue';
-import { ALL_SERVICES } from './rig';
+import { ALL_SERVICES, type FuzzedService } from './rig';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -29,7 +28,7 @@ type AnyFn = (...args: unknown[]) => unknown;
 const withStubs = (fn: AnyFn, ...first: unknown[]): unknown => fn(...first, ...Array.from({ length: Math.max(0, fn.length - first.length) }, () => stub));
 
 /** A service's routes as its main.ts mounts them: the mount functions (on the kit's router) and the router factories. */
-const MOUNTERS: Record<ServiceName, { mount?: AnyFn[]; routers?: AnyFn[] }> = {
+const MOUNTERS: Record<FuzzedService, { mount?: AnyFn[]; routers?: AnyFn[] }> = {
   execution: { mount: [mountExecutionRoutes as AnyFn] },
   portfolio: { mount: [mountPortfolioRoutes as AnyFn] },
   'price-stream': { mount: [mountPriceStreamRoutes as AnyFn] },
@@ -58,7 +57,7 @@ function walk(stack: LayerLike[]): string[] {
   return out;
 }
 
-function registeredRoutes(name: ServiceName): string[] {
+function registeredRoutes(name: FuzzedService): string[] {
   const router = Router();
   const m = MOUNTERS[name];
   for (const fn of m.mount ?? []) withStubs(fn, router);

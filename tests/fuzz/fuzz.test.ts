@@ -21,7 +21,7 @@ import { describeH, HOSTILE_BODIES, mustReject, mustRejectText, percentEncode, p
 import { encodeField, MALFORMED_MESSAGES } from './proto-wire';
 import { AGENT_ID, inputsOf, REST_ROUTES, URL_TOO_LONG, type RestRoute } from './rest-catalogue';
 import { rpcTargets, type RpcTarget } from './grpc-catalogue';
-import { ALL_SERVICES, FuzzFleet, RawGrpc } from './rig';
+import { ALL_SERVICES, FuzzFleet, RawGrpc, type FuzzedService } from './rig';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
@@ -40,7 +40,7 @@ const fleet = new FuzzFleet();
 const ids: Record<string, string> = {};
 const grpcClients = new Map<ServiceName, RawGrpc>();
 
-const PROBES: Record<ServiceName, string> = {
+const PROBES: Record<FuzzedService, string> = {
   'price-stream': '/cte.market.v1.PriceStream/ListMonitors',
   'signal-generator': '/cte.signals.v1.SignalGenerator/ListAgents',
   'signals-aggregator': '/cte.consensus.v1.SignalsAggregator/ListSources',
@@ -263,7 +263,7 @@ function rpcRequest(t: RpcTarget, c: RpcCase, typed = true): Buffer | undefined 
   return Buffer.concat([t.serialize(base), ...extra]);
 }
 
-async function probe(service: ServiceName, client: RawGrpc, where: string): Promise<void> {
+async function probe(service: FuzzedService, client: RawGrpc, where: string): Promise<void> {
   const p = await client.unary(PROBES[service], Buffer.alloc(0), PROBE_WITHIN_MS * 5);
   if (p.code !== grpc.status.OK || p.ms > PROBE_WITHIN_MS) throw new Error(`${where}: the probe call on the same client then got ${grpc.status[p.code]} after ${p.ms} ms (${p.details.slice(0, 200)})`);
 }

@@ -13,7 +13,8 @@ import type { Kind } from './hostile';
 
 const { INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, OK } = grpc.status;
 
-export const PROTO_FILES: Record<ServiceName, string> = {
+/** Every fuzzed service's proto (the console serves only gRPC health: see FuzzedService in rig.ts). */
+export const PROTO_FILES: Record<Exclude<ServiceName, 'console'>, string> = {
   'price-stream': 'cte/market/v1/market.proto',
   'signal-generator': 'cte/signals/v1/signal_generator.proto',
   'signals-aggregator': 'cte/consensus/v1/consensus.proto',
@@ -143,7 +144,7 @@ export function inferKind(name: string, type: FieldType, repeated: boolean): Kin
 }
 
 export interface RpcTarget {
-  service: ServiceName;
+  service: Exclude<ServiceName, 'console'>;
   /** e.g. cte.risk.v1.Risk */
   protoService: string;
   method: string;
@@ -177,7 +178,7 @@ export function rpcTargets(): RpcTarget[] {
   const out: RpcTarget[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const [service, file] of Object.entries(PROTO_FILES) as Array<[ServiceName, string]>) {
+  for (const [service, file] of Object.entries(PROTO_FILES) as Array<[Exclude<ServiceName, 'console'>, string]>) {
     const def = protoLoader.loadSync(file, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     for (const [protoService, methods] of Object.entries(def)) {
       // Message and enum definitions carry a `format`; a service is an object of method definitions.

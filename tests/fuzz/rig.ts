@@ -14,7 +14,14 @@ const REPO = path.resolve(__dirname, '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
 const MODEL_DIR = path.join(REPO, 'services', 'signal-generator', 'models');
 
-export const ALL_SERVICES: readonly ServiceName[] = ['price-stream', 'signal-generator', 'signals-aggregator', 'recommendations', 'risk', 'execution', 'portfolio'];
+/**
+ * The services fuzzed: every declared one but the console. The console's API sits behind an
+ * operator session, a CSRF token and a same-origin check (not the fleet's API key this rig signs
+ * with), and its gRPC port serves only the health service; its input validation is tested in
+ * services/console/src/__tests__ (console-api.test.ts).
+ */
+export type FuzzedService = Exclude<ServiceName, 'console'>;
+export const ALL_SERVICES: readonly FuzzedService[] = ['price-stream', 'signal-generator', 'signals-aggregator', 'recommendations', 'risk', 'execution', 'portfolio'];
 
 export interface FuzzTarget {
   name: ServiceName;

@@ -1,5 +1,5 @@
 /**
- * Test support for fleet.e2e.test.ts: the seven services as processes on a fresh database and a
+ * Test support for fleet.e2e.test.ts: every declared service as a process on a fresh database and a
  * PRIVATE redis-server (so the test can stop and start Redis without touching the shared one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import type { PortfolioApi } from '../../../services/portfolio/src/adapters/portfolio-api';
 import { Dec, type Logger, type ServiceName } from '@cte/shared';
 import { createTestDatabase, freePort, startService, waitFor, type RunningService, type TestDatabase, peerAddressEnv } from '@cte/testkit';
+import { consoleProbeEnv, throwawayConsoleCredentials, type ConsoleCredentials } from '@cte/fleet';
 import { countRows, settleCount } from './shared';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -15,7 +16,7 @@ export const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'repla
 const MODEL_DIR = path.join(REPO, 'services', 'signal-generator', 'models');
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 
-export const ALL_SERVICES: ServiceName[] = ['price-stream', 'signal-generator', 'signals-aggregator', 'recommendations', 'risk', 'execution', 'portfolio'];
+export const ALL_SERVICES: ServiceName[] = ['price-stream', 'signal-generator', 'signals-aggregator', 'recommendations', 'risk', 'execution', 'portfolio', 'console'];
 
 /** A redis-server child process that keeps nothing on disk; stop() then start() gives an EMPTY Redis on the same port. */
 export class PrivateRedis {
@@ -60,6 +61,8 @@ export class Fleet {
   readonly apiKey = `fleet-key-${Date.now()}`;
   readonly ports = new Map<ServiceName, { http: number; grpc: number }>();
   readonly running = new Map<ServiceName, RunningService>();
+  /** The console's operator for this run (made up, like its session secret). */
+  consoleCredentials!: ConsoleCredentials;
   tdb!: TestDatabase;
   redis!: PrivateRedis;
 
@@ -77,6 +80,7 @@ export class Fleet {
       }
     }
     for (const n of ALL_SERVICES) this.ports.set(n, { http: await freePort(), grpc: await freePort() });
+    this.consoleCredentials = throwawayConsoleCredentials();
   }
 
   env(name: ServiceName, extra: Record<string, string> = {}): Record<string, string> {
@@ -89,6 +93,7 @@ export class Fleet {
       ...(name === 'signal-generator' ? { MODEL_DIR, WARM_START_BARS: '300', SIGNAL_TIMEFRAMES: '1h' } : {}),
       ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),
       ...(name === 'recommendations' ? { ALLOW_SHORT: 'true', REC_TIMEFRAME: '1h' } : {}),
+      ...(name === 'console' ? { ...this.consoleCredentials.env, ...consoleProbeEnv((n) => this.ports.get(n)?.http) } : {}),
       ...extra,
     };
   }

@@ -64,6 +64,18 @@ export function grpcCallers(name: ServiceName): ServiceName[] {
   return SERVICE_NAMES.filter((s) => SERVICES[s].calls.includes(name));
 }
 
+/** The services whose HTTP port `name` reads (its declared `readsHttp`; 'fleet' = every other service). */
+export function httpReads(name: ServiceName): ServiceName[] {
+  const r = SERVICES[name].readsHttp;
+  if (r === undefined) return [];
+  return r === 'fleet' ? SERVICE_NAMES.filter((s) => s !== name) : [...r];
+}
+
+/** Every declared HTTP read (`readsHttp`): reader → the read service's HTTP port. */
+export function declaredHttpFlows(): { from: ServiceName; to: ServiceName; port: number }[] {
+  return SERVICE_NAMES.flatMap((from) => httpReads(from).map((to) => ({ from, to, port: SERVICES[to].httpPort })));
+}
+
 /** Every declared flow: caller → callee gRPC port. */
 export function declaredGrpcFlows(): { from: ServiceName; to: ServiceName; port: number }[] {
   return SERVICE_NAMES.flatMap((from) => SERVICES[from].calls.map((to) => ({ from, to, port: SERVICES[to].grpcPort })));

@@ -4,7 +4,7 @@
  * template actions for its values (./workload.ts); the others stay deliberately simple.
  */
 import { COMMON_ENV, DATASTORES, SERVICES } from '@cte/shared';
-import { grpcCallers, IMAGE_PREFIX, IMAGE_TAG, killAfterSeconds, type Obj, ownEnv, REDIS_URL, resources, RUN_AS_USER, SECRET_NAME, SERVICE_NAMES, sortKeys } from './common';
+import { grpcCallers, httpReads, IMAGE_PREFIX, IMAGE_TAG, killAfterSeconds, type Obj, ownEnv, REDIS_URL, resources, RUN_AS_USER, SECRET_NAME, SERVICE_NAMES, sortKeys } from './common';
 import { sandboxClientEnvs, sandboxObjects } from './sandbox';
 import { helmDeploymentTemplate, HelmActions } from './workload';
 export const CHART_YAML = `apiVersion: v2
@@ -160,6 +160,14 @@ spec:
       ports:
         - port: {{ .grpcPort }}
     {{- end }}
+    {{- range $svc.httpReads }}
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ .name }}
+      ports:
+        - port: {{ .httpPort }}
+    {{- end }}
 {{- end }}
 `,
   'migration-job.yaml': `{{- if .Values.migration.enabled }}
@@ -232,6 +240,8 @@ export function helmValues(): Obj {
             resources: resources(decl),
             calls: decl.calls.map((peer) => ({ name: peer, grpcPort: SERVICES[peer].grpcPort })),
             grpcCallers: grpcCallers(name),
+            // Whose /health, /ready, /metrics it reads (the console's Fleet view): an egress flow each.
+            httpReads: httpReads(name).map((peer) => ({ name: peer, httpPort: SERVICES[peer].httpPort })),
             // Its own Secret, referenced by this service's Deployment only (optional: true).
             ...(decl.ownSecret ? { ownSecretName: decl.ownSecret.name } : {}),
           },
@@ -252,7 +262,7 @@ export function helmValuesSchema(): Obj {
   const svc = {
     type: 'object',
     additionalProperties: false,
-    required: ['replicas', 'httpPort', 'grpcPort', 'startupSeconds', 'env', 'resources', 'calls', 'grpcCallers'],
+    required: ['replicas', 'httpPort', 'grpcPort', 'startupSeconds', 'env', 'resources', 'calls', 'grpcCallers', 'httpReads'],
     properties: {
       replicas: { type: 'integer', minimum: 0 },
       httpPort: port,
@@ -270,6 +280,10 @@ export function helmValuesSchema(): Obj {
         items: { type: 'object', additionalProperties: false, required: ['name', 'grpcPort'], properties: { name: { type: 'string' }, grpcPort: port } },
       },
       grpcCallers: { type: 'array', items: { type: 'string' } },
+      httpReads: {
+        type: 'array',
+        items: { type: 'object', additionalProperties: false, required: ['name', 'httpPort'], properties: { name: { type: 'string' }, httpPort: port } },
+      },
       ownSecretName: { type: 'string', minLength: 1 },
     },
   };

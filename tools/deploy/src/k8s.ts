@@ -4,6 +4,7 @@ import {
   COMMON_CONFIGMAP,
   containerSecurityContext,
   grpcCallers,
+  httpReads,
   HEADER,
   IMAGE_TAG,
   imageFor,
@@ -58,10 +59,16 @@ function networkPolicy(name: ServiceName): Obj {
     });
   }
   const spec: Obj = { podSelector: { matchLabels: selector(name) }, policyTypes: ['Ingress', 'Egress'], ingress };
-  spec.egress = decl.calls.map((peer) => ({
-    to: [{ podSelector: { matchLabels: selector(peer) } }],
-    ports: [{ port: SERVICES[peer].grpcPort, protocol: 'TCP' }],
-  }));
+  spec.egress = [
+    ...decl.calls.map((peer) => ({
+      to: [{ podSelector: { matchLabels: selector(peer) } }],
+      ports: [{ port: SERVICES[peer].grpcPort, protocol: 'TCP' }],
+    })),
+    ...httpReads(name).map((peer) => ({
+      to: [{ podSelector: { matchLabels: selector(peer) } }],
+      ports: [{ port: SERVICES[peer].httpPort, protocol: 'TCP' }],
+    })),
+  ];
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, labels: labels(name) }, spec };
 }
 
@@ -142,7 +149,8 @@ function ownSecretNote(service: ServiceName, name: string, keys: readonly string
 # this object. Real values never go into the repository; create the Secret out of band:
 #   kubectl -n ${NAMESPACE} create secret generic ${name} \\
 ${keys.map((k) => `#     --from-literal=${k}=...`).join(' \\\n')}
-# (or --from-file=<KEY>=<file>). Only ${service} mounts it, with optional: true: it starts without it.
+# (or --from-file=<KEY>=<file>). Only ${service} mounts it, with optional: true: the Pod starts without it
+# (whether ${service} runs without these keys: services/${service}/README.md).
 `;
 }
 

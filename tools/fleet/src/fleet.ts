@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { envPrefix, SERVICES, type ServiceName } from '@cte/shared';
+import { throwawayConsoleCredentials } from './console-credentials';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const mainOf = (name: ServiceName) => path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
@@ -78,13 +79,22 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  for (const name of startOrder(requested, isBuilt)) {
+  const order = startOrder(requested, isBuilt);
+  // The console exits without operators and a session secret: a run that brings none gets throwaway ones.
+  let childEnv: NodeJS.ProcessEnv = process.env;
+  if (order.includes('console') && !process.env.CONSOLE_OPERATORS && !process.env.CONSOLE_OPERATORS_FILE) {
+    const creds = throwawayConsoleCredentials();
+    childEnv = { ...process.env, ...creds.env, CONSOLE_SESSION_SECRET: process.env.CONSOLE_SESSION_SECRET || creds.env.CONSOLE_SESSION_SECRET };
+    process.stdout.write(`[fleet] console: sign in as ${creds.operator}, password ${creds.password} (made up for this run)\n`);
+  }
+
+  for (const name of order) {
     const decl = SERVICES[name];
     const prefix = envPrefix(name);
     const port = Number(process.env[`${prefix}_PORT`] ?? decl.httpPort);
     const flags = decl.nodeOptions.split(' ').filter(Boolean);
     const out = logDir ? fs.openSync(path.join(logDir, `${name}.log`), 'a') : 'pipe';
-    const child = spawn(process.execPath, [...flags, mainOf(name)], { env: process.env, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [...flags, mainOf(name)], { env: childEnv, stdio: ['ignore', out, out] });
     if (!logDir) {
       for (const stream of [child.stdout, child.stderr]) {
         stream?.on('data', (d: Buffer) => {

@@ -264,6 +264,15 @@ describe('PaperExchange data-time fills (issue 13)', () => {
     expect(f.ts).toBe(T0 + H + 15 * 60_000);
   });
 
+  it('an open order restored with its data time (after a restart) still waits for the first price at or after it', () => {
+    const x = exchange();
+    x.restore({ ...order(), venueOrderId: 'mock-restored', filledQty: d('0'), fillCount: 0, dataTime: T0 + H });
+    expect(x.onPrice(BTC, d('10000'), T0 + H - 1, 0)).toEqual([]);
+    const fills = x.onPrice(BTC, d('10060'), T0 + H, 0);
+    expect(fills.map((f) => f.ts)).toEqual([T0 + H]);
+    expect(x.openOrders(BTC)).toHaveLength(0);
+  });
+
   it('an order with a data time and no price yet waits for it instead of being refused', () => {
     const x = exchange();
     const r = accepted(x.submit(order(), 0, T0));

@@ -397,6 +397,33 @@ describe('execution service (process)', () => {
     expect(fills).toEqual([expect.objectContaining({ qty: '3', price: '95.5', liquidity: 'maker', fee: '0.14325' })]);
   });
 
+  it('a market order with a data time fills at the first price at or after it, also when restored after SIGKILL (issue 13)', async () => {
+    await tick(SYM, '100.00');
+    const dataTime = dataTs + 2500;
+    const r = await call('POST', '/orders', { client_order_id: cid('dt'), symbol: SYM, side: 'buy', type: 'market', qty: '1', data_time: dataTime });
+    expect(r.status).toBe(201);
+    expect(r.body.status).toBe('SUBMITTED');
+    const stored = await tdb.db.query<{ data_time: string | number }>('SELECT data_time FROM orders WHERE id = ?', [r.body.id]);
+    expect(Number(stored[0]!.data_time)).toBe(dataTime);
+    await tick(SYM, '100.50'); // before the data time: no fill
+    expect((await call('GET', `/orders/${r.body.id}`)).body.status).toBe('SUBMITTED');
+    svc.child.kill('SIGKILL');
+    expect(await svc.exited).toBeNull();
+
+    svc = await startService('execution', { env: env(), apiKey: API_KEY });
+    await tick(SYM, '100.70'); // still before it
+    expect((await call('GET', `/orders/${r.body.id}`)).body.status).toBe('SUBMITTED');
+    await tick(SYM, '101.00');
+    const fills = await waitFor('fill at the data time', async () => {
+      const f = (await readFills(redis, namespace)).filter((x) => x.order_id === r.body.id);
+      return f.length > 0 && f;
+    });
+    expect(fills).toEqual([expect.objectContaining({ qty: '1', ts: dataTs })]);
+    expect(dataTs).toBeGreaterThanOrEqual(dataTime);
+    // 101 + 5.0101 bps (5 + 10 × 101/100,000)
+    expect(fills[0]!.price).toBe('101.05060201');
+  });
+
   it('exposes lint-clean metrics', async () => {
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     expect(lintMetricsText(text)).toEqual([]);

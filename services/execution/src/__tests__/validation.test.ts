@@ -53,10 +53,24 @@ describe('validateOrderRequest', () => {
     ['empty client_order_id', { ...good, client_order_id: '' }, /client_order_id is required/],
     ['bad client_order_id', { ...good, client_order_id: 'has space' }, /client_order_id is invalid/],
     ['bad trace_id', { ...good, trace_id: 'x' }, /^trace_id must be 8-64 of A-Z a-z 0-9 -, got "x"$/],
+    ['negative data_time', { ...good, data_time: -1 }, /^data_time must be a non-negative integer of epoch milliseconds/],
+    ['fractional data_time', { ...good, data_time: 1.5 }, /^data_time must be a non-negative integer/],
+    ['unsafe data_time', { ...good, data_time: 2 ** 53 }, /^data_time must be a non-negative integer/],
+    ['data_time as a signed string', { ...good, data_time: '-5' }, /^data_time must be a non-negative integer/],
+    ['data_time as an object', { ...good, data_time: {} }, /^data_time must be a non-negative integer/],
     ['unknown field', { ...good, quantity: '1' }, /unknown field\(s\): quantity/],
     ['not an object', [good], /must be a JSON object/],
   ])('rejects %s', (_name, body, message) => {
     expect(reject(body).message).toMatch(message);
+  });
+
+  it('takes data_time as a number or a gRPC int64 string; 0 or absent is none', () => {
+    expect(validateOrderRequest({ ...good, data_time: 1_700_000_000_000 }, ctx, true).dataTime).toBe(1_700_000_000_000);
+    expect(validateOrderRequest({ ...good, data_time: '1700000000000' }, ctx, false).dataTime).toBe(1_700_000_000_000);
+    expect(validateOrderRequest({ ...good, data_time: '0' }, ctx, false)).not.toHaveProperty('dataTime');
+    expect(validateOrderRequest({ ...good, data_time: 0 }, ctx, true)).not.toHaveProperty('dataTime');
+    expect(validateOrderRequest(good, ctx, true)).not.toHaveProperty('dataTime');
+    expect(reject({ ...good, data_time: -2 }).details).toMatchObject({ field: 'data_time' });
   });
 
   it('names the field in the details', () => {

@@ -236,6 +236,7 @@ export class ExecutionService {
         type: order.type,
         qty: order.qty,
         limitPrice: order.limitPrice,
+        ...(order.dataTime !== undefined ? { dataTime: order.dataTime } : {}),
       });
       next = ack.accepted ? (o) => this.manager.submitted(o, ack.venueOrderId, this.now) : (o) => this.manager.rejected(o, ack.reason, this.now);
     } catch (err) {
@@ -406,6 +407,7 @@ export class ExecutionService {
           venueOrderId: o.venueOrderId as string,
           filledQty: o.filledQty,
           fillCount: counts.get(o.id) ?? 0,
+          ...(o.dataTime !== undefined ? { dataTime: o.dataTime } : {}),
         }));
       await this.o.venue.restoreOpenOrders(snapshots);
     }

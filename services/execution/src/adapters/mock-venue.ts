@@ -34,7 +34,7 @@ export class MockVenue implements Venue {
   }
 
   /** `order.dataTime` (when the caller has it): fills at the first price at or after it. */
-  async submit(order: VenueOrderRequest & { dataTime?: number | undefined }): Promise<VenueAck> {
+  async submit(order: VenueOrderRequest): Promise<VenueAck> {
     const r = this.exchange.submit(order, this.clock(), order.dataTime);
     if (!r.accepted) return r;
     // Fills of a marketable order are emitted right away; the service applies them after it has

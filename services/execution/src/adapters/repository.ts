@@ -36,6 +36,7 @@ interface OrderRow {
   reason: string;
   recommendation_id: string;
   trace_id: string;
+  data_time: number | string | null;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -102,7 +103,7 @@ export type RecordFillResult =
   | { duplicate: false; before: Order; order: Order; anomaly?: string; message: FillMessage; committedAt: number };
 
 const ORDER_COLUMNS =
-  'id, client_order_id, venue, venue_order_id, symbol, side, type, qty, limit_price, status, filled_qty, avg_fill_price, fees, fee_currency, reason, recommendation_id, trace_id, created_at, updated_at';
+  'id, client_order_id, venue, venue_order_id, symbol, side, type, qty, limit_price, status, filled_qty, avg_fill_price, fees, fee_currency, reason, recommendation_id, trace_id, data_time, created_at, updated_at';
 const TRADE_COLUMNS = 'id, order_id, client_order_id, venue, venue_trade_id, symbol, side, qty, price, fee, fee_currency, liquidity, ts, trace_id, created_at';
 
 const dec = (s: string): Dec => new Dec(s);
@@ -128,6 +129,7 @@ export function rowToOrder(r: OrderRow): Order {
     reason: r.reason,
     recommendationId: r.recommendation_id,
     traceId: r.trace_id,
+    ...(r.data_time !== null && r.data_time !== undefined ? { dataTime: Number(r.data_time) } : {}),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -168,7 +170,7 @@ export class ExecutionRepository {
 
   async insertOrder(o: Order, q: Queryable = this.db): Promise<void> {
     await q.execute(
-      `INSERT INTO orders (${ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      `INSERT INTO orders (${ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
         o.id,
         o.clientOrderId,
@@ -187,6 +189,7 @@ export class ExecutionRepository {
         o.reason,
         o.recommendationId,
         o.traceId,
+        o.dataTime ?? null,
         o.createdAt,
         o.updatedAt,
       ],

@@ -17,6 +17,8 @@ export interface VenueOrderRequest {
   type: OrderType;
   qty: Dec;
   limitPrice: Dec | null;
+  /** The order's data time (epoch ms), when it has one: the paper venue fills at the first price at or after it; live venues ignore it (they fill at market). */
+  dataTime?: number;
 }
 
 export type VenueAck = { accepted: true; venueOrderId: string } | { accepted: false; reason: string };

@@ -58,6 +58,7 @@ export class OrderManager {
       reason: '',
       recommendationId: req.recommendationId,
       traceId,
+      ...(req.dataTime !== undefined ? { dataTime: req.dataTime } : {}),
       createdAt: now,
       updatedAt: now,
     };

@@ -60,6 +60,8 @@ export interface RestoredPaperOrder extends PaperOrder {
   filledQty: Dec;
   /** Fills already recorded, so trade ids continue where they stopped. */
   fillCount: number;
+  /** The order's stored data time: a restored order still fills at the first price at or after it. */
+  dataTime?: number;
 }
 
 export type PaperOrderStatus = 'open' | 'filled' | 'canceled';
@@ -202,8 +204,8 @@ export class PaperExchange {
   /** Re-registers an open order (after a restart the venue's memory is empty). */
   restore(r: RestoredPaperOrder): void {
     if (r.filledQty.gte(r.qty) || this.isKnown(r.symbol, r.venueOrderId)) return;
-    const { venueOrderId, filledQty, fillCount, ...order } = r;
-    this.bookOf(r.symbol).set(venueOrderId, { order, venueOrderId, filled: filledQty, fills: fillCount, notBefore: -Infinity });
+    const { venueOrderId, filledQty, fillCount, dataTime, ...order } = r;
+    this.bookOf(r.symbol).set(venueOrderId, { order, venueOrderId, filled: filledQty, fills: fillCount, notBefore: dataTime ?? -Infinity });
   }
 
   /** Removes an open order; false when it is not open (unknown, filled or already canceled). */

@@ -22,6 +22,8 @@ export interface Order {
   reason: string;
   recommendationId: string;
   traceId: string;
+  /** The order's data time (epoch ms) when the caller gave one: the paper venue fills at the first price at or after it. */
+  dataTime?: number;
   /** Wall time, epoch ms. */
   createdAt: number;
   updatedAt: number;

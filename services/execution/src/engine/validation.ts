@@ -19,6 +19,8 @@ export interface OrderRequest {
   recommendationId: string;
   /** Absent when the caller gave none (the edge's trace id is used then). */
   traceId?: string;
+  /** The order's data time (epoch ms; the paper venue fills at the first price at or after it). Absent when none. */
+  dataTime?: number;
 }
 
 export interface ValidationContext {
@@ -34,7 +36,7 @@ const UNSIGNED_DECIMAL = /^\d+(\.\d+)?$/;
 /** Largest accepted quantity or price (fits DECIMAL(36,18) with room for sums). */
 export const MAX_AMOUNT = new Dec('1e15');
 
-const FIELDS = new Set(['client_order_id', 'symbol', 'side', 'type', 'qty', 'limit_price', 'recommendation_id', 'trace_id']);
+const FIELDS = new Set(['client_order_id', 'symbol', 'side', 'type', 'qty', 'limit_price', 'recommendation_id', 'trace_id', 'data_time']);
 
 function absent(v: unknown): boolean {
   return v === undefined || v === null || v === '';
@@ -118,7 +120,20 @@ export function validateOrderRequest(raw: unknown, ctx: ValidationContext, stric
   // The fleet's one trace_id rule (what FillMessage accepts too, so every fill of the order validates downstream).
   const traceId = parseTraceIdField(r.trace_id);
   if (traceId !== undefined) req.traceId = traceId;
+  const dataTime = parseDataTime(r.data_time);
+  if (dataTime !== undefined) req.dataTime = dataTime;
   return req;
+}
+
+/** A non-negative safe integer of epoch ms: a number, or a digit string (gRPC int64); 0/absent = none. */
+export function parseDataTime(v: unknown): number | undefined {
+  if (absent(v)) return undefined;
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\d{1,16}$/.test(v)) n = Number(v);
+  else throw new InvalidArgumentError(`data_time must be a non-negative integer of epoch milliseconds, got ${describe(v)}`, { field: 'data_time' });
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`data_time must be a non-negative integer of epoch milliseconds, got ${describe(v)}`, { field: 'data_time' });
+  return n === 0 ? undefined : n;
 }
 
 function parseSymbolField(v: string): Symbol {

@@ -58,7 +58,8 @@ it('SIGKILL between the persisted approval and the Submit ack: after restart, th
   expect(r.order_id).toBe(orders[0]!.id);
   const submits = h.peers.submitsFor(r.id);
   expect(submits.length).toBeGreaterThanOrEqual(2);
-  expect(new Set(submits.map((s) => s.client_order_id))).toEqual(new Set([`rec-${r.id}`]));
+  // The re-submission after the restart carries the same data time (stored with the recommendation).
+  expect(new Set(submits.map((s) => `${s.client_order_id}|${s.data_time}`))).toEqual(new Set([`rec-${r.id}|${c.ts}`]));
   expect((await h.history(r.id)).map((e) => e.to_status)).toEqual(['pending', 'approved', 'submitted']);
   expect(h.svc.logs()).toContain('re-submitting an unacknowledged order');
 }, 60_000);

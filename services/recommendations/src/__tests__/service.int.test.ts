@@ -74,7 +74,8 @@ describe('consensus → recommendation → Check → Submit', () => {
     // risk was asked once with the proposal; execution got one market order with the derived id.
     expect(h.peers.checksFor(sub.id)).toEqual([{ recommendation_id: sub.id, symbol, side: 'buy', qty: '0.02', price: '25000', trace_id: c.trace_id }]);
     expect(h.peers.submitsFor(sub.id)).toEqual([
-      { client_order_id: `rec-${sub.id}`, symbol, side: 'buy', type: 'market', qty: '0.02', recommendation_id: sub.id, trace_id: c.trace_id },
+      // data_time: the consensus's data time, so the paper venue fills at the first price at or after it (issue 13).
+      { client_order_id: `rec-${sub.id}`, symbol, side: 'buy', type: 'market', qty: '0.02', recommendation_id: sub.id, trace_id: c.trace_id, data_time: String(c.ts) },
     ]);
     const order = h.peers.ordersFor(`rec-${sub.id}`);
     expect(order).toHaveLength(1);
@@ -261,7 +262,8 @@ describe('submission safety', () => {
     expect(r.order_id).toBe(orders[0]!.id);
     const submits = h.peers.submitsFor(r.id);
     expect(submits.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(submits.map((s) => `${s.client_order_id}|${s.qty}|${s.side}|${s.type}`))).toEqual(new Set([`rec-${r.id}|0.02|buy|market`]));
+    // Every retry sends the same order, data time included.
+    expect(new Set(submits.map((s) => `${s.client_order_id}|${s.qty}|${s.side}|${s.type}|${s.data_time}`))).toEqual(new Set([`rec-${r.id}|0.02|buy|market|${c.ts}`]));
   });
 
   it('while open, a new consensus for the same symbol and side is skipped; the other side is not', async () => {

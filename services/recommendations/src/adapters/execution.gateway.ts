@@ -20,6 +20,8 @@ export interface SubmitInput {
   side: OrderSideName;
   qty: string;
   traceId: string;
+  /** The data time (epoch ms) the order is as of (the consensus's); the paper venue fills at the first price at or after it. */
+  dataTime?: number;
 }
 
 export interface ExecutionPort {
@@ -49,6 +51,7 @@ export class ExecutionGateway implements ExecutionPort {
         limit_price: '',
         recommendation_id: input.recommendationId,
         trace_id: input.traceId,
+        data_time: input.dataTime ?? 0,
       },
       { traceId: input.traceId },
     );

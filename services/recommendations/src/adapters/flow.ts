@@ -162,6 +162,9 @@ export class RecommendationFlow {
         side: rec.side,
         qty: rec.approvedQty,
         traceId: rec.traceId,
+        // The consensus's data time (its bar's close), stored with the recommendation, so a retry
+        // after a restart sends the same one and the paper venue fills it the same way.
+        ...(rec.consensusTs !== null ? { dataTime: rec.consensusTs } : {}),
       });
     } catch (err) {
       this.o.metrics.peerFailures.inc({ peer: 'execution' });

@@ -212,6 +212,21 @@ describe('BarDecider + ConsensusEngine.decide', () => {
     }
   });
 
+  it('after a data gap longer than the learn window, a late source is expected again from its late signal on', () => {
+    const d = new BarDecider({ learnWindowBars: 2 });
+    const both = (b: number): ReadyBar[] => [...d.add(sig({ agent_id: 'agent_a', bar_time: T0 + b * MIN })).ready, ...d.add(sig({ agent_id: 'agent_b', bar_time: T0 + b * MIN })).ready];
+    for (let b = 0; b < 3; b++) both(b);
+    // A gap of 10 bars: agent_a's first bar after it is decided alone (agent_b fell out of the window)...
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + 13 * MIN })).ready.map((b) => [b.barTime, b.reason])).toEqual([[T0 + 13 * MIN, 'complete']]);
+    // ...so agent_b's signal for that bar is late, but it shows agent_b reports again.
+    expect(d.add(sig({ agent_id: 'agent_b', bar_time: T0 + 13 * MIN })).status).toBe('late');
+    // The next bar waits for agent_b and is decided with both sources.
+    expect(d.add(sig({ agent_id: 'agent_a', bar_time: T0 + 14 * MIN })).ready).toEqual([]);
+    const r = d.add(sig({ agent_id: 'agent_b', bar_time: T0 + 14 * MIN }));
+    expect(r.status).toBe('pending');
+    expect(r.ready.map((b) => [b.barTime, b.reason, b.signals.map((s) => s.agent_id)])).toEqual([[T0 + 14 * MIN, 'complete', ['agent_a', 'agent_b']]]);
+  });
+
   it('rejects bad options', () => {
     expect(() => new BarDecider({ expectedSources: -1 })).toThrow(RangeError);
     expect(() => new BarDecider({ deadlineBars: -1 })).toThrow(RangeError);

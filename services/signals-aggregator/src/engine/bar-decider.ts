@@ -100,6 +100,7 @@ export class BarDecider {
    */
   hold(signal: SignalMessage): boolean {
     const s = this.seriesOf(signal.symbol, signal.timeframe);
+    this.seen(s, signal);
     if (signal.bar_time <= s.decidedThrough) return false;
     let bar = s.pending.get(signal.bar_time);
     if (!bar) {
@@ -108,14 +109,15 @@ export class BarDecider {
     }
     const cur = bar.get(signal.agent_id);
     if (!cur || newer(signal, cur)) bar.set(signal.agent_id, signal);
-    if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
-    if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
     return true;
   }
 
   /** Takes a signal; returns what became decidable, oldest first. */
   add(signal: SignalMessage): { status: AddStatus; ready: ReadyBar[] } {
     const s = this.seriesOf(signal.symbol, signal.timeframe);
+    // A late signal still shows its source reports on this series: without it, a source that fell
+    // out of the learn window (a data gap) would never be expected again and stay late for good.
+    this.seen(s, signal);
     if (signal.bar_time <= s.decidedThrough) return { status: 'late', ready: [] };
     let bar = s.pending.get(signal.bar_time);
     if (!bar) {
@@ -130,8 +132,6 @@ export class BarDecider {
     } else {
       bar.set(signal.agent_id, signal);
     }
-    if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
-    if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
     const ready: ReadyBar[] = [];
     if (s.pending.size > this.o.maxPendingBars) ready.push(...this.collect(s, Math.min(...s.pending.keys()) + 1, 'overflow'));
     const forceBefore = this.o.deadlineBars > 0 ? signal.bar_time - (this.o.deadlineBars - 1) * s.tfMs : -Infinity;
@@ -199,6 +199,11 @@ export class BarDecider {
     const from = barTime - this.o.learnWindowBars * s.tfMs;
     for (const [agent, last] of s.lastSeen) if (last >= from && last <= barTime && !signals.has(agent)) return false;
     return signals.size > 0;
+  }
+
+  private seen(s: Series, signal: SignalMessage): void {
+    if ((s.lastSeen.get(signal.agent_id) ?? -Infinity) < signal.bar_time) s.lastSeen.set(signal.agent_id, signal.bar_time);
+    if (signal.bar_time < s.firstBar) s.firstBar = signal.bar_time;
   }
 
   private seriesOf(symbol: Symbol, timeframe: Timeframe): Series {

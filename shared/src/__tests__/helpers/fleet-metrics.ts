@@ -8,13 +8,14 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { createLogger, SERVICES, type ServiceName } from '@cte/shared';
 import { createTestDatabase, freePort, peerAddressEnv, startService, waitFor, type RunningService, type TestDatabase } from '@cte/testkit';
+import { consoleProbeEnv, throwawayConsoleCredentials } from '@cte/fleet';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 const HOURLY = path.join(REPO, 'services', 'price-stream', 'data', 'replay', 'coinbase_btcusd_1h.csv');
 const MODEL_DIR = path.join(REPO, 'services', 'signal-generator', 'models');
 
 /** Start order: everything a service calls at start is already up (see SERVICES[..].dependsOn). */
-const START_ORDER: ServiceName[] = ['portfolio', 'risk', 'execution', 'signals-aggregator', 'signal-generator', 'recommendations', 'price-stream'];
+const START_ORDER: ServiceName[] = ['portfolio', 'risk', 'execution', 'signals-aggregator', 'signal-generator', 'recommendations', 'price-stream', 'console'];
 
 export interface FleetMetrics {
   /** /metrics text of each service. */
@@ -51,6 +52,7 @@ export async function collectFleetMetrics(): Promise<FleetMetrics> {
         ...(name === 'signal-generator' ? { MODEL_DIR, SIGNAL_TIMEFRAMES: '1h' } : {}),
         ...(name === 'signals-aggregator' ? { PRICE_TIMEFRAME: '1h' } : {}),
         ...(name === 'recommendations' ? { REC_TIMEFRAME: '1h' } : {}),
+        ...(name === 'console' ? { ...throwawayConsoleCredentials().env, ...consoleProbeEnv((n) => ports.get(n)?.http) } : {}),
       };
       running.push(await startService(name, { apiKey, httpPort: p.http, grpcPort: p.grpc, env, readyTimeoutMs: 60_000 }));
     }

@@ -22,6 +22,7 @@ import {
   COMPOSE_SHELL_SWITCHES,
   composeSecretEnvFile,
   declaredGrpcFlows,
+  declaredHttpFlows,
   declaredSandboxFlows,
   DEFAULT_OVERLAY,
   generateAll,
@@ -412,7 +413,10 @@ describeK8s('kustomize base and overlays', () => {
       }
       const flows = [...declaredGrpcFlows(), ...(isSandbox(t) ? declaredSandboxFlows() : [])];
       const expected = flows.map((f) => `${f.from}->${f.to}:${f.port}`).sort();
-      expect([...egress].sort()).toEqual(expected);
+      // HTTP reads (readsHttp: the console's Fleet view) need an egress flow only: every HTTP port admits the namespace.
+      const httpFlows = declaredHttpFlows().map((f) => `${f.from}->${f.to}:${f.port}`);
+      expect(httpFlows.length).toBe(SERVICE_NAMES.length - 1);
+      expect([...egress].sort()).toEqual([...expected, ...httpFlows].sort());
       expect([...ingress].sort()).toEqual(expected);
       expect([...sharedEgressPorts].sort()).toEqual(
         ['UDP/53', 'TCP/53', `TCP/${DATASTORES.mysql.port}`, `TCP/${DATASTORES.redis.port}`].sort(),
@@ -720,6 +724,8 @@ describe('Helm chart', () => {
 describe("a service's own Secret (execution's venue keys: least privilege)", () => {
   const VENUE_SECRET = 'cte-venue-keys';
   const venueKeys = SERVICES.execution.ownSecret?.keys ?? [];
+  const CONSOLE_SECRET = 'cte-console-operators';
+  const consoleKeys = SERVICES.console.ownSecret?.keys ?? [];
   /** Deployments and Jobs of a set of objects, with the Secrets their containers take their environment from. */
   const secretRefs = (objects: K8sObject[]) =>
     objects
@@ -727,8 +733,11 @@ describe("a service's own Secret (execution's venue keys: least privilege)", () 
       .flatMap((w) => [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])].map((c) => ({ w, c })))
       .flatMap(({ w, c }) => ((c as unknown as { envFrom?: Array<{ secretRef?: { name: string; optional?: boolean } }> }).envFrom ?? []).flatMap((e) => (e.secretRef ? [{ workload: `${w.kind}/${w.metadata.name}`, ...e.secretRef }] : [])));
 
-  it('is declared for execution only, and holds exactly the variables execution reads for live trading', () => {
-    expect(ownSecrets()).toEqual([{ service: 'execution', name: VENUE_SECRET, keys: venueKeys }]);
+  it('is declared for execution and the console only; execution\'s holds exactly the variables it reads for live trading', () => {
+    expect(ownSecrets()).toEqual([
+      { service: 'execution', name: VENUE_SECRET, keys: venueKeys },
+      { service: 'console', name: CONSOLE_SECRET, keys: consoleKeys },
+    ]);
     const read = new Set<string>();
     for (const rel of listFiles('services/execution/src')) {
       if (rel.includes('__tests__') || !rel.endsWith('.ts')) continue;
@@ -738,6 +747,14 @@ describe("a service's own Secret (execution's venue keys: least privilege)", () 
     }
     expect(read.size).toBeGreaterThanOrEqual(8);
     expect([...venueKeys].sort()).toEqual([...read].sort());
+  });
+
+  it("the console's holds exactly its sign-in variables: operators and the session key", () => {
+    const config = fs.readFileSync(path.join(ROOT, 'services/console/src/config.ts'), 'utf8');
+    const read = new Set<string>();
+    for (const m of config.matchAll(/'(CONSOLE_OPERATORS|CONSOLE_SESSION_SECRET)'/g)) read.add(m[1]!);
+    expect([...read].sort()).toEqual(['CONSOLE_OPERATORS', 'CONSOLE_SESSION_SECRET']);
+    expect([...consoleKeys].sort()).toEqual([...read].sort());
   });
 
   describeK8s('in kustomize', () => {
@@ -786,8 +803,8 @@ describe("a service's own Secret (execution's venue keys: least privilege)", () 
   it('Helm: values give only execution ownSecretName; the template renders the optional reference for it alone, and drops it when the value is removed', () => {
     const template = fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/templates/deployment.yaml'), 'utf8');
     const values = parse(fs.readFileSync(path.join(ROOT, 'charts/crypto-trading-engine/values.yaml'), 'utf8')) as HelmValuesView;
-    expect(Object.entries(values.services).filter(([, v]) => 'ownSecretName' in v).map(([n, v]) => [n, v['ownSecretName']])).toEqual([['execution', VENUE_SECRET]]);
-    const refsOf = (rendered: Map<string, K8sObject>) => secretRefs([...rendered.values()]).filter((r) => r.name !== 'cte-secrets');
+    expect(Object.fromEntries(Object.entries(values.services).filter(([, v]) => 'ownSecretName' in v).map(([n, v]) => [n, v['ownSecretName']]))).toEqual({ execution: VENUE_SECRET, console: CONSOLE_SECRET });
+    const refsOf = (rendered: Map<string, K8sObject>) => secretRefs([...rendered.values()]).filter((r) => r.name === VENUE_SECRET);
     expect(refsOf(renderHelmDeployment(template, values, 'cte'))).toEqual([{ workload: 'Deployment/execution', name: VENUE_SECRET, optional: true }]);
     // Helm drops a key set to null (`--set services.execution.ownSecretName=null`).
     const without = structuredClone(values);
@@ -807,12 +824,12 @@ describe("a service's own Secret (execution's venue keys: least privilege)", () 
     const compose = parse(text) as { services: Record<string, ComposeService & { env_file?: unknown }> };
     const withEnvFile = Object.entries(compose.services).filter(([, s]) => s.env_file !== undefined).map(([n, s]) => [n, s.env_file]);
     const envFile = composeSecretEnvFile(VENUE_SECRET);
-    expect(withEnvFile).toEqual([['execution', [{ path: envFile, required: false }]]]);
+    expect(Object.fromEntries(withEnvFile)).toEqual({ execution: [{ path: envFile, required: false }], console: [{ path: composeSecretEnvFile(CONSOLE_SECRET), required: false }] });
     // `COPY . .` in the build stage: the key file must be excluded by .dockerignore.
     const globToRegExp = (g: string) => new RegExp(`^${g.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
     const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     expect(ignored.some((g) => globToRegExp(g).test(path.posix.normalize(envFile)))).toBe(true);
-    for (const k of venueKeys) expect({ k, inCompose: text.includes(k) }).toEqual({ k, inCompose: false });
+    for (const k of [...venueKeys, ...consoleKeys]) expect({ k, inCompose: text.includes(k) }).toEqual({ k, inCompose: false });
     // Live trading is switched on from the shell: `environment` would win over the env file.
     expect(compose.services.execution!.environment!['TRADING_MODE']).toBe(`\${TRADING_MODE:-${SERVICES.execution.env['TRADING_MODE']}}`);
     expect(COMPOSE_SHELL_SWITCHES).toEqual(['TRADING_MODE']);

@@ -51,6 +51,8 @@ export interface SubmitCall {
   qty: string;
   recommendation_id: string;
   trace_id: string;
+  /** int64 as gRPC decodes it (a decimal string; '0' = none). */
+  data_time: string;
 }
 
 export interface DoubleOrder {
@@ -211,6 +213,7 @@ export class PeerDoubles {
           qty: req.qty,
           recommendation_id: req.recommendation_id,
           trace_id: req.trace_id,
+          data_time: String(req.data_time),
         };
         this.submits.push(call);
         const mode = this.submitMode(call);
