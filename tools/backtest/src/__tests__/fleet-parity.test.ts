@@ -74,4 +74,13 @@ it('makes every consensus decision the fleet makes over the demo data', async ()
   // Fills: reported (see the header), not yet asserted.
   const fills = compareFills(report.fills, await readFleetTrades(url));
   process.stdout.write(`${formatComparison(fills)}\n`);
+  const dbg = await import('mysql2/promise');
+  const conn = await dbg.createConnection(url);
+  const [recs] = await conn.query("SELECT r.consensus_ts, r.qty, r.hit_rate, r.calibration, r.win_probability, r.kelly_fraction, r.fraction, r.equity, r.price, r.atr FROM trade_recommendations r ORDER BY r.created_at");
+  process.stdout.write(JSON.stringify(recs, null, 0).replace(/},{/g, '}\n{') + '\n');
+  const [ords] = await conn.query("SELECT client_order_id, side, qty, data_time, status, created_at FROM orders ORDER BY seq");
+  process.stdout.write(JSON.stringify(ords, null, 0).replace(/},{/g, '}\n{') + '\n');
+  const [cons] = await conn.query("SELECT side, ts, bar_time, reason FROM consensus_signals WHERE side <> 'HOLD' ORDER BY ts");
+  process.stdout.write(JSON.stringify(cons, null, 0).replace(/},{/g, '}\n{') + '\n');
+  await conn.end();
 }, 240_000);
