@@ -5,10 +5,13 @@
  * confidence, agreement, sources, bar (signals and consensus are a function of the bars, whatever
  * the pipeline's timing). Needs the services built (make test builds first).
  *
- * The fills are compared too and the result is printed, but not asserted yet: execution's paper
- * venue still fills at the price current when the order arrives rather than at the first price at
- * or after the decision's bar close (the determinism work in progress); once it does, assert
- * `fills.equal` here as well.
+ * The fills are compared too and the result is printed, but not asserted yet. Orders now carry the
+ * consensus's data time and the paper venue fills at the first price it sees at or after it, but
+ * two wall-time effects remain (seen as a different qty and fill time on each run): price-stream
+ * conflates ticks per TICK_CONFLATE_MS, so at this replay speed execution may never see the tick at
+ * the data time; and recommendations sizes with the aggregator's track record and ATR as of the
+ * moment it asks (GetSourceStats, GetBars), not as of the consensus. Once both are data-time
+ * based, assert `fills.equal` here as well.
  */
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -74,13 +77,4 @@ it('makes every consensus decision the fleet makes over the demo data', async ()
   // Fills: reported (see the header), not yet asserted.
   const fills = compareFills(report.fills, await readFleetTrades(url));
   process.stdout.write(`${formatComparison(fills)}\n`);
-  const dbg = await import('mysql2/promise');
-  const conn = await dbg.createConnection(url);
-  const [recs] = await conn.query("SELECT r.consensus_ts, r.qty, r.hit_rate, r.calibration, r.win_probability, r.kelly_fraction, r.fraction, r.equity, r.price, r.atr FROM trade_recommendations r ORDER BY r.created_at");
-  process.stdout.write(JSON.stringify(recs, null, 0).replace(/},{/g, '}\n{') + '\n');
-  const [ords] = await conn.query("SELECT client_order_id, side, qty, data_time, status, created_at FROM orders ORDER BY seq");
-  process.stdout.write(JSON.stringify(ords, null, 0).replace(/},{/g, '}\n{') + '\n');
-  const [cons] = await conn.query("SELECT side, ts, bar_time, reason FROM consensus_signals WHERE side <> 'HOLD' ORDER BY ts");
-  process.stdout.write(JSON.stringify(cons, null, 0).replace(/},{/g, '}\n{') + '\n');
-  await conn.end();
 }, 240_000);
