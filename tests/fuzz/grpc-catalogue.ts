@@ -106,7 +106,7 @@ export const RPC_SPECS: Record<string, Record<string, RpcSpec>> = {
     Submit: {
       baseline: { client_order_id: 'fuzz-order-rpc-1', symbol: 'BTC/USD', side: 'buy', type: 'limit', qty: '0.01', limit_price: '1000', recommendation_id: 'fuzz-rec-rpc-1', trace_id: 'fuzz0000trace0005' },
       allowed: IA_ONLY,
-      kinds: { client_order_id: { k: 'new-id' }, recommendation_id: { k: 'new-id' } },
+      kinds: { client_order_id: { k: 'new-id' }, recommendation_id: { k: 'new-id' }, data_time: { k: 'time' } },
     },
     // id or client_order_id: either one hostile, the other empty.
     Cancel: { baseline: {}, allowed: LOOKUP, kinds: { client_order_id: { k: 'ref-id' } } },
