@@ -1,5 +1,6 @@
 export * from './needs';
 export * from './service-process';
+export * from './emulator-process';
 export * from './shared-data';
 export * from './test-database';
 export * from './quarantine';

@@ -74,7 +74,7 @@ it('serves live prices from the venue, with per-feed metrics and readiness detai
   expect(series('cte_feed_trades_total', 'exchange="coinbase",symbol="SKL/USD"')).toBe(String(trades));
   expect(series('cte_feed_reconnects_total', 'exchange="coinbase",symbol="SKL/USD"')).toBe('0');
   expect(series('cte_feed_dropped_total', 'exchange="coinbase",symbol="SKL/USD",reason="malformed"')).toBe('0');
-  expect(series('cte_feed_stale', 'exchange="coinbase",symbol="SKL/USD"')).toBe('0');
+  expect(series('cte_feed_stale_info', 'exchange="coinbase",symbol="SKL/USD"')).toBe('0');
   expect(Number(series('cte_feed_last_message_age_seconds', 'exchange="coinbase",symbol="DASH/BTC"'))).toBeGreaterThanOrEqual(0);
 
   // Shutdown closes the venue sockets and ends the watch loops cleanly.

@@ -35,7 +35,7 @@ export function createLiveFeedMetrics(registry: Registry, probe: { health(): rea
     },
   });
   new Gauge({
-    name: 'cte_feed_stale',
+    name: 'cte_feed_stale_info',
     help: '1 when the feed has been silent for longer than FEED_STALE_MS.',
     labelNames: ['exchange', 'symbol'],
     registers: [registry],

@@ -15,7 +15,7 @@ import { DEFAULT_REPLAY_FILES, type LiveConfig, type LiveExchangeId } from '../c
 import { MarketDataEngine } from '../engine/market-data-engine';
 import { CcxtSource } from '../adapters/sources/ccxt-source';
 import { ReplaySource } from '../adapters/sources/replay-source';
-import { startEmulatorProcess, type EmulatorProcess, type EmulatorVenue } from './emulator-process';
+import { startEmulatorProcess, type EmulatorProcess, type EmulatorVenue } from '@cte/testkit';
 import { RawWsCounter } from './raw-ws-counter';
 
 const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;

@@ -16,9 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, SERVICES } from '@cte/shared';
 import { benchRow as row, type BenchRow as Row } from '@cte/bench';
-import { createTestDatabase, freePort, metricValue, serviceMainPath, type TestDatabase } from '@cte/testkit';
+import { createTestDatabase, freePort, metricValue, serviceMainPath, startEmulatorProcess, type EmulatorProcess, type EmulatorVenue, type TestDatabase } from '@cte/testkit';
 import { withCcxtNames } from './ccxt-path';
-import { startEmulatorProcess, type EmulatorProcess, type EmulatorVenue } from './emulator-process';
 
 /** Synthetic markets per venue: 3 x 334 = 1,002 feeds. */
 const MARKETS_PER_VENUE = Number(process.env.BENCH_RSS_MARKETS ?? 334);

@@ -1,19 +1,21 @@
 /**
- * The venue emulator (services/venue-emulator, built) as a child process for the live benches, so
- * its event loop and CPU are not the consumer's. Every port is a free one on 127.0.0.1; the venue
+ * The venue emulator (services/venue-emulator, built) as a child process for the live benches
+ * (price-stream's and execution's), so its event loop and CPU are not the consumer's. Every port is a free one on 127.0.0.1; the venue
  * ports it got are read from its admin API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@cte/testkit';
-import type { LiveExchangeId } from '../config';
+import { freePort } from './service-process';
 
-export const EMULATOR_MAIN = path.resolve(__dirname, '..', '..', '..', 'venue-emulator', 'dist', 'main.js');
+/** The venues the emulator serves (price-stream's LiveExchangeId, execution's LiveVenueId). */
+export type EmulatorVenueId = 'binanceus' | 'coinbase' | 'kucoin';
+
+export const EMULATOR_MAIN = path.resolve(__dirname, '..', '..', '..', 'services', 'venue-emulator', 'dist', 'main.js');
 
 export interface EmulatorVenue {
-  venue: LiveExchangeId;
+  venue: EmulatorVenueId;
   port: number;
   /** Unified ccxt symbols (`COMP/USDT`). */
   markets: string[];
@@ -24,15 +26,24 @@ export interface EmulatorProcess {
   adminUrl: string;
   venues: EmulatorVenue[];
   /** Replays the next `events` events of `venue` (default: of every venue) in manual mode; resolves with how many were replayed. */
-  advance(events: number, venue?: LiveExchangeId): Promise<number>;
+  advance(events: number, venue?: EmulatorVenueId): Promise<number>;
   /** Replays everything up to `ms` after the replay start (every venue). */
   advanceToMs(ms: number): Promise<number>;
   /** GET /admin/venues as the emulator answers it. */
   info(): Promise<unknown>;
+  /** POST /admin/venues/{venue}/accounts: the reply (with the credentials, shown only here). */
+  createAccount(venue: EmulatorVenueId, body: Record<string, unknown>): Promise<EmulatorAccount>;
   /** `venue_emulator_ws_frames_sent_total` per venue. */
   framesSent(): Promise<Record<string, number>>;
   logs(): string;
   stop(): Promise<void>;
+}
+
+export interface EmulatorAccount {
+  api_key: string;
+  secret: string;
+  /** KuCoin only. */
+  passphrase?: string;
 }
 
 /** Starts the emulator; `env` adds or overrides its variables (VENUE_EMULATOR_SPEED and the like). */
@@ -96,10 +107,17 @@ export async function startEmulatorProcess(env: Record<string, string> = {}, rea
     child,
     adminUrl,
     venues: info.venues.map((v) => ({ venue: v.venue, port: v.port, markets: v.markets })),
-    advance: (events: number, venue?: LiveExchangeId): Promise<number> => post({ events, ...(venue ? { venue } : {}) }),
+    advance: (events: number, venue?: EmulatorVenueId): Promise<number> => post({ events, ...(venue ? { venue } : {}) }),
     advanceToMs: (ms: number): Promise<number> => post({ ms: Math.max(0, Math.round(ms)) }),
     async info(): Promise<unknown> {
       return (await fetch(`${adminUrl}/admin/venues`, { headers })).json();
+    },
+    async createAccount(venue: EmulatorVenueId, body: Record<string, unknown>): Promise<EmulatorAccount> {
+      const res = await fetch(`${adminUrl}/admin/venues/${venue}/accounts`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (res.status !== 201) throw new Error(`create ${venue} account: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      const a = (await res.json()) as Partial<EmulatorAccount>;
+      if (typeof a.api_key !== 'string' || typeof a.secret !== 'string') throw new Error(`create ${venue} account: no api_key or secret in the reply`);
+      return { api_key: a.api_key, secret: a.secret, ...(typeof a.passphrase === 'string' ? { passphrase: a.passphrase } : {}) };
     },
     async framesSent(): Promise<Record<string, number>> {
       const text = await (await fetch(`${adminUrl}/metrics`)).text();
