@@ -305,7 +305,7 @@ async function finalReport(): Promise<void> {
   console.log(`  recommendations (transitions by status): ${nonZero(byLabel(g('recommendations'), 'cte_recommendations_total', 'status'))}`);
   console.log(`  orders (transitions by status): ${nonZero(byLabel(g('execution'), 'cte_orders_total', 'status'))}`);
   console.log(`  risk rejections by reason: ${topReasons(rejected, 20) || 'none'}`);
-  console.log(`  trades fingerprint: ${tradesFingerprint(trades)} (sha256 over the ordered fills: symbol, side, qty, price, fee, data time; the same bars give the same fingerprint)`);
+  console.log(`  trades fingerprint: ${tradesFingerprint(trades)} (sha256 over the ordered fills: symbol, side, qty, price, fee, data time; compare runs with it — not yet stable across runs, see README "Deterministic decisions")`);
   console.log(`  trades (fills): ${trades.length}; win rate ${wr.reducing ? ((100 * wr.wins) / wr.reducing).toFixed(1) + '%' : '-'} (${wr.wins} of ${wr.reducing} position-reducing fills realised PnL > 0 net of fee, average-cost basis)`);
   console.log(
     `  PnL: realised ${money(num(pnl?.realized_pnl))}, unrealised ${money(num(pnl?.unrealized_pnl))}, fees ${money(num(pnl?.fees))}, total ${money(num(pnl?.total_pnl))}; equity ${money(num(pnl?.equity))} of ${money(num(pnl?.initial_capital))}`,
