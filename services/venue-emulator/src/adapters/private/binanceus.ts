@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { URL, URLSearchParams } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import type { Logger } from '@cte/shared';
+import { Sleeper, type Logger } from '@cte/shared';
 import type { VenueCodec } from '../../engine/encoders';
 import type { FaultBook } from '../../engine/faults';
 import type { VenueState, VenueUpdate } from '../../engine/market-state';
@@ -69,7 +69,7 @@ export class BinanceUsPrivate implements PrivateVenue {
   private readonly streams = new Set<Stream>();
   private readonly marketIds = new Map<string, string>();
   /** Replies held back by order_timeout; released at close so shutdown never waits for them. */
-  private readonly held = new Set<() => void>();
+  private readonly held = new Sleeper();
 
   constructor(private readonly o: BinanceUsPrivateOptions) {
     for (const m of o.state.markets.values()) this.marketIds.set(o.codec.marketId(m.def), m.def.symbol);
@@ -185,7 +185,7 @@ export class BinanceUsPrivate implements PrivateVenue {
   }
 
   close(): void {
-    for (const release of [...this.held]) release();
+    this.held.wakeAll();
     for (const s of this.streams) s.ws.terminate();
     this.streams.clear();
     this.wss.close();
@@ -231,15 +231,7 @@ export class BinanceUsPrivate implements PrivateVenue {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const release = (): void => {
-        clearTimeout(timer);
-        this.held.delete(release);
-        resolve();
-      };
-      const timer = setTimeout(release, ms);
-      this.held.add(release);
-    });
+    return this.held.sleep(ms);
   }
 
   private streamsOf(accountId: number): Stream[] {

@@ -47,24 +47,3 @@ export function deliverWithFaults(t: DeliveryTarget, events: readonly UserEvent[
   }
   if (held) t.publish(held);
 }
-
-/** Replies held back by order_timeout; released at close so shutdown never waits for them. */
-export class HeldReplies {
-  private readonly held = new Set<() => void>();
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const release = (): void => {
-        clearTimeout(timer);
-        this.held.delete(release);
-        resolve();
-      };
-      const timer = setTimeout(release, ms);
-      this.held.add(release);
-    });
-  }
-
-  releaseAll(): void {
-    for (const r of [...this.held]) r();
-  }
-}

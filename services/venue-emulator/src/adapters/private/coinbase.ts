@@ -5,7 +5,7 @@
  */
 import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { URLSearchParams } from 'node:url';
-import type { Logger } from '@cte/shared';
+import { Sleeper, type Logger } from '@cte/shared';
 import type { VenueCodec } from '../../engine/encoders';
 import type { FaultBook } from '../../engine/faults';
 import type { VenueState, VenueUpdate } from '../../engine/market-state';
@@ -15,7 +15,7 @@ import { PrivateExchange, type Account, type AccountSpec } from '../../engine/pr
 import type { UserEvent } from '../../engine/private/types';
 import type { EmulatorMetrics } from '../metrics';
 import type { PrivateWsConn, PrivateWsHook } from '../venue-server';
-import { deliverWithFaults, HeldReplies } from './coinbase-delivery';
+import { deliverWithFaults } from './coinbase-delivery';
 import type { AccountRequest, CreatedAccount, LimitField, PrivateRestContext, PrivateRestResult, PrivateVenue } from './types';
 
 const VENUE = 'coinbase';
@@ -53,7 +53,8 @@ export class CoinbasePrivate implements PrivateVenue, PrivateWsHook {
   private readonly keys = new Map<string, CoinbaseKey>();
   private readonly marketIds = new Map<string, string>();
   private readonly subs = new Set<UserSub>();
-  private readonly held = new HeldReplies();
+  /** Replies held back by order_timeout; woken at close so shutdown never waits for them. */
+  private readonly held = new Sleeper();
 
   constructor(private readonly o: CoinbasePrivateOptions) {
     for (const m of o.state.markets.values()) this.marketIds.set(o.codec.marketId(m.def), m.def.symbol);
@@ -212,7 +213,7 @@ export class CoinbasePrivate implements PrivateVenue, PrivateWsHook {
   }
 
   close(): void {
-    this.held.releaseAll();
+    this.held.wakeAll();
     this.subs.clear();
   }
 

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { URL, URLSearchParams } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import type { Logger } from '@cte/shared';
+import { Sleeper, type Logger } from '@cte/shared';
 import type { VenueCodec } from '../../engine/encoders';
 import type { FaultBook } from '../../engine/faults';
 import type { VenueState, VenueUpdate } from '../../engine/market-state';
@@ -18,7 +18,7 @@ import { KucoinPrivateApi } from '../../engine/private/kucoin-api';
 import { encodeKucoinEvent, rulesFromSymbols } from '../../engine/private/kucoin-wire';
 import type { UserEvent } from '../../engine/private/types';
 import type { EmulatorMetrics } from '../metrics';
-import { deliverWithFaults, HeldReplies } from './coinbase-delivery';
+import { deliverWithFaults } from './coinbase-delivery';
 import type { AccountRequest, CreatedAccount, LimitField, PrivateRestContext, PrivateRestResult, PrivateVenue } from './types';
 
 const VENUE = 'kucoin';
@@ -61,7 +61,8 @@ export class KucoinPrivate implements PrivateVenue {
   private readonly marketIds = new Map<string, string>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
   private readonly streams = new Set<Stream>();
-  private readonly held = new HeldReplies();
+  /** Replies held back by order_timeout; woken at close so shutdown never waits for them. */
+  private readonly held = new Sleeper();
 
   constructor(private readonly o: KucoinPrivateOptions) {
     for (const m of o.state.markets.values()) this.marketIds.set(o.codec.marketId(m.def), m.def.symbol);
@@ -165,7 +166,7 @@ export class KucoinPrivate implements PrivateVenue {
   }
 
   close(): void {
-    this.held.releaseAll();
+    this.held.wakeAll();
     for (const s of this.streams) s.ws.terminate();
     this.streams.clear();
     this.wss.close();
