@@ -117,6 +117,8 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   const latest = new Map<Symbol, LatestPrice>();
   const mock = cfg.live ? undefined : new MockVenue({ venue: 'mock', precision, ...cfg.mock });
   const live = cfg.live ? await createLiveVenues(cfg.live, logger, registry, latest) : undefined;
+  // Paper mode exports the live venue families without series, so alert rules and panels name the same metrics in either mode.
+  if (!cfg.live) createCcxtVenueMetrics(registry, []);
   const venue: Venue = mock ?? live!.venue;
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
