@@ -65,6 +65,7 @@ bench: build datastores ## run the benchmarks; prints tables and writes bench-re
 	node services/signal-generator/dist/bench/run.js
 	node services/signals-aggregator/dist/bench/run.js
 	node services/risk/dist/bench/run.js
+	node services/execution/dist/bench/run.js
 	node tools/bench/dist/bench-pipeline.js
 
 train: build ## train the default XGBoost model (BTC/USD 1h) into MODEL_DIR with Debian's python3-xgboost

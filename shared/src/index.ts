@@ -14,3 +14,4 @@ export * from './service-runtime';
 export * from './quarantine';
 export * from './venue-urls';
 export * from './sleeper';
+export * from './rate-budget';

@@ -204,7 +204,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDeclaration>> = {
     dependsOn: [],
     owns: ['portfolio_positions', 'portfolio_snapshots', 'balances', 'applied_fills', 'portfolio_state'],
     nodeOptions: '',
-    calls: ['recommendations'],
+    // execution: GetVenueBalances for the venue reconciliation.
+    calls: ['recommendations', 'execution'],
     env: {},
     resources: SMALL,
     // Singleton: applies fills in order from one consumer.

@@ -113,6 +113,7 @@ export const RPC_SPECS: Record<string, Record<string, RpcSpec>> = {
     GetOrder: { baseline: {}, allowed: LOOKUP, kinds: { client_order_id: { k: 'ref-id' } } },
     ListOrders: { baseline: { status: 'FILLED', symbol: 'BTC/USD', limit: 10, offset: 0 }, allowed: IA_ONLY },
     StreamOrderEvents: { baseline: { symbols: ['BTC/USD'] }, allowed: IA_ONLY },
+    GetVenueBalances: { baseline: {}, allowed: NO_INPUT },
   },
   'cte.portfolio.v1.Portfolio': {
     GetPortfolio: { baseline: {}, allowed: NO_INPUT },

@@ -12,6 +12,8 @@ import {
   type RiskProtoGrpcType,
   type TradingStateMessage,
   createServiceBasics,
+  createRateBudgetMetrics,
+  RateBudgets,
   runService,
   Dec,
   InvalidArgumentError,
@@ -49,7 +51,7 @@ interface LiveVenues {
 }
 
 /** The live venues (TRADING_MODE=live) as one Venue for the service; nothing is sent until `start`. */
-async function createLiveVenues(live: LiveConfig, logger: Logger, registry: Registry, latest: ReadonlyMap<Symbol, LatestPrice>): Promise<LiveVenues> {
+async function createLiveVenues(live: LiveConfig, logger: Logger, registry: Registry, latest: ReadonlyMap<Symbol, LatestPrice>, budgets: RateBudgets): Promise<LiveVenues> {
   const metrics = createCcxtVenueMetrics(registry, live.venues.map((v) => v.id));
   const venues: Array<{ venue: CcxtVenue; symbols: Symbol[] }> = [];
   for (const v of live.venues) {
@@ -66,6 +68,8 @@ async function createLiveVenues(live: LiveConfig, logger: Logger, registry: Regi
       logger,
       metrics,
       referencePrice: (s) => latest.get(s)?.price,
+      // Shared with every process on this API key (price-stream's backfill included), in Redis.
+      budget: budgets.forKey(v.id, c.apiKey.reveal()),
     });
     venues.push({ venue, symbols: v.symbols });
   }
@@ -116,9 +120,11 @@ async function main(cfg: ExecutionConfig): Promise<void> {
   const symbols = new SymbolDirectory(await repo.tradedSymbols());
   const latest = new Map<Symbol, LatestPrice>();
   const mock = cfg.live ? undefined : new MockVenue({ venue: 'mock', precision, ...cfg.mock });
-  const live = cfg.live ? await createLiveVenues(cfg.live, logger, registry, latest) : undefined;
+  const budgets = cfg.live ? new RateBudgets(cfg.redisUrl, registry) : undefined;
+  const live = cfg.live && budgets ? await createLiveVenues(cfg.live, logger, registry, latest, budgets) : undefined;
   // Paper mode exports the live venue families without series, so alert rules and panels name the same metrics in either mode.
   if (!cfg.live) createCcxtVenueMetrics(registry, []);
+  if (!cfg.live) createRateBudgetMetrics(registry);
   const venue: Venue = mock ?? live!.venue;
   const traceTimes = new TraceTimes();
   const relay: OutboxRelay = new OutboxRelay({
@@ -205,6 +211,7 @@ async function main(cfg: ExecutionConfig): Promise<void> {
     await relay.stop();
   });
   lifecycle.onShutdown('close', 'venue', () => venue.close());
+  if (budgets) lifecycle.onShutdown('close', 'rate budget', () => budgets.close());
   lifecycle.onShutdown('close', 'risk client', () => risk.close());
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());

@@ -24,6 +24,13 @@ export interface PortfolioConfig extends BaseConfig {
   snapshotIntervalMs: number;
   recommendationsGrpcAddr: string;
   recommendationsDeadlineMs: number;
+  /** execution's gRPC address: the venues' balances for the reconciliation (execution alone holds venue keys). */
+  executionGrpcAddr: string;
+  /** Period of the venue reconciliation; 0 = off. Paper mode: execution lists no venue, so nothing is compared. */
+  venueReconcileMs: number;
+  /** A drift is reported (warn log) when over both: absolute in asset units, relative (0.01 = 1 %). */
+  venueDriftAbsolute: Decimal;
+  venueDriftRelative: Decimal;
   /** Rebalancing orders below this notional (quote currency) are skipped. */
   rebalanceMinNotional: Decimal;
   /** Rebalancing quantities are rounded toward zero to this many decimals. */
@@ -63,6 +70,10 @@ export function readConfig(source: Record<string, string | undefined> = process.
     recommendationsDeadlineMs: env.int('RECOMMENDATIONS_DEADLINE_MS', { default: 2_000, min: 10, max: 60_000 }),
     rebalanceMinNotional: decimalVar(env, 'REBALANCE_MIN_NOTIONAL', '10', false),
     rebalanceQtyDecimals: env.int('REBALANCE_QTY_DECIMALS', { default: 8, min: 0, max: 18 }),
+    executionGrpcAddr: env.string('EXECUTION_GRPC_ADDR', { default: '127.0.0.1:9024', pattern: ADDR }),
+    venueReconcileMs: env.int('PORTFOLIO_VENUE_RECONCILE_MS', { default: 60_000, min: 0, max: 86_400_000 }),
+    venueDriftAbsolute: decimalVar(env, 'PORTFOLIO_VENUE_DRIFT_ABSOLUTE', '0.00000001', false),
+    venueDriftRelative: decimalVar(env, 'PORTFOLIO_VENUE_DRIFT_RELATIVE', '0.001', false),
   };
   env.done();
   return cfg;

@@ -23,6 +23,7 @@ import { RecommendationsGateway } from './adapters/recommendations.gateway';
 import { PortfolioRepository } from './adapters/repository';
 import { Serial } from './adapters/serial';
 import { SnapshotWriter } from './adapters/snapshot-writer';
+import { ExecutionBalances, VenueReconciler } from './adapters/venue-reconciler';
 
 async function main(cfg: PortfolioConfig): Promise<void> {
   const { logger, registry, readiness, lifecycle } = createServiceBasics(cfg, {
@@ -32,6 +33,8 @@ async function main(cfg: PortfolioConfig): Promise<void> {
     initialCapital: cfg.initialCapital.toFixed(),
     snapshotIntervalMs: cfg.snapshotIntervalMs,
     recommendations: cfg.recommendationsGrpcAddr,
+    execution: cfg.executionGrpcAddr,
+    venueReconcileMs: cfg.venueReconcileMs,
   });
 
   const db = createPool({ url: cfg.mysqlUrl, logger });
@@ -74,6 +77,16 @@ async function main(cfg: PortfolioConfig): Promise<void> {
   const prices = new PriceFeed({ bus, portfolio, metrics, logger });
   const snapshots = new SnapshotWriter({ portfolio, repo, serial, intervalMs: cfg.snapshotIntervalMs, metrics, logger });
   const recommendations = new RecommendationsGateway({ address: cfg.recommendationsGrpcAddr, apiKey: cfg.apiKey, deadlineMs: cfg.recommendationsDeadlineMs, logger });
+  // A venue's fetchBalance is one REST call, retried by execution's ccxt client: allow it time.
+  const executionBalances = new ExecutionBalances({ address: cfg.executionGrpcAddr, apiKey: cfg.apiKey, deadlineMs: 15_000, logger });
+  const reconciler = new VenueReconciler({
+    source: executionBalances,
+    portfolio,
+    metrics,
+    tolerance: { absolute: cfg.venueDriftAbsolute, relative: cfg.venueDriftRelative },
+    intervalMs: cfg.venueReconcileMs,
+    logger,
+  });
   const api = new PortfolioApi({ portfolio, repo, proposer: recommendations, minNotional: cfg.rebalanceMinNotional, qtyDecimals: cfg.rebalanceQtyDecimals, symbols: cfg.tradableSymbols, logger });
 
   readiness.addCheck('mysql', () => db.ping());
@@ -93,6 +106,7 @@ async function main(cfg: PortfolioConfig): Promise<void> {
     await consumer?.stop();
   });
   lifecycle.onShutdown('intake', 'price feed', () => prices.stop());
+  lifecycle.onShutdown('intake', 'venue reconciliation', () => reconciler.stop());
   lifecycle.onShutdown('drain', 'http', (grace) => httpHandle.close(grace));
   lifecycle.onShutdown('drain', 'grpc', (grace) => grpcKit.shutdown(grace));
   lifecycle.onShutdown('drain', 'snapshots', async () => {
@@ -100,6 +114,7 @@ async function main(cfg: PortfolioConfig): Promise<void> {
     await snapshots.drain();
   });
   lifecycle.onShutdown('close', 'recommendations client', () => recommendations.close());
+  lifecycle.onShutdown('close', 'execution client', () => executionBalances.close());
   lifecycle.onShutdown('close', 'redis', () => bus.close());
   lifecycle.onShutdown('close', 'mysql', () => db.close());
 
@@ -113,6 +128,7 @@ async function main(cfg: PortfolioConfig): Promise<void> {
     batchSize: cfg.fillsBatchSize,
   });
   snapshots.start();
+  reconciler.start();
   logger.info({ http: httpHandle.port, grpc: grpcPort, stream: cfg.fillsStream, group: CONSUMER_GROUP, consumer: cfg.consumerName }, 'portfolio ready');
 }
 

@@ -13,6 +13,5 @@ liveVenueSuite({
   balances: { EUR: '100000', NMR: '100' },
   overdraw: '1000',
   clientIdParam: 'client_order_id',
-  lookupCall: 'fetchOrders',
   insufficientReason: /^venue: .*insufficient/i,
 });

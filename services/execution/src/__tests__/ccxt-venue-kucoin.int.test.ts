@@ -13,6 +13,5 @@ liveVenueSuite({
   balances: { USDT: '100000', BCHSV: '100' },
   overdraw: '1000',
   clientIdParam: 'clientOid',
-  lookupCall: 'fetchOrder',
   insufficientReason: /^venue: Balance insufficient/,
 });

@@ -11,7 +11,7 @@ import { Dec, TRADING_CHANNELS, type Envelope, type OrderEventMessage } from '@c
 import { waitFor } from '@cte/testkit';
 import { startEmulator, type RunningEmulator } from '../../../venue-emulator/src/__tests__/helpers/emulator';
 import type { Account } from '../../../venue-emulator/src/engine/private/exchange';
-import { createCcxtExchange, type ProExchange } from '../adapters/ccxt-venue';
+import { createCcxtExchange, LOOKUP_CALL, type ProExchange } from '../adapters/ccxt-venue';
 import { Secret } from '../config';
 import { toStep } from '../engine/venue-rules';
 import type { Order } from '../engine/types';
@@ -173,7 +173,7 @@ describe('an ambiguous submission (reply lost, every lookup failed) is resolved 
     expect(placed).toBeDefined();
     const resolved = await stored(order.id, 'with its venue order id', (o) => o.venueOrderId === String(placed!.id));
     expect(resolved.status).toBe('SUBMITTED');
-    expect(await calls(h, 'fetchOrder', 'ambiguous')).toBeGreaterThanOrEqual(3);
+    expect(await calls(h, LOOKUP_CALL, 'ambiguous')).toBeGreaterThanOrEqual(3);
     expect(atVenue(id)).toHaveLength(1);
     expect((await h.svc.cancel({ id: order.id })).status).toBe('CANCELED');
     expect(atVenue(id)).toEqual([{ id: placed!.id, status: 'CANCELED' }]);

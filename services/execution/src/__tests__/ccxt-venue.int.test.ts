@@ -13,6 +13,7 @@ import { waitFor } from '@cte/testkit';
 import { startEmulator, type RunningEmulator } from '../../../venue-emulator/src/__tests__/helpers/emulator';
 import type { Account } from '../../../venue-emulator/src/engine/private/exchange';
 import type { PrivateFault } from '../../../venue-emulator/src/engine/faults';
+import { LOOKUP_CALL } from '../adapters/ccxt-venue';
 import { toStep } from '../engine/venue-rules';
 import type { Order } from '../engine/types';
 import { createLiveHarness, type LiveHarness } from './helpers/ccxt-venue-harness';
@@ -145,7 +146,7 @@ describe('ambiguous outcomes are looked up by client order id, never resent blin
     ['order_timeout', { delayMs: 2500 }],
   ] as const)('%s: the venue holds exactly one order and the fills are stored once', async (kind, extra) => {
     const ambiguousBefore = await calls('createOrder', 'ambiguous');
-    const lookupsBefore = await calls('fetchOrder', 'ok');
+    const lookupsBefore = await calls(LOOKUP_CALL, 'ok');
     arm(kind, extra);
     const id = cid();
     const order = await buy(id);
@@ -158,7 +159,7 @@ describe('ambiguous outcomes are looked up by client order id, never resent blin
     expect(await storedTradeIds(order.id)).toEqual(venue.tradeIds);
     // The send was ambiguous, the lookup found the order, and there was no second send.
     expect(await calls('createOrder', 'ambiguous')).toBe(ambiguousBefore + 1);
-    expect(await calls('fetchOrder', 'ok')).toBeGreaterThan(lookupsBefore);
+    expect(await calls(LOOKUP_CALL, 'ok')).toBeGreaterThan(lookupsBefore);
   });
 });
 
@@ -166,14 +167,14 @@ describe('an order the venue provably does not have', () => {
   it('is sent again after the lookup: a 5xx before the venue processed it, then not found, then one order', async () => {
     const ambiguousBefore = await calls('createOrder', 'ambiguous');
     const okBefore = await calls('createOrder', 'ok');
-    const notFoundBefore = await calls('fetchOrder', 'not_found');
+    const notFoundBefore = await calls(LOOKUP_CALL, 'not_found');
     // The next order request is refused with a 500 before the venue sees it.
     emu.emu.armRest('binanceus', { kind: 'rest_5xx', status: 500 }, 1, '/api/v3/order');
     const id = cid();
     const order = await buy(id);
     await settled(order.id);
     expect(await calls('createOrder', 'ambiguous')).toBe(ambiguousBefore + 1);
-    expect(await calls('fetchOrder', 'not_found')).toBe(notFoundBefore + 1);
+    expect(await calls(LOOKUP_CALL, 'not_found')).toBe(notFoundBefore + 1);
     expect(await calls('createOrder', 'ok')).toBe(okBefore + 1);
     const venue = atVenue(id);
     expect(venue.orders).toBe(1);

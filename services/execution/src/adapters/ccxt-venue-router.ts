@@ -4,6 +4,7 @@
  * their own venue's id, so trades stay unique per (venue, venue_trade_id).
  */
 import type { Symbol } from '@cte/shared';
+import type { VenueAccountBalances } from '../engine/venue-balances';
 import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
 
 export interface RoutedVenue {
@@ -50,6 +51,10 @@ export class VenueRouter implements Venue {
 
   async fetchOrder(ref: VenueOrderRef): Promise<VenueOrderState | undefined> {
     return this.of(ref.symbol)?.fetchOrder(ref);
+  }
+
+  async accountBalances(): Promise<VenueAccountBalances[]> {
+    return (await Promise.all(this.venues.map((v) => (v.accountBalances ? v.accountBalances() : Promise.resolve([]))))).flat();
   }
 
   onFill(handler: FillHandler): void {

@@ -26,15 +26,17 @@
 import { createHash } from 'node:crypto';
 import * as ccxt from 'ccxt';
 import { newProExchange, type ProExchange } from '@cte/shared/ccxt';
-import { Dec, InvalidArgumentError, rebaseUrls, Sleeper, truncateText, type Logger, type Symbol } from '@cte/shared';
+import { Dec, InvalidArgumentError, rebaseUrls, Sleeper, truncateText, type Logger, type RateBudget, type Symbol } from '@cte/shared';
+import { callBudget } from '../engine/rate-costs';
 import type { LiveVenueConfig, LiveVenueId } from '../config';
 import { quoteOf } from '../engine/precision';
 import { secretRedactor } from '../engine/redact';
 import { afterLookup, afterSend, classifyVenueError, type LookupOutcome, type SendOutcome, type SubmitDecision, type SubmitPolicy, type VenueErrorKind } from '../engine/venue-outcome';
 import { checkOrder, marketRulesFrom, venueClientOrderId, type MarketRules } from '../engine/venue-rules';
-import { clientIdOf, fillFromTrade, parseVenueOrder, reconnectDelayMs, tradeOrderIdOf, type ParsedVenueOrder } from '../engine/venue-trades';
+import { clientIdOf, fillFromTrade, parseAckReply, parseVenueOrder, reconnectDelayMs, tradeOrderIdOf, type ParsedVenueOrder } from '../engine/venue-trades';
 import type { CcxtVenueMetrics } from './ccxt-venue-metrics';
 import type { Fill } from '../engine/types';
+import { parseVenueBalances, type VenueAccountBalances, type VenueBalance } from '../engine/venue-balances';
 import { REASON_NO_SUCH_ORDER, UNCONFIRMED_PREFIX, type VenueOrderStatus } from '../engine/venue-update';
 import type { FillHandler, OrderUpdateHandler, Venue, VenueAck, VenueOrderRef, VenueOrderRequest, VenueOrderState } from './venue';
 
@@ -46,6 +48,9 @@ const CCXT_OPTIONS: Record<LiveVenueId, Record<string, unknown>> = {
   coinbase: {},
   kucoin: { fetchMarkets: { types: ['spot'] } },
 };
+
+/** The metrics' `call` label of a lookup by client order id (after an ambiguous send, or of an unconfirmed order). */
+export const LOOKUP_CALL = 'lookupByClientId';
 
 /**
  * The createOrder param that carries our client order id, in each venue's own field: ccxt's
@@ -93,6 +98,8 @@ export interface CcxtVenueOptions {
   /** The latest price of a symbol (price-stream's ticks), for market orders' notional check. */
   referencePrice?: (symbol: Symbol) => Dec | undefined;
   random?: () => number;
+  /** The cluster-wide rate-limit budget of this venue's API key; every REST call waits for it. */
+  budget?: RateBudget;
 }
 
 /** An order of ours the venue may have. */
@@ -312,7 +319,7 @@ export class CcxtVenue implements Venue {
       const placed = await this.call('createOrder', () =>
         this.ex.createOrder(order.symbol, order.type, order.side, Number(qty.toFixed()), price === null ? undefined : Number(price.toFixed()), params),
       );
-      const parsed = parseVenueOrder({ status: 'open', symbol: order.symbol, ...(placed as object) });
+      const parsed = parseAckReply(placed, order.symbol);
       if (!parsed) return { ok: false, kind: 'ambiguous', message: 'the venue acknowledged without an order id' };
       return { ok: true, venueOrderId: parsed.venueOrderId };
     } catch (err) {
@@ -334,7 +341,7 @@ export class CcxtVenue implements Venue {
     if (this.o.id === 'coinbase') {
       // Coinbase looks orders up by its own id; by client id only through its order list (every
       // status, newest first: an order canceled or expired since must still count as found).
-      const list = await this.call('fetchOrders', () => this.ex.fetchOrders(t.symbol, undefined, 1000));
+      const list = await this.call(LOOKUP_CALL, () => this.ex.fetchOrders(t.symbol, undefined, 1000));
       for (const raw of list) {
         const v = parseVenueOrder(raw);
         if (v && v.clientId === t.venueClientId) return v;
@@ -342,7 +349,7 @@ export class CcxtVenue implements Venue {
       return undefined;
     }
     const params = this.o.id === 'binanceus' ? { origClientOrderId: t.venueClientId } : { clientOid: t.venueClientId };
-    const raw = await this.call('fetchOrder', () => this.ex.fetchOrder(t.venueOrderId ?? '', t.symbol, params));
+    const raw = await this.call(LOOKUP_CALL, () => this.ex.fetchOrder(t.venueOrderId ?? '', t.symbol, params));
     return parseVenueOrder(raw);
   }
 
@@ -380,6 +387,19 @@ export class CcxtVenue implements Venue {
 
   async fetchOpenOrders(symbol?: Symbol): Promise<VenueOrderState[]> {
     return this.safely('fetchOpenOrders', () => this.openOrders(symbol));
+  }
+
+  async accountBalances(): Promise<VenueAccountBalances[]> {
+    try {
+      return [{ venue: this.name, balances: await this.fetchBalances() }];
+    } catch (err) {
+      return [{ venue: this.name, balances: [], error: err instanceof Error ? err.message : 'fetchBalance failed' }];
+    }
+  }
+
+  /** The account's non-zero balances (free + used per asset), for portfolio's reconciliation. */
+  async fetchBalances(): Promise<VenueBalance[]> {
+    return this.safely('fetchBalance', async () => parseVenueBalances(await this.call('fetchBalance', () => this.ex.fetchBalance())));
   }
 
   private async openOrders(symbol?: Symbol): Promise<VenueOrderState[]> {
@@ -691,8 +711,12 @@ export class CcxtVenue implements Venue {
     }
   }
 
-  /** A venue call, counted by outcome. */
+  /** A venue call, after waiting for the key's shared rate budget (when one is given), counted by outcome. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.o.budget) {
+      const { cost, priority } = callBudget(this.o.id, what);
+      await this.o.budget.take(cost, priority);
+    }
     try {
       const r = await fn();
       this.o.metrics?.calls.inc({ venue: this.name, call: what, outcome: 'ok' });

@@ -39,6 +39,7 @@ import { EVENT_FOR_STATUS, type Fill, type Order, type OrderEventName } from '..
 import { checkStoredOrder } from '../engine/stored-order';
 import { sameOrder, validateOrderRequest, type OrderRequest, type ValidationContext } from '../engine/validation';
 import { applyStatusUpdate, REASON_NO_SUCH_ORDER, UNCONFIRMED_PREFIX, type UpdateOutcome } from '../engine/venue-update';
+import type { VenueAccountBalances } from '../engine/venue-balances';
 import { KeyedQueue } from './keyed-queue';
 import type { ExecutionMetrics } from './metrics';
 import type { OutboxRelay } from './outbox-relay';
@@ -353,6 +354,11 @@ export class ExecutionService {
     }
     if (!absent(q.symbol)) f.symbol = this.symbols.require(q.symbol, 'symbol');
     return this.o.repo.listOrders(f);
+  }
+
+  /** The live venues' account balances (none in paper mode: the paper venue holds no account). */
+  async venueBalances(): Promise<VenueAccountBalances[]> {
+    return this.o.venue.accountBalances ? this.o.venue.accountBalances() : [];
   }
 
   async listTrades(q: { symbol?: unknown; order_id?: unknown; limit?: unknown; offset?: unknown }): Promise<{ trades: TradeRecord[]; total: number }> {

@@ -15,6 +15,9 @@ export function executionGrpcHandlers(svc: ExecutionService): ExecutionHandlers 
       const r = await svc.listOrders({ status: req.status, symbol: req.symbol, limit: req.limit, offset: req.offset });
       return { orders: r.orders.map(toOrderProto), total: r.total };
     }),
+    GetVenueBalances: unary(async () => ({
+      venues: (await svc.venueBalances()).map((v) => ({ venue: v.venue, balances: v.balances.map((b) => ({ asset: b.asset, total: b.total })), error: v.error ?? '' })),
+    })),
     StreamOrderEvents: serverStream(async (call, ctx) => {
       const filter = new Set<Symbol>();
       for (const s of call.request.symbols ?? []) filter.add(svc.symbols.require(s, 'symbols'));

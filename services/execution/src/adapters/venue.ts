@@ -6,6 +6,7 @@ import type { Dec, OrderSide, Symbol } from '@cte/shared';
 import type { Fill } from '../engine/types';
 import type { OrderType } from '../engine/validation';
 import type { VenueOrderStatus } from '../engine/venue-update';
+import type { VenueAccountBalances } from '../engine/venue-balances';
 
 export interface VenueOrderRequest {
   /** Our order id. */
@@ -99,5 +100,7 @@ export interface Venue {
    * resting orders in memory): re-register our open orders before reconciliation.
    */
   restoreOpenOrders?(orders: readonly OpenOrderSnapshot[]): Promise<void>;
+  /** Live venues only: each venue's account balances, a venue that fails reported with its error. */
+  accountBalances?(): Promise<VenueAccountBalances[]>;
   close(): Promise<void>;
 }

@@ -28,7 +28,7 @@ const TIME_PATH: Record<LiveVenueId, string> = {
   kucoin: '/api/v1/timestamp',
 };
 
-const FILL_TIMEOUT_MS = 10_000;
+const FILL_TIMEOUT_MS = 30_000;
 /** Replay events stepped between orders, so the book keeps moving as it would. */
 const EVENTS_BETWEEN_ORDERS = 20;
 
@@ -159,10 +159,12 @@ function credentialsOf(a: { api_key: string; secret: string; passphrase?: string
   return { apiKey: new Secret(a.api_key), secret: new Secret(a.secret), ...(a.passphrase !== undefined ? { password: new Secret(a.passphrase) } : {}) };
 }
 
-/** The first market of the venue whose book has both sides (the replay stepped until it has), with its mid price. */
+/** The first market of the venue (dollar-quoted first) whose book has both sides (the replay stepped until it has), with its mid price. */
 async function pickMarket(emu: EmulatorProcess, v: EmulatorVenue, ex: ProExchange): Promise<{ symbol: string; mid: Dec }> {
   const markets = await ex.loadMarkets();
-  const candidates = v.markets.filter((m) => markets[m]?.active !== false && markets[m] !== undefined);
+  // Dollar-quoted markets first: their captured books are the deepest.
+  const usd = (m: string): number => (/\/(USD|USDT)$/.test(m) ? 0 : 1);
+  const candidates = v.markets.filter((m) => markets[m]?.active !== false && markets[m] !== undefined).sort((a, b) => usd(a) - usd(b));
   if (candidates.length === 0) throw new Error(`${v.venue}: no emulator market is listed by ccxt (${v.markets.join(', ')})`);
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -229,7 +231,7 @@ async function benchVenue(emu: EmulatorProcess, v: EmulatorVenue, n: number, war
     const make = (i: number): VenueOrderRequest => ({
       orderId: `bench-${run}-${i}`,
       clientOrderId: `bench-${run}-${i}`,
-      symbol: market.symbol as Symbol,
+      symbol: market.symbol,
       side: i % 2 === 0 ? 'buy' : 'sell',
       type: 'market',
       qty,
@@ -254,7 +256,7 @@ async function benchVenue(emu: EmulatorProcess, v: EmulatorVenue, n: number, war
   });
   const paperWaiter = new FillWaiter();
   paper.onFill(paperWaiter.handler);
-  const sym = market.symbol as Symbol;
+  const sym: Symbol = market.symbol;
   paper.onPrice(sym, market.mid, Date.now());
   const paperTimes = await timeOrders(
     paper,

@@ -32,6 +32,7 @@ function summary(results: readonly VenueLatency[]): string {
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...lines.map(line)].join('\n');
 }
 
+/** ack→fill is in the summary and the JSON only: it is often 0 (the fill reached the handler with the ack), which has no ratio. */
 function rows(results: readonly VenueLatency[]): Row[] {
   const out: Row[] = [];
   for (const r of results) {
@@ -39,7 +40,6 @@ function rows(results: readonly VenueLatency[]): Row[] {
     for (const pct of ['p50', 'p95', 'p99'] as const) {
       const f = [r.floor[pct]];
       out.push(row(`${r.venue} ccxt submit→ack ${pct}`, 'ms', [r.ccxt.submitAck[pct]], floorName, f, 'lower', false));
-      out.push(row(`${r.venue} ccxt ack→fill ${pct}`, 'ms', [r.ccxt.ackFill[pct]], floorName, f, 'lower', false));
       out.push(row(`${r.venue} ccxt submit→fill ${pct}`, 'ms', [r.ccxt.submitFill[pct]], floorName, f, 'lower', false));
       out.push(row(`${r.venue} paper submit→fill ${pct}`, 'ms', [r.paper.submitFill[pct]], floorName, f, 'n/a (in-process)', false));
     }

@@ -12,3 +12,4 @@ export * from './venue-rules';
 export * from './venue-outcome';
 export * from './venue-trades';
 export * from './venue-update';
+export * from './venue-balances';

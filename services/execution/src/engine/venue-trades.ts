@@ -134,6 +134,17 @@ export function parseVenueOrder(raw: unknown): ParsedVenueOrder | undefined {
   return { venueOrderId, clientId: clientIdOf(raw), symbol: o.symbol, status, filledQty: filled };
 }
 
+/**
+ * The venue's reply to createOrder, as ccxt parsed it. Coinbase's and KuCoin's replies carry no
+ * status (an order the venue just acknowledged is open) and may omit the symbol: missing fields
+ * take those defaults instead of overwriting them (which made every such acknowledgement look
+ * ambiguous, and cost a settle delay and a lookup per order).
+ */
+export function parseAckReply(raw: unknown, symbol: string): ParsedVenueOrder | undefined {
+  const o = obj(raw);
+  return parseVenueOrder({ ...o, status: o.status ?? 'open', symbol: o.symbol ?? symbol });
+}
+
 /** Capped exponential backoff with full jitter in [delay/2, delay]. */
 export function reconnectDelayMs(attempt: number, baseMs: number, maxMs: number, random: number): number {
   const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));

@@ -359,8 +359,8 @@ describe('metrics', () => {
     expect(metricValue(text, 'cte_portfolio_prices_total')).toBe(4);
     const problems = lintMetricsText(text);
     expect(problems.filter((p) => !UNITLESS_MONEY_METRICS.some((m) => p.startsWith(`${m}:`)))).toEqual([]);
-    // The only findings are the two names the issue fixes (money has no unit suffix).
-    expect(problems.map((p) => p.slice(0, p.indexOf(':'))).sort()).toEqual(['cte_equity', 'cte_unrealized_pnl']);
+    // The only findings are the names the issue fixes (money and asset units have no unit suffix).
+    expect(problems.map((p) => p.slice(0, p.indexOf(':'))).sort()).toEqual(['cte_equity', 'cte_portfolio_reconciliation_drift', 'cte_unrealized_pnl']);
     const promtool = findPromtool();
     if (promtool) {
       const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });

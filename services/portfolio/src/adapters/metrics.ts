@@ -9,8 +9,11 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '@cte/shared';
 
-/** Metric names kept as the issue names them although they carry no unit suffix. */
-export const UNITLESS_MONEY_METRICS: readonly string[] = ['cte_equity', 'cte_unrealized_pnl'];
+/**
+ * Metric names kept as the issue names them although they carry no unit suffix (money, and the
+ * reconciliation drift in each asset's own units: neither has a Prometheus base unit).
+ */
+export const UNITLESS_MONEY_METRICS: readonly string[] = ['cte_equity', 'cte_unrealized_pnl', 'cte_portfolio_reconciliation_drift'];
 
 export type RejectReason = 'invalid' | 'overflow';
 
@@ -25,7 +28,16 @@ export interface PortfolioMetrics {
   snapshotFailures: Counter;
   ticks: Counter;
   ticksDropped: Counter;
+  /** venue − ledger per asset, in asset units; no series until a live venue was compared. */
+  reconciliationDrift: Gauge<'venue' | 'asset'>;
+  /** |drift| / max(|ledger|, |venue|): what the alert compares, comparable across assets. */
+  reconciliationDriftRatio: Gauge<'venue' | 'asset'>;
+  reconciliationRuns: Counter<'outcome'>;
 }
+
+/** How a venue reconciliation ended: compared (ok / drift over tolerance), nothing to compare, or not done. */
+export const RECONCILE_OUTCOMES = ['ok', 'drift', 'no_venues', 'venue_error', 'failed'] as const;
+export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 
 export interface PortfolioMetricProbes {
   /** Equity, unrealised PnL and drawdown (0..1) as floats, read at scrape time. */
@@ -41,6 +53,8 @@ export function createPortfolioMetrics(registry: Registry, probes: PortfolioMetr
   for (const reason of ['invalid', 'overflow'] as const) rejected.inc({ reason }, 0);
   const duplicates = new Counter<'key'>({ name: 'cte_fills_duplicate_total', help: 'Fills delivered again after they were applied (skipped), by the key that caught them.', labelNames: ['key'], registers });
   for (const key of ['fill_id', 'venue_trade_id']) duplicates.inc({ key }, 0);
+  const reconciliationRuns = new Counter<'outcome'>({ name: 'cte_portfolio_reconciliation_runs_total', help: 'Reconciliations of the ledger with the venues\' balances, by outcome.', labelNames: ['outcome'], registers });
+  for (const outcome of RECONCILE_OUTCOMES) reconciliationRuns.inc({ outcome }, 0);
   // Valuations are cached per portfolio version, so three reads per scrape cost one.
   new Gauge({ name: 'cte_equity', help: 'Equity in the quote currency: cash + sum(qty x mark).', registers, collect() { this.set(probes.gauges().equity); } });
   new Gauge({ name: 'cte_unrealized_pnl', help: 'Unrealised PnL of the open positions, in the quote currency.', registers, collect() { this.set(probes.gauges().unrealized); } });
@@ -62,5 +76,18 @@ export function createPortfolioMetrics(registry: Registry, probes: PortfolioMetr
     snapshotFailures: new Counter({ name: 'cte_snapshot_write_failures_total', help: 'Equity snapshots that could not be written.', registers }),
     ticks: new Counter({ name: 'cte_portfolio_prices_total', help: 'Prices received on data.ticks.* and used as marks.', registers }),
     ticksDropped: new Counter({ name: 'cte_portfolio_prices_dropped_total', help: 'Malformed price messages dropped.', registers }),
+    reconciliationDrift: new Gauge<'venue' | 'asset'>({
+      name: 'cte_portfolio_reconciliation_drift',
+      help: 'Venue balance minus ledger balance per asset, in asset units (venue = the venues summed, joined by +). Meaningful only when the ledger was seeded to the venue balances.',
+      labelNames: ['venue', 'asset'],
+      registers,
+    }),
+    reconciliationDriftRatio: new Gauge<'venue' | 'asset'>({
+      name: 'cte_portfolio_reconciliation_drift_ratio',
+      help: '|venue - ledger| / max(|ledger|, |venue|) per asset, 0..1 (0 when both are 0).',
+      labelNames: ['venue', 'asset'],
+      registers,
+    }),
+    reconciliationRuns,
   };
 }

@@ -3,3 +3,4 @@ export * from './ledger';
 export * from './fill';
 export * from './portfolio';
 export * from './rebalance';
+export * from './reconciliation';
