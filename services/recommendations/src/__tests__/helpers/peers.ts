@@ -258,6 +258,7 @@ export class PeerDoubles {
       }),
       ListOrders: unary(async () => ({ orders: [...this.orders.values()].map(toProto), total: this.orders.size })),
       StreamOrderEvents: () => undefined,
+      GetVenueBalances: unary(async () => ({ venues: [] })),
     };
   }
 
