@@ -29,10 +29,13 @@ describe('manual replay', () => {
     const counters = env('heartbeats').map((e) => Number(e.events[0]?.['heartbeat_counter']));
     expect(counters.slice(0, 2)).toEqual([1, 2]);
     run.emu.step('coinbase', 10_000);
-    await r.until(() => env('candles').some((e) => e.events[0]?.['type'] === 'update'), 3000, 'candle update');
-    const last = env('candles').filter((e) => e.events[0]?.['type'] === 'update').at(-1)?.events[0]?.['candles'] as Record<string, string>[];
     const mine = run.emu.venue('coinbase')?.state.market('SKL/USD')?.candles(300_000).at(-1);
-    expect(last[0]).toEqual({ start: String((mine?.start ?? 0) / 1000), high: mine?.high, low: mine?.low, open: mine?.open, close: mine?.close, volume: mine?.volume, product_id: 'SKL-USD' });
+    const expected = { start: String((mine?.start ?? 0) / 1000), high: mine?.high, low: mine?.low, open: mine?.open, close: mine?.close, volume: mine?.volume, product_id: 'SKL-USD' };
+    const lastUpdate = (): Record<string, string> | undefined => (env('candles').filter((e) => e.events[0]?.['type'] === 'update').at(-1)?.events[0]?.['candles'] as Record<string, string>[] | undefined)?.[0];
+    // Updates are still on their way when step() returns: wait for the one of the final state.
+    const canonical = (o: object | undefined): string => JSON.stringify(Object.entries(o ?? {}).sort());
+    await r.until(() => canonical(lastUpdate()) === canonical(expected), 3000, 'the candle update of the replayed state');
+    expect(lastUpdate()).toEqual(expected);
   });
 
   it('Coinbase: unknown channels and products get an error message', async () => {
