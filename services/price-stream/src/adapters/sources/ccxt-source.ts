@@ -9,11 +9,12 @@ import type { MarketSource, TickSink } from './market-source';
 export type { ProExchange };
 
 /**
- * ccxt's per-market trade cache only has to hold what arrives between two reads of one feed; its
- * default of 1,000 parsed trades is ~740 KB a market once full, which 1,000 live symbols cannot
- * afford (make bench: price-stream-live). 250 still covers any burst seen in one read.
+ * ccxt's per-market trade cache holds what arrives between two reads of one feed, and during a
+ * repair the feed awaits REST while the stream goes on: a cache smaller than ccxt's default of
+ * 1,000 trades lost trades there (the reconnect test, at 250). ~740 KB a market once full, which
+ * is why 1,000 live symbols need more memory than price-stream declares (make bench).
  */
-export const CCXT_TRADES_LIMIT = 250;
+export const CCXT_TRADES_LIMIT = 1_000;
 /** Trade ids remembered per feed for dedupe: covers a full REST page (1,000) overlapping the stream. */
 export const TRADE_ID_WINDOW = 1_000;
 
