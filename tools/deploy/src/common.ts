@@ -1,5 +1,5 @@
 /** What every generator shares: names, labels, hardening, environment, YAML output. */
-import { COMMON_ENV, DATASTORES, envPrefix, SANDBOX_SERVICES, SERVICES, SHUTDOWN_TIMING, type ResourceSpec, type SandboxServiceName, type ServiceDeclaration, type ServiceName } from '@cte/shared';
+import { COMMON_ENV, DATASTORES, envPrefix, PROBES, SANDBOX_SERVICES, SERVICES, SHUTDOWN_TIMING, type ResourceSpec, type SandboxServiceName, type ServiceDeclaration, type ServiceName } from '@cte/shared';
 import { stringify } from 'yaml';
 
 export const NAMESPACE = 'crypto-trading';
@@ -87,6 +87,30 @@ export function declaredGrpcFlows(): { from: ServiceName; to: ServiceName; port:
  */
 export function killAfterSeconds(): number {
   return Math.ceil((SHUTDOWN_TIMING.drainDelayMs + SHUTDOWN_TIMING.graceMs) / 1000) + 5;
+}
+
+/**
+ * The part of a compose service every declared process shares: readiness healthcheck, memory
+ * limit, stop grace, and the hardening (read-only root, no privileges, no capabilities).
+ */
+export function composeRuntime(decl: { httpPort: number; startupSeconds: number; resources: ResourceSpec }): Obj {
+  return {
+    healthcheck: {
+      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${decl.httpPort}${PROBES.readiness}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+      interval: '5s',
+      timeout: '3s',
+      retries: 5,
+      start_period: `${decl.startupSeconds}s`,
+    },
+    mem_limit: `${decl.resources.limits.memoryMi}m`,
+    // SIGKILL only after the drain delay and grace period (docker's default is 10 s).
+    stop_grace_period: `${killAfterSeconds()}s`,
+    read_only: true,
+    tmpfs: ['/tmp'],
+    security_opt: ['no-new-privileges:true'],
+    cap_drop: ['ALL'],
+    restart: 'unless-stopped',
+  };
 }
 
 export function labels(name: string, component = 'service'): Record<string, string> {

@@ -2,8 +2,8 @@
  * docker-compose.trading-complete.yml: the fleet, its datastores, migrations and the monitoring
  * stack; the sandbox services (the venue emulator) only under the `sandbox` profile.
  */
-import { PROBES, SERVICES } from '@cte/shared';
-import { IMAGE_TAG, imageFor, killAfterSeconds, type Obj, REDIS_URL, SANDBOX_PROFILE, SERVICE_NAMES, serviceEnv, yamlFile } from './common';
+import { SERVICES } from '@cte/shared';
+import { IMAGE_TAG, imageFor, composeRuntime, type Obj, REDIS_URL, SANDBOX_PROFILE, SERVICE_NAMES, serviceEnv, yamlFile } from './common';
 import { composeClientEnv, composeEmulator } from './sandbox';
 import { ALERTMANAGER_IMAGE, ALERTMANAGER_PORT } from './monitoring';
 
@@ -90,21 +90,7 @@ export function composeFile(): string {
       },
       ports: [`127.0.0.1:${decl.httpPort}:${decl.httpPort}`],
       depends_on: dependsOn,
-      healthcheck: {
-        test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${decl.httpPort}${PROBES.readiness}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
-        interval: '5s',
-        timeout: '3s',
-        retries: 5,
-        start_period: `${decl.startupSeconds}s`,
-      },
-      mem_limit: `${decl.resources.limits.memoryMi}m`,
-      // SIGKILL only after the drain delay and grace period (docker's default is 10 s).
-      stop_grace_period: `${killAfterSeconds()}s`,
-      read_only: true,
-      tmpfs: ['/tmp'],
-      security_opt: ['no-new-privileges:true'],
-      cap_drop: ['ALL'],
-      restart: 'unless-stopped',
+      ...composeRuntime(decl),
     };
   }
   services['venue-emulator'] = composeEmulator(SANDBOX_PROFILE);

@@ -10,8 +10,9 @@
  * image: compose bind-mounts them read-only; in Kubernetes they live in a PersistentVolumeClaim
  * the operator fills (with captures-loader.yaml) before turning VENUE_EMULATOR_CAPTURES on.
  */
-import { COMMON_ENV, PROBES, SANDBOX_SERVICES, sandboxClientEnv, type SandboxServiceName, type ServiceName } from '@cte/shared';
+import { COMMON_ENV, SANDBOX_SERVICES, sandboxClientEnv, type SandboxServiceName, type ServiceName } from '@cte/shared';
 import {
+  composeRuntime,
   containerSecurityContext,
   HEADER,
   IMAGE_TAG,
@@ -99,20 +100,7 @@ export function composeEmulator(profile: string): Obj {
     // Read-only: the captures beside the repository (never copied into an image) and the bundled bars.
     volumes: [`../shared/data:${CAPTURES_MOUNT}:ro`, `./${BARS_SOURCE_DIR}:${BARS_MOUNT}:ro`],
     ports: ports.map((p) => `127.0.0.1:${p}:${p}`),
-    healthcheck: {
-      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${decl.httpPort}${PROBES.readiness}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
-      interval: '5s',
-      timeout: '3s',
-      retries: 5,
-      start_period: `${decl.startupSeconds}s`,
-    },
-    mem_limit: `${decl.resources.limits.memoryMi}m`,
-    stop_grace_period: `${killAfterSeconds()}s`,
-    read_only: true,
-    tmpfs: ['/tmp'],
-    security_opt: ['no-new-privileges:true'],
-    cap_drop: ['ALL'],
-    restart: 'unless-stopped',
+    ...composeRuntime(decl),
   };
 }
 

@@ -113,14 +113,11 @@ export class CoinbasePrivate implements PrivateVenue, PrivateWsHook {
   }
 
   limits(): Record<string, number> {
-    return { requests_per_second: this.api.limiter.limit };
+    return this.api.limiter.limitsAs('requests_per_second');
   }
 
   setLimits(patch: Readonly<Record<string, number>>): Record<string, number> {
-    const v = patch['requests_per_second'];
-    if (v !== undefined) this.api.limiter.limit = v;
-    this.api.limiter.reset();
-    return this.limits();
+    return this.api.limiter.limitsAs('requests_per_second', patch);
   }
 
   async rest(ctx: PrivateRestContext): Promise<PrivateRestResult> {

@@ -106,14 +106,11 @@ export class KucoinPrivate implements PrivateVenue {
   }
 
   limits(): Record<string, number> {
-    return { pool_per_30s: this.api.limiter.limit };
+    return this.api.limiter.limitsAs('pool_per_30s');
   }
 
   setLimits(patch: Readonly<Record<string, number>>): Record<string, number> {
-    const v = patch['pool_per_30s'];
-    if (v !== undefined) this.api.limiter.limit = v;
-    this.api.limiter.reset();
-    return this.limits();
+    return this.api.limiter.limitsAs('pool_per_30s', patch);
   }
 
   async rest(ctx: PrivateRestContext): Promise<PrivateRestResult> {

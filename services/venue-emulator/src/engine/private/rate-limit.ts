@@ -156,4 +156,12 @@ export class WindowLimiter {
   reset(): void {
     this.windows.clear();
   }
+
+  /** The limit under the venue's admin field name; with `patch`, that field's new value is applied and counts start over. */
+  limitsAs(field: string, patch?: Readonly<Record<string, number>>): Record<string, number> {
+    const v = patch?.[field];
+    if (v !== undefined) this.limit = v;
+    if (patch) this.reset();
+    return { [field]: this.limit };
+  }
 }
